@@ -1,0 +1,93 @@
+"""Assemble config, database, content, dispatcher, outbox and channels into one running program."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.channels.base import Channel
+from bot.clock import Clock
+from bot.config import Config
+from bot.dispatcher import Dispatcher
+from bot.events import Incoming, Outgoing
+from bot.i18n import Translator
+from bot.library.loader import load_library
+from bot.outbox import Outbox, OutboxSender
+from bot.services import Services
+from storage.db import Database
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    """One wuzha process: open() it, add channels, run senders, close() it."""
+
+    def __init__(self, config: Config, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or Clock()
+        self.db: Database | None = None
+        self.services: Services | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.channels: dict[str, Channel] = {}
+        self.senders: dict[str, OutboxSender] = {}
+
+    async def open(self) -> App:
+        """Load the library (refusing an invalid one), open and migrate the database."""
+        from handlers.routes import build_routes
+
+        library = load_library(self.config.content_path())
+        self.db = await Database(self.config.database_path).open()
+        store = Store(self.db, self.clock)
+        self.services = Services(
+            config=self.config, clock=self.clock, store=store, library=library,
+            translate=Translator(library.strings),
+        )
+        self.services.outbox = Outbox(store, self.clock, self.config)
+        await setup_features(self.services)
+        self.dispatcher = Dispatcher(self.services, build_routes())
+        recovered = await store.outbox.recover_inflight()
+        if recovered:
+            log.warning("re-queued %d outbox rows that were in flight when the process stopped", recovered)
+        return self
+
+    @property
+    def store(self) -> Store:
+        """The repositories."""
+        assert self.services is not None
+        return self.services.store
+
+    @property
+    def outbox(self) -> Outbox:
+        """The outbox service."""
+        assert self.services is not None
+        return self.services.outbox
+
+    async def handle(self, msg: Incoming) -> list[Outgoing]:
+        """Answer one incoming event."""
+        assert self.dispatcher is not None
+        return await self.dispatcher.handle(msg)
+
+    def add_channel(self, channel: Channel, poll_s: float = 1.0) -> OutboxSender:
+        """Register a channel adapter and the sender that drains its outbox rows."""
+        self.channels[channel.name] = channel
+        sender = OutboxSender(self.outbox, channel, poll_s=poll_s)
+        self.senders[channel.name] = sender
+        return sender
+
+    async def run_senders(self, stop: asyncio.Event) -> None:
+        """Drain every channel's outbox until stop is set."""
+        await asyncio.gather(*(sender.run(stop) for sender in self.senders.values()))
+
+    async def close(self) -> None:
+        """Close the database."""
+        if self.db is not None:
+            await self.db.close()
+            self.db = None
+
+
+async def setup_features(services: Services) -> None:
+    """Build what features need once at start (indexes, caches) into services.extras."""
+    from handlers import features
+
+    await features.setup(services)

@@ -1,0 +1,260 @@
+"""The `wuzha` command line: chat, serve, db upgrade, backup, content check, roster, forget, ..."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import importlib
+import logging
+import sys
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+from bot.library.loader import LibraryError, check_library
+
+# Modules that add their own subcommands: each has register(subparsers).
+CLI_MODULES: list[str] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="wuzha", description="无诈 wuzha — campus anti-fraud bot")
+    parser.add_argument("--config", type=Path, default=None, help="config file (default: ./config.toml if present)")
+    parser.add_argument("--db", default=None, help="database file (overrides config and WUZHA_DB)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal (or pipe lines in)")
+    chat.add_argument("--as", dest="as_person", metavar="PERSON_ID", help="chat as this person (number or #id)")
+    chat.set_defaults(func=cmd_chat)
+
+    serve = sub.add_parser("serve", help="run every enabled channel, the scheduler and the outbox")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port for callbacks and /health")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply pending migrations and exit").set_defaults(func=cmd_db_upgrade)
+
+    backup = sub.add_parser("backup", help="write a consistent copy of the live database")
+    backup.add_argument("path", type=Path)
+    backup.set_defaults(func=cmd_backup)
+
+    content = sub.add_parser("content", help="the content library")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    check = content_sub.add_parser("check", help="validate a content library")
+    check.add_argument("dir", nargs="?", type=Path, default=None)
+    check.set_defaults(func=cmd_content_check)
+
+    roster = sub.add_parser("roster", help="the roster of people and classes")
+    roster_sub = roster.add_subparsers(dest="roster_command", required=True)
+    imp = roster_sub.add_parser("import", help="import or update people from a CSV file")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(func=cmd_roster_import)
+    codes = roster_sub.add_parser("codes", help="print one join code per class")
+    codes.add_argument("--csv", type=Path, default=None, help="also write them to this CSV file")
+    codes.set_defaults(func=cmd_roster_codes)
+
+    forget = sub.add_parser("forget", help="erase a person's personal data")
+    forget.add_argument("person", help="student/staff number or #id")
+    forget.set_defaults(func=cmd_forget)
+
+    for module_name in CLI_MODULES:
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `wuzha` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.func is cmd_content_check and args.dir is not None:
+        return cmd_content_check(args, None)
+    try:
+        config = config_from_args(args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        result = args.func(args, config)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result or 0)
+    except LibraryError as exc:
+        print("the content library has problems; fix them and start again:", file=sys.stderr)
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def config_from_args(args) -> Config:
+    """Load the config named by --config, or ./config.toml, or the defaults."""
+    path = args.config
+    if path is None and Path("config.toml").exists():
+        path = Path("config.toml")
+    return load_config(path, db_override=args.db)
+
+
+@asynccontextmanager
+async def opened_app(config: Config):
+    """An App opened on the config's database, closed afterwards."""
+    from bot.app import App
+
+    app = await App(config).open()
+    try:
+        yield app
+    finally:
+        await app.close()
+
+
+def cmd_content_check(args, config: Config | None) -> int:
+    """Validate a library and print each problem as file: entry: field: what."""
+    folder = args.dir or (config.content_path() if config else None)
+    problems = check_library(folder)
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} problem(s) in {folder}", file=sys.stderr)
+        return 1
+    print(f"content OK: {folder}")
+    return 0
+
+
+async def cmd_db_upgrade(args, config: Config) -> int:
+    """Apply pending migrations."""
+    from storage.db import Database
+
+    db = Database(config.database_path)
+    await db.open(migrate=False)
+    try:
+        applied = await db.upgrade()
+        version = await db.schema_version()
+    finally:
+        await db.close()
+    print(f"applied {len(applied)} migration(s); schema version {version}: {config.database_path}")
+    return 0
+
+
+async def cmd_backup(args, config: Config) -> int:
+    """Copy the live database with SQLite's online backup."""
+    from storage.db import Database
+
+    db = await Database(config.database_path).open()
+    try:
+        await db.backup(args.path)
+    finally:
+        await db.close()
+    print(f"backup written: {args.path}")
+    return 0
+
+
+async def cmd_roster_import(args, config: Config) -> int:
+    """Import a roster CSV: good rows are saved, bad rows are listed with their line."""
+    from bot.roster import parse_roster
+
+    if not args.file.exists():
+        print(f"roster: {args.file}: file not found", file=sys.stderr)
+        return 1
+    good, rejected = parse_roster(args.file)
+    inserted = updated = 0
+    chunk = 500
+    show_progress = len(good) > chunk
+    async with opened_app(config) as app:
+        for start in range(0, len(good), chunk):
+            part = [row for _, row in good[start:start + chunk]]
+            added, changed = await app.store.people.upsert_roster(part)
+            inserted, updated = inserted + added, updated + changed
+            if show_progress:
+                done = min(start + chunk, len(good))
+                bar = "#" * (30 * done // len(good))
+                print(f"\rimporting [{bar:<30}] {done}/{len(good)}", end="", file=sys.stderr, flush=True)
+        if show_progress:
+            print(file=sys.stderr)
+    for item in rejected:
+        print(f"{args.file}: line {item.line}: {item.reason}")
+    print(f"roster: {inserted} added, {updated} updated, {len(rejected)} rejected")
+    return 1 if rejected else 0
+
+
+async def cmd_roster_codes(args, config: Config) -> int:
+    """Print each class's join code, optionally writing a CSV."""
+    async with opened_app(config) as app:
+        classes = await app.store.classes.all()
+    if not classes:
+        print("no classes yet: import a roster first (wuzha roster import FILE.csv)")
+        return 0
+    for klass in classes:
+        print(f"{klass.join_code}  {klass.college}  {klass.name}")
+    if args.csv:
+        with args.csv.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["学院 college", "班级 class", "班级码 join code"])
+            writer.writerows([k.college, k.name, k.join_code] for k in classes)
+        print(f"written: {args.csv}")
+    return 0
+
+
+async def cmd_forget(args, config: Config) -> int:
+    """Erase a person's personal data and say what was kept."""
+    async with opened_app(config) as app:
+        person = await app.store.people.resolve(args.person)
+        if person is None or person.forgotten_at:
+            print(f"forget: no person {args.person!r}", file=sys.stderr)
+            return 1
+        kept = await app.store.people.forget(person.id)
+        await app.store.audit.write("person.forget", f"#{person.id}", detail={"by": "cli"})
+    print(f"forgot person #{person.id}: number, name, dorm, tags and {kept['accounts_deleted']} chat account(s) "
+          "erased; reports detached from them.")
+    print("kept, without anything that identifies them: "
+          f"{kept['checkins']} check-in answer(s), {kept['quiz_attempts']} quiz attempt(s), "
+          f"{kept['pledges']} pledge signature(s), {kept['reports']} report(s) (for the school's statistics).")
+    return 0
+
+
+async def cmd_chat(args, config: Config) -> int:
+    """Chat with the bot in this terminal."""
+    from bot.channels.console import bind_console_as, run_chat
+
+    async with opened_app(config) as app:
+        if args.as_person:
+            person = await app.store.people.resolve(args.as_person)
+            if person is None or person.forgotten_at:
+                print(f"chat: no person {args.as_person!r} (see wuzha roster import)", file=sys.stderr)
+                return 2
+            user_key = await bind_console_as(app, person)
+        else:
+            user_key = "local"
+            await offer_demo_class(app)
+        await run_chat(app, user_key)
+    return 0
+
+
+async def offer_demo_class(app) -> None:
+    """On an empty database, create a demo class so the first run works without a roster."""
+    classes = await app.store.classes.all()
+    demo = next((k for k in classes if k.is_demo), None)
+    if not classes:
+        await app.store.classes.ensure("演示班 Demo class", "演示学院 Demo college", is_demo=True)
+        demo = await app.store.classes.by_name("演示班 Demo class")
+    if demo is not None:
+        print(f"演示班级码 / demo class code: {demo.join_code}  — 发送 /start 开始 / send /start to begin")
+
+
+async def cmd_serve(args, config: Config) -> int:
+    """Run every enabled channel until Ctrl-C or SIGTERM."""
+    from bot.serve import serve
+
+    if args.port is not None:
+        config.server.port = args.port
+    return await serve(config)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,324 @@
+"""Load config.toml into typed, validated objects; secrets come from the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+
+class ConfigError(Exception):
+    """A config problem, phrased as one line that names the key."""
+
+
+@dataclass
+class GeneralConfig:
+    school_name_zh: str = "示例大学"
+    school_name_en: str = "Example University"
+    timezone: str = "Asia/Shanghai"
+    default_language: str = "zh"
+    database: str = "data/wuzha.db"
+    content_dir: str = ""
+    evidence_dir: str = "data/evidence"
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass
+class ScheduleConfig:
+    daily_checkin: str = "0 21 * * *"
+    weekly_warning: str = "0 19 * * 3"
+    weekly_report: str = "0 8 * * 1"
+    monitor_reminders: str = "0 18 * * 5"
+    quiet_hours: str = "22:30-08:00"
+
+
+@dataclass
+class ProgramConfig:
+    checkin_questions: int = 3
+    quiz_size: int = 10
+    pass_score: int = 80
+    green_checkin_days: int = 5
+
+
+@dataclass
+class ReportsConfig:
+    max_per_day: int = 5
+    urgent_ack_minutes: int = 5
+    reescalate_minutes: int = 10
+    reescalate_limit: int = 3
+    normal_ack_hours: int = 24
+    review_threshold_yuan: int = 3000
+    campaign_alert_reports: int = 2
+    campaign_alert_days: int = 7
+    evidence_max_mb: int = 10
+    duty_officers: list[str] = field(default_factory=list)
+    counselling_zh: str = ""
+    counselling_en: str = ""
+    legal_aid_zh: str = "法律援助热线：12348"
+    legal_aid_en: str = "Legal aid hotline: 12348"
+
+
+@dataclass
+class RolesConfig:
+    security: list[str] = field(default_factory=list)
+    admin: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SecurityChannelConfig:
+    targets: list[str] = field(default_factory=lambda: ["console"])
+
+
+@dataclass
+class TelegramConfig:
+    enabled: bool = False
+    base_url: str = ""
+    webhook_url: str = ""
+    security_chat_id: int = 0
+    paid_broadcast: bool = False
+
+
+@dataclass
+class WechatOAConfig:
+    enabled: bool = False
+    template_id: str = ""
+
+
+@dataclass
+class WecomConfig:
+    enabled: bool = False
+
+
+@dataclass
+class ChannelsConfig:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    wechat_oa: WechatOAConfig = field(default_factory=WechatOAConfig)
+    wecom: WecomConfig = field(default_factory=WecomConfig)
+
+
+@dataclass
+class Config:
+    general: GeneralConfig = field(default_factory=GeneralConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    program: ProgramConfig = field(default_factory=ProgramConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    roles: RolesConfig = field(default_factory=RolesConfig)
+    security_channel: SecurityChannelConfig = field(default_factory=SecurityChannelConfig)
+    channels: ChannelsConfig = field(default_factory=ChannelsConfig)
+    # Filled from the environment, never from the file.
+    secrets: dict[str, str] = field(default_factory=dict)
+    base_dir: Path = field(default_factory=Path.cwd)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured time zone."""
+        return ZoneInfo(self.general.timezone)
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file, resolved against the working directory."""
+        return resolve_path(self.general.database, self.base_dir)
+
+    @property
+    def evidence_path(self) -> Path:
+        """Where report evidence files are kept."""
+        return resolve_path(self.general.evidence_dir, self.base_dir)
+
+    def content_path(self) -> Path:
+        """The content library folder: configured, or the shipped one."""
+        if self.general.content_dir:
+            return resolve_path(self.general.content_dir, self.base_dir)
+        import content
+
+        return Path(content.__file__).parent
+
+    def quiet_hours(self) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """The quiet-hours window as ((h, m), (h, m)), or None when empty."""
+        return parse_quiet_hours(self.schedule.quiet_hours)
+
+
+SECRETS_BY_CHANNEL: dict[str, tuple[str, ...]] = {
+    "telegram": ("WUZHA_TELEGRAM_TOKEN",),
+    "wechat_oa": ("WUZHA_WECHAT_TOKEN", "WUZHA_WECHAT_APPID", "WUZHA_WECHAT_SECRET"),
+    "wecom": (
+        "WUZHA_WECOM_TOKEN",
+        "WUZHA_WECOM_AES_KEY",
+        "WUZHA_WECOM_CORPID",
+        "WUZHA_WECOM_SECRET",
+        "WUZHA_WECOM_AGENTID",
+    ),
+}
+OPTIONAL_SECRETS = (
+    "WUZHA_WECHAT_AES_KEY",
+    "WUZHA_TELEGRAM_BASE_URL",
+    "WUZHA_TELEGRAM_WEBHOOK_SECRET",
+    "WUZHA_WECHAT_API_BASE",
+    "WUZHA_WECOM_API_BASE",
+    "WUZHA_WECOM_ROBOT_KEY",
+)
+_QUIET = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+
+def resolve_path(value: str, base_dir: Path) -> Path:
+    """Resolve a config path: absolute as is, relative against the working directory."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+def parse_quiet_hours(value: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Parse 'HH:MM-HH:MM' into two (hour, minute) pairs; empty means none."""
+    if not value.strip():
+        return None
+    match = _QUIET.match(value.strip())
+    if not match:
+        raise ValueError("expected HH:MM-HH:MM")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ValueError("hours 0-23, minutes 0-59")
+    return (h1, m1), (h2, m2)
+
+
+def load_config(
+    path: Path | None = None,
+    env: typing.Mapping[str, str] | None = None,
+    db_override: str | None = None,
+    base_dir: Path | None = None,
+) -> Config:
+    """Read, validate and return the config; raise ConfigError naming the bad key."""
+    env = os.environ if env is None else env
+    raw: dict = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config: {path}: file not found") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config: {path}: not valid TOML: {exc}") from exc
+    config = _build(Config, raw, "")
+    config.base_dir = base_dir or Path.cwd()
+    db = db_override or env.get("WUZHA_DB")
+    if db:
+        config.general.database = db
+    _validate(config)
+    config.secrets = _collect_secrets(config, env)
+    return config
+
+
+def _build(cls: type, raw: dict, prefix: str):
+    """Turn a TOML table into dataclass cls, refusing unknown keys and wrong types."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config: {prefix.rstrip('.')}: expected a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.name not in ("secrets", "base_dir")}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"config: {prefix}{key}: unknown key")
+    values = {}
+    for name in known:
+        if name not in raw:
+            continue
+        values[name] = _coerce(hints[name], raw[name], f"{prefix}{name}")
+    return cls(**values)
+
+
+def _coerce(hint, value, key: str):
+    """Check one value against its declared type."""
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key + ".")
+    origin = typing.get_origin(hint)
+    if origin in (list, types.GenericAlias) or hint is list:
+        (item,) = typing.get_args(hint) or (str,)
+        if not isinstance(value, list):
+            raise ConfigError(f"config: {key}: expected a list, got {_kind(value)}")
+        return [_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"config: {key}: expected true or false, got {_kind(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"config: {key}: expected an integer, got {_kind(value)}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"config: {key}: expected a string, got {_kind(value)}")
+        return value
+    raise ConfigError(f"config: {key}: unsupported type")  # pragma: no cover
+
+
+def _kind(value) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+            dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _validate(config: Config) -> None:
+    """Check values that a type alone cannot: zones, cron strings, ranges."""
+    try:
+        ZoneInfo(config.general.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"config: general.timezone: unknown time zone {config.general.timezone!r}") from exc
+    if config.general.default_language not in ("zh", "en"):
+        raise ConfigError("config: general.default_language: must be zh or en")
+    for f in dataclasses.fields(ScheduleConfig):
+        value = getattr(config.schedule, f.name)
+        if f.name == "quiet_hours":
+            try:
+                parse_quiet_hours(value)
+            except ValueError as exc:
+                raise ConfigError(f"config: schedule.quiet_hours: {exc}") from exc
+            continue
+        try:
+            CronTrigger.from_crontab(value, timezone=config.general.timezone)
+        except ValueError as exc:
+            raise ConfigError(f"config: schedule.{f.name}: bad cron expression {value!r}: {exc}") from exc
+    ranges = {
+        "program.checkin_questions": (config.program.checkin_questions, 1, 3),
+        "program.quiz_size": (config.program.quiz_size, 1, 50),
+        "program.pass_score": (config.program.pass_score, 1, 100),
+        "program.green_checkin_days": (config.program.green_checkin_days, 0, 7),
+        "server.port": (config.server.port, 0, 65535),
+        "reports.max_per_day": (config.reports.max_per_day, 1, 1000),
+        "reports.evidence_max_mb": (config.reports.evidence_max_mb, 1, 100),
+    }
+    for key, (value, low, high) in ranges.items():
+        if not low <= value <= high:
+            raise ConfigError(f"config: {key}: must be between {low} and {high}, got {value}")
+    allowed_targets = {"console", "telegram", "wecom_robot", "wecom_app"}
+    for i, target in enumerate(config.security_channel.targets):
+        if target not in allowed_targets:
+            raise ConfigError(
+                f"config: security_channel.targets[{i}]: unknown target {target!r} "
+                f"(one of {', '.join(sorted(allowed_targets))})"
+            )
+
+
+def _collect_secrets(config: Config, env: typing.Mapping[str, str]) -> dict[str, str]:
+    """Take the secrets of enabled channels from the environment; a missing one is an error."""
+    secrets: dict[str, str] = {}
+    for channel, names in SECRETS_BY_CHANNEL.items():
+        if not getattr(config.channels, channel).enabled:
+            continue
+        for name in names:
+            if not env.get(name):
+                raise ConfigError(
+                    f"config: channels.{channel}.enabled: the environment variable {name} is not set"
+                )
+            secrets[name] = env[name]
+    for name in OPTIONAL_SECRETS:
+        if env.get(name):
+            secrets[name] = env[name]
+    return secrets

@@ -1,0 +1,214 @@
+"""Route neutral events to handlers through one explicit route table."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, utils
+
+from bot.context import Context
+from bot.events import Incoming, Kind, Outgoing, text
+from bot.i18n import normalize_language
+from bot.roles import EVERYONE, GUEST
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Incoming, Context], Awaitable[list[Outgoing]]]
+MAX_TEXT = 4000          # longer free text is cut before matching; nothing else needs more
+
+
+@dataclass(frozen=True)
+class Command:
+    """A /command: who may use it and how /help describes it."""
+
+    name: str
+    handler: Handler
+    roles: frozenset[str] = EVERYONE
+    help_key: str | None = None          # UI string describing it; None keeps it out of /help
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ButtonRoute:
+    """Buttons whose data starts with prefix go to handler."""
+
+    prefix: str
+    handler: Handler
+    roles: frozenset[str] = EVERYONE
+
+
+@dataclass
+class RouteTable:
+    """Everything the bot answers to, in one place."""
+
+    commands: list[Command]
+    buttons: list[ButtonRoute]
+    conversations: dict[str, Handler]
+    free_text: Handler
+    media: Handler
+    join: Handler
+    leave: Handler
+    _by_name: dict[str, Command] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for command in self.commands:
+            for name in (command.name, *command.aliases):
+                if name in self._by_name:
+                    raise ValueError(f"command /{name} is routed twice")
+                self._by_name[name] = command
+        prefixes = [b.prefix for b in self.buttons]
+        if len(prefixes) != len(set(prefixes)):
+            raise ValueError("a button prefix is routed twice")
+        # Longest prefix first, so "quiz:ans:" wins over "quiz:".
+        self.buttons.sort(key=lambda b: len(b.prefix), reverse=True)
+
+    def command(self, name: str) -> Command | None:
+        """The command called name (or one of its aliases)."""
+        return self._by_name.get(name)
+
+    def button(self, data: str) -> ButtonRoute | None:
+        """The route for a button's data."""
+        return next((b for b in self.buttons if data.startswith(b.prefix)), None)
+
+    def visible_commands(self, role: str) -> list[Command]:
+        """The commands /help shows to a role."""
+        return [c for c in self.commands if c.help_key and role in c.roles]
+
+
+_COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+_LETTER = re.compile(r"^(?:选项?|答案|选择|option|answer|choose)?\s*([A-Za-z])\s*[.。、:：)）]?$", re.IGNORECASE)
+_NUMBER = re.compile(r"^(?:选项?|第|option|no\.?)?\s*(\d{1,2})\s*(?:个|项)?[.。、)）]?$", re.IGNORECASE)
+
+
+def parse_command(body: str) -> tuple[str, str] | None:
+    """Split '/cmd@bot args' into ('cmd', 'args'); None if it is not a command."""
+    match = _COMMAND.match(body.strip())
+    if not match:
+        return None
+    return match.group(1).lower(), (match.group(2) or "").strip()
+
+
+def match_choice(body: str, choices: list[tuple[str, str]]) -> str | None:
+    """Map '2', 'B', '选B' or an option's words to that option's data, or None."""
+    body = body.strip()
+    if not body or not choices:
+        return None
+    if m := _NUMBER.match(body):
+        index = int(m.group(1)) - 1
+        return choices[index][1] if 0 <= index < len(choices) else None
+    if m := _LETTER.match(body):
+        index = ord(m.group(1).upper()) - ord("A")
+        return choices[index][1] if 0 <= index < len(choices) else None
+    wanted = utils.default_process(body)
+    if not wanted:
+        return None
+    scored = []
+    for label, data in choices:
+        label_clean = utils.default_process(_strip_marker(label))
+        if not label_clean:
+            continue
+        score = fuzz.ratio(wanted, label_clean)
+        if len(wanted) >= 2 and len(wanted) <= len(label_clean):
+            score = max(score, fuzz.partial_ratio(wanted, label_clean) - 5)
+        scored.append((score, data))
+    scored.sort(reverse=True)
+    if not scored or scored[0][0] < 80:
+        return None
+    if len(scored) > 1 and scored[0][0] - scored[1][0] < 8:
+        return None
+    return scored[0][1]
+
+
+def _strip_marker(label: str) -> str:
+    """Drop a leading 'A. ' or '1) ' that some labels carry."""
+    return re.sub(r"^\s*(?:[A-Da-d]|\d{1,2})\s*[.、)）]\s*", "", label)
+
+
+class Dispatcher:
+    """Turns one Incoming into the replies, keeping conversation state in the database."""
+
+    def __init__(self, services, routes: RouteTable) -> None:
+        self.services = services
+        self.routes = routes
+
+    async def handle(self, msg: Incoming) -> list[Outgoing]:
+        """Answer one event; never raises for bad input."""
+        store = self.services.store
+        account = await store.accounts.touch(msg.platform, msg.user_key, msg.chat_key)
+        person = await store.people.get(account.person_id) if account.person_id else None
+        default = self.services.config.general.default_language
+        lang = account.language or normalize_language(msg.language_hint, default)
+        state = await store.conversations.get(account.id)
+        ctx = Context(self.services, account, person, lang, state)
+        try:
+            replies = await self._route(msg, ctx)
+        except Exception:
+            log.exception("handler failed for %s", msg.session_id())
+            return [text(ctx.t("error.internal"))]
+        await ctx.save_state()
+        await self._remember_choices(ctx, replies)
+        return replies
+
+    async def _route(self, msg: Incoming, ctx: Context) -> list[Outgoing]:
+        if msg.kind == Kind.JOIN:
+            return await self.routes.join(msg, ctx)
+        if msg.kind == Kind.LEAVE:
+            return await self.routes.leave(msg, ctx)
+        if msg.kind == Kind.BUTTON and msg.payload.startswith("/"):
+            msg.kind = Kind.TEXT  # a button that carries a command, e.g. "/pledge"
+        if msg.kind == Kind.TEXT:
+            body = msg.payload.strip()[:MAX_TEXT]
+            parsed = parse_command(body) if body.startswith("/") else None
+            if parsed:
+                msg.kind, msg.command, msg.payload = Kind.COMMAND, parsed[0], parsed[1]
+            else:
+                msg.payload = body
+                choice = match_choice(body, await ctx.store.choices.get(ctx.account.id))
+                if choice is not None:
+                    msg.kind, msg.payload = Kind.BUTTON, choice
+        if msg.kind == Kind.COMMAND:
+            return await self._command(msg, ctx)
+        if msg.kind in (Kind.BUTTON, Kind.POLL_ANSWER):
+            return await self._button(msg, ctx)
+        if msg.kind == Kind.MEDIA:
+            if ctx.state and ctx.state.name in self.routes.conversations:
+                return await self.routes.conversations[ctx.state.name](msg, ctx)
+            return await self.routes.media(msg, ctx)
+        if not msg.payload:
+            return [text(ctx.t("error.empty"))]
+        if ctx.state and ctx.state.name in self.routes.conversations:
+            return await self.routes.conversations[ctx.state.name](msg, ctx)
+        return await self.routes.free_text(msg, ctx)
+
+    async def _command(self, msg: Incoming, ctx: Context) -> list[Outgoing]:
+        command = self.routes.command(msg.command or "")
+        if command is None:
+            return [text(ctx.t("error.unknown_command", command=(msg.command or "")[:32]))]
+        if ctx.role not in command.roles:
+            return [self._refusal(ctx)]
+        return await command.handler(msg, ctx)
+
+    async def _button(self, msg: Incoming, ctx: Context) -> list[Outgoing]:
+        route = self.routes.button(msg.payload)
+        if route is None:
+            return [text(ctx.t("error.stale_button"))]
+        if ctx.role not in route.roles:
+            return [self._refusal(ctx)]
+        return await route.handler(msg, ctx)
+
+    def _refusal(self, ctx: Context) -> Outgoing:
+        key = "error.bind_first" if ctx.role == GUEST else "error.not_allowed"
+        return text(ctx.t(key))
+
+    async def _remember_choices(self, ctx: Context, replies: list[Outgoing]) -> None:
+        """Keep the last options shown so '2', 'B' or the words answer them on any platform."""
+        choices: list[tuple[str, str]] = []
+        for reply in replies:
+            if reply.quiz is not None and reply.quiz.answer_prefix:
+                choices = [(o, f"{reply.quiz.answer_prefix}{i}") for i, o in enumerate(reply.quiz.options)]
+            elif reply.buttons:
+                choices = [(b.label, b.data) for b in reply.flat_buttons()]
+        await ctx.store.choices.set(ctx.account.id, choices)

@@ -1,0 +1,229 @@
+"""Pushes nobody asked for go through here: queued durably, drained per channel within its limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from bot.channels.base import Channel, Delivery
+from bot.clock import iso
+from bot.events import Outgoing
+from bot.ratelimit import ChannelLimiter
+from storage.outbox import OutboxRow, Outcome
+from storage.records import Account, from_row
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+MAX_BACKOFF_S = 3600
+SECURITY_ADDRESSES = {
+    "console": ("console", "security"),
+    "wecom_robot": ("wecom_robot", "robot"),
+    "wecom_app": ("wecom", "@security"),
+}
+MessageFor = Callable[[Account], Outgoing]
+
+
+@dataclass
+class PushSummary:
+    """What a push to many people did."""
+
+    queued: int = 0
+    duplicates: int = 0
+    unreachable: int = 0
+
+
+def in_quiet_hours(moment: datetime, window, tz) -> bool:
+    """Whether a moment falls in the quiet-hours window ((h, m), (h, m)), which may wrap midnight."""
+    if window is None:
+        return False
+    local = moment.astimezone(tz).time()
+    start, end = time(*window[0]), time(*window[1])
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+class Outbox:
+    """Queues pushes as outbox rows; senders deliver them."""
+
+    def __init__(self, store, clock, config) -> None:
+        self.store, self.clock, self.config = store, clock, config
+        self._wakeups: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+
+    def wakeup(self, channel: str) -> asyncio.Event:
+        """The event a channel's sender waits on."""
+        return self._wakeups[channel]
+
+    def _nudge(self, channels: Iterable[str]) -> None:
+        for channel in set(channels):
+            self._wakeups[channel].set()
+
+    async def push_to_person(self, person_id: int, campaign: str, message: Outgoing | MessageFor,
+                             dedupe_key: str | None = None, priority: int = 5) -> bool:
+        """Queue one push to a person's preferred account; False if a duplicate or unreachable."""
+        summary = await self.push_many(campaign, [(person_id, message)], priority=priority,
+                                       dedupe_keys={person_id: dedupe_key} if dedupe_key else None)
+        return summary.queued == 1
+
+    async def push_many(self, campaign: str, items: Iterable[tuple[int, Outgoing | MessageFor]],
+                        priority: int = 5, dedupe_keys: dict[int, str] | None = None) -> PushSummary:
+        """Queue a campaign for many people; the dedupe key is campaign + person unless given."""
+        accounts = await self._preferred_accounts()
+        summary = PushSummary()
+        rows = []
+        for person_id, message in items:
+            account = accounts.get(person_id)
+            if account is None:
+                summary.unreachable += 1
+                continue
+            outgoing = message(account) if callable(message) else message
+            key = (dedupe_keys or {}).get(person_id) or f"{campaign}:{person_id}"
+            rows.append(OutboxRow(
+                channel=account.platform, address=account.chat_key, campaign=campaign,
+                payload=outgoing.to_dict(), dedupe_key=key, account_id=account.id, person_id=person_id,
+                priority=0 if outgoing.urgent else priority, urgent=outgoing.urgent,
+            ))
+        summary.queued = await self.store.outbox.enqueue(rows)
+        summary.duplicates = len(rows) - summary.queued
+        self._nudge(r.channel for r in rows)
+        return summary
+
+    async def push_to_address(self, channel: str, address: str, campaign: str, message: Outgoing,
+                              dedupe_key: str, priority: int = 5, delay_s: float = 0) -> bool:
+        """Queue one push to a raw channel address (a group, a robot); False if a duplicate."""
+        not_before = iso(self.clock.now() + timedelta(seconds=delay_s)) if delay_s else None
+        row = OutboxRow(channel=channel, address=address, campaign=campaign, payload=message.to_dict(),
+                        dedupe_key=dedupe_key, priority=0 if message.urgent else priority, urgent=message.urgent)
+        queued = await self.store.outbox.enqueue([row], not_before=not_before) == 1
+        self._nudge([channel])
+        return queued
+
+    def security_addresses(self) -> list[tuple[str, str]]:
+        """(channel, address) of every configured security-channel target."""
+        found = []
+        for target in self.config.security_channel.targets:
+            if target == "telegram":
+                found.append(("telegram", str(self.config.channels.telegram.security_chat_id)))
+            else:
+                found.append(SECURITY_ADDRESSES[target])
+        return found
+
+    async def push_to_security(self, campaign: str, message: Outgoing, dedupe_key: str) -> int:
+        """Queue a card for every security-channel target; return how many rows were new."""
+        queued = 0
+        for channel, address in self.security_addresses():
+            queued += await self.push_to_address(channel, address, campaign, message, f"{dedupe_key}@{channel}")
+        return queued
+
+    async def _preferred_accounts(self) -> dict[int, Account]:
+        """Each bound person's reachable account seen most recently."""
+        rows = await self.store.db.fetchall(
+            "SELECT * FROM accounts WHERE person_id IS NOT NULL AND reachable = 1 ORDER BY last_seen_at, id"
+        )
+        return {row["person_id"]: from_row(Account, row) for row in rows}
+
+
+class OutboxSender:
+    """Drains one channel's rows at that channel's limits, with retries and backoff."""
+
+    def __init__(self, outbox: Outbox, channel: Channel, poll_s: float = 1.0) -> None:
+        self.outbox = outbox
+        self.store = outbox.store
+        self.clock = outbox.clock
+        self.channel = channel
+        self.limiter = ChannelLimiter(channel.limits.per_second)
+        self.poll_s = poll_s
+        self._semaphore = asyncio.Semaphore(max(1, channel.limits.concurrency))
+
+    def quiet_now(self) -> bool:
+        """Whether pushes other than emergencies must wait now."""
+        config = self.outbox.config
+        return in_quiet_hours(self.clock.now(), config.quiet_hours(), config.tz)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until stop is set; finishes the batch in hand before returning."""
+        wake = self.outbox.wakeup(self.channel.name)
+        while not stop.is_set():
+            try:
+                handled = await self.drain_once()
+            except Exception:
+                log.exception("outbox sender for %s failed; retrying", self.channel.name)
+                handled = 0
+            if handled:
+                continue
+            wake.clear()
+            waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def drain_once(self) -> int:
+        """Claim one batch, deliver it, record the outcomes; return how many rows were handled."""
+        rows = await self.store.outbox.claim(self.channel.name, self.channel.limits.batch,
+                                             urgent_only=self.quiet_now())
+        if not rows:
+            return 0
+        by_address: dict[str, list[OutboxRow]] = defaultdict(list)
+        for row in rows:
+            by_address[row.address].append(row)
+        results = await asyncio.gather(*(self._deliver_address(addr, group) for addr, group in by_address.items()))
+        outcomes = [o for group in results for o in group]
+        await self.store.outbox.settle(outcomes)
+        account_by_row = {row.id: row.account_id for row in rows}
+        for outcome in outcomes:
+            account_id = account_by_row.get(outcome.row_id)
+            if outcome.error == "unreachable" and account_id:
+                await self.store.accounts.mark_unreachable(account_id, "blocked or left")
+        return len(rows)
+
+    async def _deliver_address(self, address: str, rows: list[OutboxRow]) -> list[Outcome]:
+        """Send one address's rows in order, waiting between them as its limits require."""
+        interval, per_minute = self.channel.address_limits(address)
+        outcomes = []
+        for row in rows:
+            if self.limiter.address_wait(address, interval, per_minute) > 60:
+                outcomes.append(self._defer(row, self.limiter.address_wait(address, interval, per_minute)))
+                continue
+            delay = self.limiter.reserve(address, interval, per_minute)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            async with self._semaphore:
+                outcomes.append(await self._deliver_row(row))
+        return outcomes
+
+    async def _deliver_row(self, row: OutboxRow) -> Outcome:
+        try:
+            result = await self.channel.deliver(row.address, Outgoing.from_dict(row.payload))
+        except Exception as exc:  # network trouble, a bug in an adapter: retry with backoff
+            log.warning("delivery of outbox row %s failed: %s", row.id, exc)
+            result = Delivery(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
+        return self._outcome(row, result)
+
+    def _outcome(self, row: OutboxRow, result: Delivery) -> Outcome:
+        if result.ok:
+            return Outcome(row.id, "sent")
+        if result.unreachable:
+            return Outcome(row.id, "undeliverable", error="unreachable")
+        if result.permanent:
+            return Outcome(row.id, "undeliverable", error=result.error or "refused by the platform")
+        if result.defer_s is not None:
+            return self._defer(row, result.defer_s)
+        if result.retry_after is not None:
+            self.limiter.pause(result.retry_after)
+            not_before = iso(self.clock.now())
+            return Outcome(row.id, "pending", error=f"retry_after {result.retry_after}", not_before=not_before,
+                           refund_attempt=True)
+        if row.attempts >= MAX_ATTEMPTS:
+            return Outcome(row.id, "dead", error=result.error or "failed too many times")
+        backoff = min(MAX_BACKOFF_S, 2 ** row.attempts)
+        return Outcome(row.id, "pending", error=result.error,
+                       not_before=iso(self.clock.now() + timedelta(seconds=backoff)))
+
+    def _defer(self, row: OutboxRow, wait: float) -> Outcome:
+        return Outcome(row.id, "pending", error=None, refund_attempt=True,
+                       not_before=iso(self.clock.now() + timedelta(seconds=wait)))

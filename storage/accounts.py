@@ -1,0 +1,98 @@
+"""Platform accounts: the chats a person reaches us from."""
+
+from __future__ import annotations
+
+from bot.clock import iso
+from storage.db import Database
+from storage.records import Account, from_row
+
+
+class AccountRepo:
+    """One row per (platform, user): language, binding, reachability, bind lock."""
+
+    def __init__(self, db: Database, clock) -> None:
+        self.db, self.clock = db, clock
+
+    async def get(self, account_id: int) -> Account | None:
+        """An account by id."""
+        return from_row(Account, await self.db.fetchone("SELECT * FROM accounts WHERE id = ?", (account_id,)))
+
+    async def find(self, platform: str, user_key: str) -> Account | None:
+        """An account by platform and platform user id."""
+        row = await self.db.fetchone(
+            "SELECT * FROM accounts WHERE platform = ? AND user_key = ?", (platform, user_key)
+        )
+        return from_row(Account, row)
+
+    async def touch(self, platform: str, user_key: str, chat_key: str) -> Account:
+        """Return the account, creating it, and record that the person was just seen."""
+        now = iso(self.clock.now())
+        await self.db.execute(
+            "INSERT INTO accounts (platform, user_key, chat_key, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (platform, user_key) DO UPDATE SET chat_key = excluded.chat_key,"
+            " last_seen_at = excluded.last_seen_at, reachable = 1, unreachable_reason = NULL",
+            (platform, user_key, chat_key, now, now),
+        )
+        account = await self.find(platform, user_key)
+        assert account is not None
+        return account
+
+    async def set_language(self, account_id: int, language: str) -> None:
+        """Remember the account's language."""
+        await self.db.execute("UPDATE accounts SET language = ? WHERE id = ?", (language, account_id))
+
+    async def bind(self, account_id: int, person_id: int) -> None:
+        """Link an account to a person and clear the failure count."""
+        await self.db.execute(
+            "UPDATE accounts SET person_id = ?, bind_failures = 0, bind_locked_until = NULL WHERE id = ?",
+            (person_id, account_id),
+        )
+
+    async def unbind(self, account_id: int) -> None:
+        """Remove the link between an account and its person."""
+        await self.db.execute("UPDATE accounts SET person_id = NULL WHERE id = ?", (account_id,))
+
+    async def record_bind_failure(self, account_id: int, max_failures: int, lock_until: str) -> int:
+        """Count a wrong bind attempt; lock when the limit is reached. Return the failures so far."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE accounts SET bind_failures = bind_failures + 1 WHERE id = ?", (account_id,))
+            async with conn.execute("SELECT bind_failures FROM accounts WHERE id = ?", (account_id,)) as c:
+                failures = (await c.fetchone())[0]
+            if failures >= max_failures:
+                await conn.execute(
+                    "UPDATE accounts SET bind_locked_until = ?, bind_failures = 0 WHERE id = ?",
+                    (lock_until, account_id),
+                )
+        return failures
+
+    async def mark_unreachable(self, account_id: int, reason: str) -> None:
+        """Stop pushing to an account (blocked the bot, unsubscribed)."""
+        await self.db.execute(
+            "UPDATE accounts SET reachable = 0, unreachable_reason = ? WHERE id = ?", (reason, account_id)
+        )
+
+    async def mark_unreachable_by_key(self, platform: str, user_key: str, reason: str) -> None:
+        """Stop pushing to an account found by platform and user key."""
+        await self.db.execute(
+            "UPDATE accounts SET reachable = 0, unreachable_reason = ? WHERE platform = ? AND user_key = ?",
+            (reason, platform, user_key),
+        )
+
+    async def for_person(self, person_id: int) -> list[Account]:
+        """A person's accounts, most recently seen first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM accounts WHERE person_id = ? ORDER BY last_seen_at DESC, id DESC", (person_id,)
+        )
+        return [from_row(Account, r) for r in rows]
+
+    async def preferred(self, person_id: int) -> Account | None:
+        """The reachable account a push to this person should use: the one seen last."""
+        row = await self.db.fetchone(
+            "SELECT * FROM accounts WHERE person_id = ? AND reachable = 1 ORDER BY last_seen_at DESC, id DESC LIMIT 1",
+            (person_id,),
+        )
+        return from_row(Account, row)
+
+    async def unreachable_count(self) -> int:
+        """How many bound accounts cannot be reached."""
+        return await self.db.fetchval("SELECT COUNT(*) FROM accounts WHERE reachable = 0 AND person_id IS NOT NULL")

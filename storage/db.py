@@ -1,0 +1,160 @@
+"""The SQLite database: one writer connection, one reader, WAL and forward-only migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+BUSY_TIMEOUT_MS = 5000
+
+
+def available_migrations(folder: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+    """List (number, path) of the migration files, in order."""
+    found = []
+    for path in folder.glob("*.sql"):
+        match = _MIGRATION_NAME.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+class Database:
+    """The project's SQLite file: writes go through `transaction()`, reads through `fetch*`."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self, migrate: bool = True) -> Database:
+        """Open both connections and, unless told not to, apply pending migrations."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        await self._writer.execute("PRAGMA journal_mode=WAL")
+        if migrate:
+            await self.upgrade()
+        self._reader = await self._connect()
+        return self
+
+    async def _connect(self) -> aiosqlite.Connection:
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves.
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    async def close(self) -> None:
+        """Close both connections, waiting for a running write to finish."""
+        async with self._write_lock:
+            for conn in (self._reader, self._writer):
+                if conn is not None:
+                    await conn.close()
+            self._reader = self._writer = None
+
+    async def schema_version(self) -> int:
+        """The number of the last migration applied."""
+        assert self._writer is not None
+        async with self._writer.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0])
+
+    async def upgrade(self, folder: Path = MIGRATIONS_DIR) -> list[int]:
+        """Apply every migration newer than the database, each in its own transaction."""
+        applied = []
+        current = await self.schema_version()
+        for number, path in available_migrations(folder):
+            if number <= current:
+                continue
+            script = path.read_text(encoding="utf-8")
+            async with self.transaction() as conn:
+                for statement in _split_sql(script):
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version={number}")
+            log.info("applied migration %s", path.name)
+            applied.append(number)
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction (BEGIN IMMEDIATE): commits on success, rolls back on error."""
+        assert self._writer is not None, "database is not open"
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Sequence | dict = ()) -> int:
+        """Run one write statement in its own transaction; return lastrowid."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, params)
+            return cursor.lastrowid or 0
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence | dict]) -> None:
+        """Run one write statement for many rows in a single transaction."""
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Sequence | dict = ()) -> sqlite3.Row | None:
+        """Read one row (committed data only)."""
+        async with self._read_conn().execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Sequence | dict = ()) -> list[sqlite3.Row]:
+        """Read all rows (committed data only)."""
+        async with self._read_conn().execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchval(self, sql: str, params: Sequence | dict = ()):
+        """Read the first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    def _read_conn(self) -> aiosqlite.Connection:
+        conn = self._reader or self._writer
+        assert conn is not None, "database is not open"
+        return conn
+
+    async def backup(self, target: Path | str) -> None:
+        """Write a consistent copy of the live database to target (SQLite online backup)."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target.unlink()
+        destination = await aiosqlite.connect(target)
+        try:
+            await self._read_conn().backup(destination)
+        finally:
+            await destination.close()
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into complete statements, comments and all."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in buffer.splitlines()):
+        raise ValueError(f"incomplete SQL statement at the end of a migration: {buffer[:60]!r}")
+    return statements

@@ -1,0 +1,148 @@
+"""People (the roster) and the classes they answer for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import iso
+from storage.db import Database
+from storage.records import ROLES, Person, from_row
+
+
+@dataclass
+class RosterRow:
+    """One person as the roster file gives them."""
+
+    person_no: str
+    name: str | None
+    college: str
+    class_names: list[str]
+    dorm: str | None
+    role: str
+    tags: list[str]
+
+
+class PeopleRepo:
+    """People: identity, class, role, tags."""
+
+    def __init__(self, db: Database, clock, classes) -> None:
+        self.db, self.clock, self.classes = db, clock, classes
+
+    async def get(self, person_id: int) -> Person | None:
+        """A person by internal id."""
+        return from_row(Person, await self.db.fetchone("SELECT * FROM people WHERE id = ?", (person_id,)))
+
+    async def by_number(self, person_no: str) -> Person | None:
+        """A person by student or staff number."""
+        row = await self.db.fetchone("SELECT * FROM people WHERE person_no = ?", (person_no.strip(),))
+        return from_row(Person, row)
+
+    async def resolve(self, key: str) -> Person | None:
+        """A person by number, or by internal id written '#12' or '12' when no number matches."""
+        person = await self.by_number(key)
+        if person is None and key.lstrip("#").isdigit():
+            person = await self.get(int(key.lstrip("#")))
+        return person
+
+    async def roster_loaded_for(self, class_id: int) -> bool:
+        """Whether any roster rows exist for this class (then numbers are checked)."""
+        value = await self.db.fetchval(
+            "SELECT 1 FROM people WHERE class_id = ? AND from_roster = 1 LIMIT 1", (class_id,)
+        )
+        return value is not None
+
+    async def create(self, person_no: str, class_id: int | None, college: str, role: str = "student",
+                     tags: str = "") -> Person:
+        """Add a person who is not on a roster (binding without one)."""
+        person_id = await self.db.execute(
+            "INSERT INTO people (person_no, college, class_id, role, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (person_no, college, class_id, role, tags, iso(self.clock.now())),
+        )
+        person = await self.get(person_id)
+        assert person is not None
+        return person
+
+    async def upsert_roster(self, rows: list[RosterRow]) -> tuple[int, int]:
+        """Insert or update roster rows in one transaction; return (inserted, updated)."""
+        inserted = updated = 0
+        now = iso(self.clock.now())
+        async with self.db.transaction() as conn:
+            for row in rows:
+                class_ids = [await self.classes.ensure(name, row.college, conn=conn) for name in row.class_names]
+                home = class_ids[0] if class_ids and row.role != "counsellor" else None
+                values = (row.name, row.college, home, row.dorm, row.role, ",".join(row.tags))
+                cursor = await conn.execute(
+                    "UPDATE people SET name = ?, college = ?, class_id = ?, dorm = ?, role = ?, tags = ?,"
+                    " from_roster = 1 WHERE person_no = ?",
+                    (*values, row.person_no),
+                )
+                if cursor.rowcount:
+                    updated += 1
+                    async with conn.execute("SELECT id FROM people WHERE person_no = ?", (row.person_no,)) as c:
+                        person_id = (await c.fetchone())[0]
+                else:
+                    inserted += 1
+                    cursor = await conn.execute(
+                        "INSERT INTO people (name, college, class_id, dorm, role, tags, from_roster, person_no,"
+                        " created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                        (*values, row.person_no, now),
+                    )
+                    person_id = cursor.lastrowid
+                await conn.execute("DELETE FROM person_classes WHERE person_id = ?", (person_id,))
+                if row.role in ("monitor", "counsellor"):
+                    await conn.executemany(
+                        "INSERT OR IGNORE INTO person_classes (person_id, class_id) VALUES (?, ?)",
+                        [(person_id, cid) for cid in class_ids],
+                    )
+        return inserted, updated
+
+    async def set_role(self, person_id: int, role: str) -> None:
+        """Change a person's role."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        await self.db.execute("UPDATE people SET role = ? WHERE id = ?", (role, person_id))
+
+    async def responsible_classes(self, person: Person) -> list[int]:
+        """The class ids a monitor or counsellor answers for (security: none listed, sees all)."""
+        rows = await self.db.fetchall(
+            "SELECT class_id FROM person_classes WHERE person_id = ? ORDER BY class_id", (person.id,)
+        )
+        ids = [r[0] for r in rows]
+        if not ids and person.role == "monitor" and person.class_id is not None:
+            ids = [person.class_id]
+        return ids
+
+    async def members(self, class_id: int) -> list[Person]:
+        """The people of a class (not forgotten), by number."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM people WHERE class_id = ? AND forgotten_at IS NULL ORDER BY person_no", (class_id,)
+        )
+        return [from_row(Person, r) for r in rows]
+
+    async def set_opt_out(self, person_id: int, opted_out: bool) -> None:
+        """Stop or restart the daily pushes for a person."""
+        await self.db.execute("UPDATE people SET opted_out = ? WHERE id = ?", (int(opted_out), person_id))
+
+    async def forget(self, person_id: int) -> dict[str, int]:
+        """Erase a person's personal data; keep anonymous records; return what was kept."""
+        now = iso(self.clock.now())
+        async with self.db.transaction() as conn:
+            kept = {}
+            for table in ("checkins", "quiz_attempts", "pledges"):
+                async with conn.execute(f"SELECT COUNT(*) FROM {table} WHERE person_id = ?", (person_id,)) as c:
+                    kept[table] = (await c.fetchone())[0]
+            async with conn.execute("SELECT COUNT(*) FROM reports WHERE reporter_person_id = ?", (person_id,)) as c:
+                kept["reports"] = (await c.fetchone())[0]
+            cursor = await conn.execute("DELETE FROM accounts WHERE person_id = ?", (person_id,))
+            kept["accounts_deleted"] = cursor.rowcount
+            await conn.execute(
+                "UPDATE reports SET reporter_person_id = NULL, reporter_account_id = NULL WHERE reporter_person_id = ?",
+                (person_id,),
+            )
+            await conn.execute("DELETE FROM person_classes WHERE person_id = ?", (person_id,))
+            await conn.execute(
+                "UPDATE people SET person_no = NULL, name = NULL, dorm = NULL, tags = '', forgotten_at = ?,"
+                " opted_out = 1 WHERE id = ?",
+                (now, person_id),
+            )
+        return kept

@@ -1,0 +1,72 @@
+"""Plain records read from the database."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, fields
+
+ROLES = ("student", "staff", "monitor", "counsellor", "security", "admin")
+TAGS = ("freshman", "graduate", "international", "staff")
+
+
+def from_row(cls, row: sqlite3.Row | None):
+    """Build a record from a row, taking only the columns the record declares."""
+    if row is None:
+        return None
+    keys = row.keys()
+    return cls(**{f.name: row[f.name] for f in fields(cls) if f.name in keys})
+
+
+@dataclass
+class ClassRecord:
+    id: int
+    name: str
+    college: str
+    join_code: str
+    is_demo: int = 0
+
+
+@dataclass
+class Person:
+    id: int
+    person_no: str | None
+    name: str | None
+    college: str
+    class_id: int | None
+    dorm: str | None
+    role: str
+    tags: str
+    from_roster: int = 0
+    opted_out: int = 0
+    forgotten_at: str | None = None
+
+    @property
+    def tag_set(self) -> set[str]:
+        """The person's tags as a set."""
+        return {t for t in self.tags.split(",") if t}
+
+    def display(self) -> str:
+        """What a monitor sees: the name if known, else the number."""
+        return self.name or self.person_no or f"#{self.id}"
+
+
+@dataclass
+class Account:
+    id: int
+    platform: str
+    user_key: str
+    chat_key: str
+    person_id: int | None
+    language: str | None
+    reachable: int = 1
+    unreachable_reason: str | None = None
+    last_seen_at: str | None = None
+    bind_failures: int = 0
+    bind_locked_until: str | None = None
+
+
+@dataclass
+class ConversationState:
+    name: str
+    step: str
+    data: dict

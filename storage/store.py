@@ -1,0 +1,33 @@
+"""One object that holds every repository over one database."""
+
+from __future__ import annotations
+
+from storage.accounts import AccountRepo
+from storage.audit import AuditRepo, KeyValueRepo
+from storage.classes import ClassRepo
+from storage.conversations import ChoiceRepo, ConversationRepo
+from storage.db import Database
+from storage.outbox import OutboxRepo
+from storage.people import PeopleRepo
+from storage.program import CheckinRepo, PledgeRepo, QuizRepo
+from storage.reports import ReportRepo
+
+
+class Store:
+    """The repositories, sharing one Database and one clock."""
+
+    def __init__(self, db: Database, clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.classes = ClassRepo(db, clock)
+        self.people = PeopleRepo(db, clock, self.classes)
+        self.accounts = AccountRepo(db, clock)
+        self.conversations = ConversationRepo(db, clock)
+        self.choices = ChoiceRepo(db, clock)
+        self.pledges = PledgeRepo(db, clock)
+        self.checkins = CheckinRepo(db, clock)
+        self.quizzes = QuizRepo(db, clock)
+        self.reports = ReportRepo(db, clock)
+        self.outbox = OutboxRepo(db, clock)
+        self.audit = AuditRepo(db, clock)
+        self.kv = KeyValueRepo(db, clock)

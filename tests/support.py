@@ -1,0 +1,79 @@
+"""Test helpers: a recording channel and a scripted user, errbot-style (push a message, pop the replies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.channels.base import Channel, Delivery, Limits
+from bot.events import Incoming, Kind, Media, Outgoing
+
+
+class RecordingChannel(Channel):
+    """A real channel for the outbox that records what it would have sent."""
+
+    def __init__(self, name: str, limits: Limits | None = None) -> None:
+        super().__init__(name=name, limits=limits or Limits(concurrency=16, batch=500))
+        self.sent: list[tuple[str, Outgoing]] = []
+        self.fail_with: Delivery | None = None
+
+    async def deliver(self, address: str, message: Outgoing) -> Delivery:
+        """Record the message (or answer with the configured failure)."""
+        if self.fail_with is not None:
+            return self.fail_with
+        self.sent.append((address, message))
+        return Delivery(ok=True)
+
+    def to(self, address: str) -> list[Outgoing]:
+        """Messages sent to one address."""
+        return [m for a, m in self.sent if a == address]
+
+
+@dataclass
+class User:
+    """One person chatting through the dispatcher on a fake platform."""
+
+    app: object
+    key: str
+    platform: str = "test"
+    language_hint: str | None = None
+    replies: list[Outgoing] = field(default_factory=list)
+
+    async def say(self, body: str) -> list[Outgoing]:
+        """Send text (or a /command) and return the replies."""
+        return await self._send(Incoming(self.platform, self.key, self.key, Kind.TEXT, body,
+                                         language_hint=self.language_hint))
+
+    async def press(self, data: str) -> list[Outgoing]:
+        """Press a button by its data."""
+        return await self._send(Incoming(self.platform, self.key, self.key, Kind.BUTTON, data,
+                                         language_hint=self.language_hint))
+
+    async def press_label(self, label_part: str) -> list[Outgoing]:
+        """Press the button in the last replies whose label contains label_part."""
+        for reply in reversed(self.replies):
+            for button in reply.flat_buttons():
+                if label_part in button.label:
+                    return await self.press(button.data)
+        raise AssertionError(f"no button with {label_part!r} in {[b.label for r in self.replies for b in r.flat_buttons()]}")
+
+    async def send_file(self, data: bytes, filename: str = "shot.png", kind: str = "photo") -> list[Outgoing]:
+        """Send a photo or document."""
+        return await self._send(Incoming(self.platform, self.key, self.key, Kind.MEDIA, "",
+                                         media=Media(kind, filename, data, "image/png")))
+
+    async def _send(self, msg: Incoming) -> list[Outgoing]:
+        self.replies = await self.app.handle(msg)
+        return self.replies
+
+    @property
+    def text(self) -> str:
+        """All reply texts of the last message, joined."""
+        return "\n".join(r.text or (r.quiz.question if r.quiz else "") for r in self.replies)
+
+    async def bind(self, code: str, number: str, lang: str = "zh") -> None:
+        """Go through onboarding: /start, language, class code, number."""
+        await self.say("/start")
+        await self.press(f"lang:{lang}")
+        await self.say(code)
+        await self.say(number)
+        assert "✅" in self.text or "绑定成功" in self.text or "linked" in self.text, self.text
