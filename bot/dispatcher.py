@@ -201,7 +201,9 @@ class Dispatcher:
 
     def _refusal(self, ctx: Context) -> Outgoing:
         key = "error.bind_first" if ctx.role == GUEST else "error.not_allowed"
-        return text(ctx.t(key))
+        refusal = text(ctx.t(key))
+        refusal.alert = True
+        return refusal
 
     async def _remember_choices(self, ctx: Context, replies: list[Outgoing]) -> None:
         """Keep the last options shown so '2', 'B' or the words answer them on any platform."""

@@ -80,6 +80,9 @@ class Outgoing:
     file: bytes | None = None
     filename: str = ""
     urgent: bool = False             # emergencies: not held back by quiet hours
+    alert: bool = False              # a refusal or short notice; a pressed button shows it as a pop-up
+    ref: str = ""                    # stable key; a later message with the same ref replaces this one
+                                     # where the platform can edit (report cards, progress figures)
 
     @property
     def kind(self) -> str:
