@@ -148,3 +148,179 @@ class QuizRepo:
             " AND finished_at IS NOT NULL",
             (person_id,),
         )
+
+
+class WarningRepo:
+    """Case stories sent to people as warnings, and what they answered."""
+
+    def __init__(self, db: Database, clock) -> None:
+        self.db, self.clock = db, clock
+
+    async def sent_by_person(self) -> dict[int, set[str]]:
+        """Every person's case ids already sent (for the weekly pick)."""
+        rows = await self.db.fetchall("SELECT person_id, case_id FROM warnings_sent")
+        sent: dict[int, set[str]] = {}
+        for person_id, case_id in rows:
+            sent.setdefault(person_id, set()).add(case_id)
+        return sent
+
+    async def sent_to(self, person_id: int) -> set[str]:
+        """The case ids one person was already sent."""
+        rows = await self.db.fetchall("SELECT case_id FROM warnings_sent WHERE person_id = ?", (person_id,))
+        return {r[0] for r in rows}
+
+    async def record_many(self, rows: list[tuple[int, str, str]], day: str) -> int:
+        """Remember (person_id, case_id, fraud_type) as sent on day; return how many were new."""
+        if not rows:
+            return 0
+        async with self.db.transaction() as conn:
+            before = conn.total_changes
+            await conn.executemany(
+                "INSERT OR IGNORE INTO warnings_sent (person_id, case_id, fraud_type, sent_on) VALUES (?, ?, ?, ?)",
+                [(p, c, t, day) for p, c, t in rows],
+            )
+            return conn.total_changes - before
+
+    async def answer(self, person_id: int, case_id: str, fraud_type: str, chosen: int, correct: bool,
+                     day: str) -> None:
+        """Store the first "what would you do" answer to a case (a case opened on demand is recorded too)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO warnings_sent (person_id, case_id, fraud_type, sent_on) VALUES (?, ?, ?, ?)",
+                (person_id, case_id, fraud_type, day),
+            )
+            await conn.execute(
+                "UPDATE warnings_sent SET chosen = ?, correct = ?, answered_at = ?"
+                " WHERE person_id = ? AND case_id = ? AND chosen IS NULL",
+                (chosen, int(correct), iso(self.clock.now()), person_id, case_id),
+            )
+
+
+class ContestRepo:
+    """Contests: the same questions for an audience, timed, with leaderboards."""
+
+    def __init__(self, db: Database, clock) -> None:
+        self.db, self.clock = db, clock
+
+    async def create(self, started_by: int | None, scope: str, scope_value: str, question_ids: list[str],
+                     seconds_per_question: int, closes_at: str) -> int:
+        """Open a contest; return its id."""
+        return await self.db.execute(
+            "INSERT INTO contests (started_by, scope, scope_value, questions, seconds_per_question, created_at,"
+            " closes_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (started_by, scope, scope_value, json.dumps(question_ids), seconds_per_question,
+             iso(self.clock.now()), closes_at),
+        )
+
+    async def get(self, contest_id: int):
+        """One contest row, or None."""
+        return await self.db.fetchone("SELECT * FROM contests WHERE id = ?", (contest_id,))
+
+    async def close(self, contest_id: int) -> bool:
+        """Close a contest; False if it was already closed."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE contests SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
+                (iso(self.clock.now()), contest_id),
+            )
+            return cursor.rowcount == 1
+
+    async def due_to_close(self, now: str) -> list[int]:
+        """Open contests whose time is over."""
+        rows = await self.db.fetchall("SELECT id FROM contests WHERE status = 'open' AND closes_at <= ?", (now,))
+        return [r[0] for r in rows]
+
+    async def record_result(self, contest_id: int, person, attempt_id: int, correct: int, total: int,
+                            score: int, elapsed_s: float) -> bool:
+        """Store a person's finished entry; False if they already had one."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO contest_results (contest_id, person_id, attempt_id, class_id, college,"
+                " correct, total, score, elapsed_s, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (contest_id, person.id, attempt_id, person.class_id, person.college or "", correct, total, score,
+                 round(elapsed_s, 3), iso(self.clock.now())),
+            )
+            return cursor.rowcount == 1
+
+    async def has_result(self, contest_id: int, person_id: int) -> bool:
+        """Whether a person already finished this contest."""
+        value = await self.db.fetchval(
+            "SELECT 1 FROM contest_results WHERE contest_id = ? AND person_id = ?", (contest_id, person_id)
+        )
+        return value is not None
+
+    async def individual_board(self, contest_id: int, limit: int = 10):
+        """The best entries: higher score first, then faster."""
+        return await self.db.fetchall(
+            "SELECT r.person_id, r.score, r.correct, r.total, r.elapsed_s, p.name, p.person_no, c.name AS klass"
+            " FROM contest_results r JOIN people p ON p.id = r.person_id LEFT JOIN classes c ON c.id = r.class_id"
+            " WHERE r.contest_id = ? ORDER BY r.score DESC, r.elapsed_s, r.finished_at LIMIT ?",
+            (contest_id, limit),
+        )
+
+    async def rank_of(self, contest_id: int, person_id: int) -> tuple[int, int]:
+        """(rank, entries) of a person in a contest (rank 0 when absent)."""
+        rows = await self.db.fetchall(
+            "SELECT person_id FROM contest_results WHERE contest_id = ? ORDER BY score DESC, elapsed_s, finished_at",
+            (contest_id,),
+        )
+        ids = [r[0] for r in rows]
+        return (ids.index(person_id) + 1 if person_id in ids else 0), len(ids)
+
+    async def group_board(self, contest_id: int, by: str, limit: int = 10):
+        """Classes ('class') or colleges ('college') by average score, with the number of entries."""
+        if by == "class":
+            sql = ("SELECT COALESCE(c.name, '-') AS name, AVG(r.score) AS average, COUNT(*) AS entries"
+                   " FROM contest_results r LEFT JOIN classes c ON c.id = r.class_id WHERE r.contest_id = ?"
+                   " GROUP BY r.class_id ORDER BY average DESC, entries DESC LIMIT ?")
+        else:
+            sql = ("SELECT CASE WHEN r.college = '' THEN '-' ELSE r.college END AS name, AVG(r.score) AS average,"
+                   " COUNT(*) AS entries FROM contest_results r WHERE r.contest_id = ?"
+                   " GROUP BY r.college ORDER BY average DESC, entries DESC LIMIT ?")
+        return await self.db.fetchall(sql, (contest_id, limit))
+
+
+class AudienceRepo:
+    """Who the program pushes to: bound, reachable, not opted out, not forgotten."""
+
+    def __init__(self, db: Database, clock) -> None:
+        self.db, self.clock = db, clock
+
+    async def reachable(self, scope: str = "school", scope_value: str = "") -> list[tuple[int, str]]:
+        """(person_id, tags) of everyone reachable in a scope ('school', 'college', 'class')."""
+        where, params = "", ()
+        if scope == "college":
+            where, params = " AND p.college = ?", (scope_value,)
+        elif scope == "class":
+            where, params = " AND p.class_id = ?", (int(scope_value),)
+        rows = await self.db.fetchall(
+            "SELECT p.id, p.tags FROM people p WHERE p.opted_out = 0 AND p.forgotten_at IS NULL"
+            " AND EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = p.id AND a.reachable = 1)"
+            f"{where} ORDER BY p.id",
+            params,
+        )
+        return [(r[0], r[1] or "") for r in rows]
+
+    async def recent_checkin_questions(self, since_day: str) -> dict[int, set[str]]:
+        """Question ids each person answered since a day (to rotate the daily questions)."""
+        rows = await self.db.fetchall(
+            "SELECT person_id, question_id FROM checkins WHERE day >= ?", (since_day,)
+        )
+        found: dict[int, set[str]] = {}
+        for person_id, question_id in rows:
+            found.setdefault(person_id, set()).add(question_id)
+        return found
+
+    async def awareness_rate(self, scope: str = "school", scope_value: str = "") -> tuple[int, int]:
+        """(people who passed the awareness test, people) in a scope."""
+        where, params = "", ()
+        if scope == "college":
+            where, params = " AND p.college = ?", (scope_value,)
+        elif scope == "class":
+            where, params = " AND p.class_id = ?", (int(scope_value),)
+        row = await self.db.fetchone(
+            "SELECT COUNT(*), SUM(EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.person_id = p.id AND q.passed = 1))"
+            f" FROM people p WHERE p.forgotten_at IS NULL AND p.role IN ('student', 'staff', 'monitor'){where}",
+            params,
+        )
+        return int(row[1] or 0), int(row[0] or 0)

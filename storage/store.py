@@ -7,10 +7,12 @@ from storage.audit import AuditRepo, KeyValueRepo
 from storage.classes import ClassRepo
 from storage.conversations import ChoiceRepo, ConversationRepo
 from storage.db import Database
+from storage.drills import DrillRepo
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo
-from storage.program import CheckinRepo, PledgeRepo, QuizRepo
+from storage.program import AudienceRepo, CheckinRepo, ContestRepo, PledgeRepo, QuizRepo, WarningRepo
 from storage.reports import ReportRepo
+from storage.wechat import WechatRepo
 
 
 class Store:
@@ -27,7 +29,12 @@ class Store:
         self.pledges = PledgeRepo(db, clock)
         self.checkins = CheckinRepo(db, clock)
         self.quizzes = QuizRepo(db, clock)
+        self.warnings = WarningRepo(db, clock)
+        self.contests = ContestRepo(db, clock)
+        self.audience = AudienceRepo(db, clock)
         self.reports = ReportRepo(db, clock)
         self.outbox = OutboxRepo(db, clock)
         self.audit = AuditRepo(db, clock)
         self.kv = KeyValueRepo(db, clock)
+        self.wechat = WechatRepo(db, clock)
+        self.drills = DrillRepo(db, clock)

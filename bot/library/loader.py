@@ -26,7 +26,10 @@ from bot.library.model import (
 
 # Further sections of the library, each "folder-or-file name": "module:function".
 # The function takes (library_dir, Problems, types) and returns the parsed data.
-EXTRA_SECTIONS: dict[str, str] = {}
+EXTRA_SECTIONS: dict[str, str] = {
+    "campaigns": "bot.library.campaigns:load_calendar",
+    "drills": "bot.library.drills:load_drills",
+}
 
 
 class LibraryError(Exception):

@@ -1,0 +1,160 @@
+"""Named cron jobs in the configured time zone (APScheduler 3), with missed runs caught up once.
+
+Other features add jobs with `register_job(name, cron, coroutine_factory)`, either at import time of a
+module listed in JOB_MODULES or from their start-up code before `wuzha serve` starts the scheduler:
+
+    register_job("office.weekly_report", lambda config: config.schedule.weekly_report, send_weekly_report)
+
+`cron` is a crontab string ("0 21 * * *", local time) or a function of the config returning one;
+`coroutine_factory(app)` returns the awaitable to run. A job registered again under the same name
+replaces the old one. After downtime, a job whose fire time passed while the process was down runs
+once at start (coalesced), however many ticks were missed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.clock import iso, parse_iso
+
+log = logging.getLogger(__name__)
+
+CronSource = str | Callable[[Any], str]
+JobFactory = Callable[[Any], Awaitable[Any]]
+# Modules imported before the scheduler starts; each calls register_job() at import time.
+JOB_MODULES: list[str] = ["handlers.program_jobs"]
+MISFIRE_GRACE_S = 6 * 3600      # a run late by more than this (process asleep) is skipped, not run late
+CATCH_UP_LIMIT = timedelta(days=7)
+_LAST_RUN_KEY = "scheduler:last_run:"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One named job: when it fires and what it runs."""
+
+    name: str
+    cron: CronSource
+    factory: JobFactory
+
+    def crontab(self, config) -> str:
+        """The job's crontab string for this config."""
+        return self.cron(config) if callable(self.cron) else self.cron
+
+
+JOBS: dict[str, JobSpec] = {}
+
+
+def register_job(name: str, cron: CronSource, coroutine_factory: JobFactory) -> None:
+    """Add (or replace, by name) a job run by the scheduler."""
+    JOBS[name] = JobSpec(name, cron, coroutine_factory)
+
+
+def load_job_modules() -> dict[str, JobSpec]:
+    """Import every module of JOB_MODULES so their jobs are registered; return the jobs."""
+    for module_name in JOB_MODULES:
+        importlib.import_module(module_name)
+    return JOBS
+
+
+def make_trigger(crontab: str, tz) -> CronTrigger:
+    """A cron trigger in the given time zone; ValueError names a bad expression."""
+    return CronTrigger.from_crontab(crontab, timezone=tz)
+
+
+def next_fire_time(crontab: str, tz, after: datetime) -> datetime:
+    """The first fire time strictly after a moment (aware, in tz)."""
+    trigger = make_trigger(crontab, tz)
+    fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+    assert fire is not None
+    return fire
+
+
+def latest_fire_between(crontab: str, tz, since: datetime, until: datetime) -> datetime | None:
+    """The last fire time in (since, until], or None when the job was not due."""
+    trigger = make_trigger(crontab, tz)
+    latest = None
+    fire = trigger.get_next_fire_time(None, since + timedelta(microseconds=1))
+    for _ in range(100_000):   # a minutely job over a week is about 10,000 ticks
+        if fire is None or fire > until:
+            break
+        latest = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+    return latest
+
+
+class Scheduler:
+    """Runs the registered jobs for one App on its event loop."""
+
+    def __init__(self, app, jobs: dict[str, JobSpec] | None = None) -> None:
+        self.app = app
+        self.config = app.config
+        self.clock = app.clock
+        self.jobs = dict(JOBS if jobs is None else jobs)
+        self.aps = AsyncIOScheduler(
+            timezone=self.config.tz,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
+        )
+
+    def add(self, spec: JobSpec) -> None:
+        """Schedule a job, replacing one of the same name."""
+        self.jobs[spec.name] = spec
+        trigger = make_trigger(spec.crontab(self.config), self.config.tz)
+        self.aps.add_job(self.run_job, trigger, args=[spec.name], id=spec.name, name=spec.name,
+                         replace_existing=True)
+
+    async def run_job(self, name: str) -> bool:
+        """Run one job now and remember when; False if it failed (it is logged, never raised)."""
+        spec = self.jobs[name]
+        started = self.clock.now()
+        try:
+            await spec.factory(self.app)
+        except Exception:
+            log.exception("scheduled job %s failed", name)
+            return False
+        await self.app.store.kv.set(_LAST_RUN_KEY + name, iso(started))
+        return True
+
+    async def catch_up(self) -> list[str]:
+        """Run once every job that was due while the process was down; return their names."""
+        now = self.clock.now()
+        ran = []
+        for name, spec in self.jobs.items():
+            last = await self.app.store.kv.get(_LAST_RUN_KEY + name)
+            if last is None:          # never ran here: start counting from now
+                await self.app.store.kv.set(_LAST_RUN_KEY + name, iso(now))
+                continue
+            since = max(parse_iso(last), now - CATCH_UP_LIMIT)
+            if latest_fire_between(spec.crontab(self.config), self.config.tz, since, now) is not None:
+                log.warning("job %s was due while stopped; running it once now", name)
+                await self.run_job(name)
+                ran.append(name)
+        return ran
+
+    async def start(self) -> None:
+        """Add every job, catch up on missed runs, and start firing."""
+        for spec in list(self.jobs.values()):
+            self.add(spec)
+        await self.catch_up()
+        self.aps.start()
+
+    async def stop(self) -> None:
+        """Stop firing (a running job is left to finish on the loop)."""
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+
+async def start(app, http) -> Scheduler:
+    """The `wuzha serve` starter: register the features' jobs and run them."""
+    del http
+    scheduler = Scheduler(app, load_job_modules())
+    await scheduler.start()
+    app.scheduler = scheduler
+    return scheduler
