@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.dispatcher import ButtonRoute, Command, RouteTable
-from bot.roles import EVERYONE, MEMBERS
-from handlers import basics, onboarding
+from bot.roles import CLASS_LEADERS, EVERYONE, MEMBERS, OFFICE
+from handlers import basics, drill, drill_assign, onboarding
 
 
 def build_routes() -> RouteTable:
@@ -17,13 +17,17 @@ def build_routes() -> RouteTable:
             Command("lang", onboarding.show_language_menu, EVERYONE, "help.lang", aliases=("language",)),
             Command("cancel", basics.cancel_conversation, EVERYONE, "help.cancel"),
             Command("unbind", onboarding.unbind_account, MEMBERS, "help.unbind"),
+            Command("drill", drill.list_drills, EVERYONE, "help.drill"),
+            Command("assign_drill", drill_assign.assign_drill, CLASS_LEADERS | OFFICE, "help.assign_drill"),
         ],
         buttons=[
             ButtonRoute("lang:", onboarding.choose_language, EVERYONE),
             ButtonRoute("unbind:", onboarding.confirm_unbind, MEMBERS),
+            ButtonRoute(drill.BUTTON_PREFIX, drill.press_drill_choice, EVERYONE),
         ],
         conversations={
             onboarding.CONVERSATION: onboarding.continue_onboarding,
+            drill.CONVERSATION: drill.continue_drill,
         },
         free_text=basics.answer_unmatched_text,
         media=basics.answer_media,
