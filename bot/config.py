@@ -42,6 +42,7 @@ class ScheduleConfig:
     weekly_warning: str = "0 19 * * 3"
     weekly_report: str = "0 8 * * 1"
     monitor_reminders: str = "0 18 * * 5"
+    campaigns: str = "30 18 * * *"       # the campaign calendar's pushes (content/campaigns.toml)
     quiet_hours: str = "22:30-08:00"
 
 
@@ -51,6 +52,9 @@ class ProgramConfig:
     quiz_size: int = 10
     pass_score: int = 80
     green_checkin_days: int = 5
+    contest_questions: int = 10
+    contest_seconds: int = 30             # time limit per contest question
+    contest_minutes: int = 60             # how long a contest stays open
 
 
 @dataclass
@@ -290,6 +294,9 @@ def _validate(config: Config) -> None:
         "program.quiz_size": (config.program.quiz_size, 1, 50),
         "program.pass_score": (config.program.pass_score, 1, 100),
         "program.green_checkin_days": (config.program.green_checkin_days, 0, 7),
+        "program.contest_questions": (config.program.contest_questions, 1, 50),
+        "program.contest_seconds": (config.program.contest_seconds, 5, 600),
+        "program.contest_minutes": (config.program.contest_minutes, 1, 10080),
         "server.port": (config.server.port, 0, 65535),
         "reports.max_per_day": (config.reports.max_per_day, 1, 1000),
         "reports.evidence_max_mb": (config.reports.evidence_max_mb, 1, 100),

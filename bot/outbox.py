@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -19,6 +20,7 @@ from storage.records import Account, from_row
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+ENQUEUE_CHUNK = 2000       # rows per transaction when queueing a push for many people
 MAX_BACKOFF_S = 3600
 SECURITY_ADDRESSES = {
     "console": ("console", "security"),
@@ -75,23 +77,39 @@ class Outbox:
         """Queue a campaign for many people; the dedupe key is campaign + person unless given."""
         accounts = await self._preferred_accounts()
         summary = PushSummary()
-        rows = []
+        rows: list[OutboxRow] = []
+        # The same Outgoing object (one text for everyone, or one per language) is serialised once.
+        payloads: dict[int, tuple[Outgoing, str]] = {}
         for person_id, message in items:
             account = accounts.get(person_id)
             if account is None:
                 summary.unreachable += 1
                 continue
             outgoing = message(account) if callable(message) else message
+            cached = payloads.get(id(outgoing))
+            if cached is None or cached[0] is not outgoing:
+                cached = payloads[id(outgoing)] = (outgoing, json.dumps(outgoing.to_dict(), ensure_ascii=False))
             key = (dedupe_keys or {}).get(person_id) or f"{campaign}:{person_id}"
             rows.append(OutboxRow(
                 channel=account.platform, address=account.chat_key, campaign=campaign,
-                payload=outgoing.to_dict(), dedupe_key=key, account_id=account.id, person_id=person_id,
+                payload=cached[1], dedupe_key=key, account_id=account.id, person_id=person_id,
                 priority=0 if outgoing.urgent else priority, urgent=outgoing.urgent,
             ))
-        summary.queued = await self.store.outbox.enqueue(rows)
-        summary.duplicates = len(rows) - summary.queued
-        self._nudge(r.channel for r in rows)
+            if len(rows) >= ENQUEUE_CHUNK:
+                await self._enqueue_chunk(rows, summary)
+                rows = []
+                await asyncio.sleep(0)   # let replies to people chatting through between chunks
+        await self._enqueue_chunk(rows, summary)
         return summary
+
+    async def _enqueue_chunk(self, rows: list[OutboxRow], summary: PushSummary) -> None:
+        """Write one chunk of a push in its own short transaction and wake the senders."""
+        if not rows:
+            return
+        queued = await self.store.outbox.enqueue(rows)
+        summary.queued += queued
+        summary.duplicates += len(rows) - queued
+        self._nudge(r.channel for r in rows)
 
     async def push_to_address(self, channel: str, address: str, campaign: str, message: Outgoing,
                               dedupe_key: str, priority: int = 5, delay_s: float = 0) -> bool:

@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 # Each "module:function" is `async def start(app, http) -> object with async stop(), or None`.
 # It may add routes to the aiohttp application `http` and channels to `app` (app.add_channel).
 # The order matters: channels first, then what uses them (the scheduler).
-STARTERS: list[str] = []
+STARTERS: list[str] = [
+    "bot.scheduler:start",          # keep last: the scheduler uses the channels added before it
+]
 
 
 async def health(request: web.Request) -> web.Response:

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from bot.dispatcher import ButtonRoute, Command, RouteTable
-from bot.roles import CLASS_LEADERS, EVERYONE, MEMBERS, OFFICE
-from handlers import basics, drill, drill_assign, onboarding
+from bot.roles import CLASS_LEADERS, CONTEST_STARTERS, EVERYONE, MEMBERS, OFFICE
+from handlers import (
+    basics,
+    campaigns,
+    checkin,
+    contest,
+    drill,
+    drill_assign,
+    onboarding,
+    pledge,
+    quiz,
+    warning,
+)
 
 
 def build_routes() -> RouteTable:
@@ -17,16 +28,37 @@ def build_routes() -> RouteTable:
             Command("lang", onboarding.show_language_menu, EVERYONE, "help.lang", aliases=("language",)),
             Command("cancel", basics.cancel_conversation, EVERYONE, "help.cancel"),
             Command("unbind", onboarding.unbind_account, MEMBERS, "help.unbind"),
+            Command("pledge", pledge.show_pledge, MEMBERS, "help.pledge"),
+            Command("checkin", checkin.start_checkin, MEMBERS, "help.checkin"),
+            Command("quiz", quiz.start_quiz, MEMBERS, "help.quiz"),
+            Command("case", warning.show_case, MEMBERS, "help.case"),
+            Command("contest", contest.start_contest, CONTEST_STARTERS, "help.contest"),
+            Command("letter", campaigns.show_letter, MEMBERS, "help.letter"),
+            Command("stop", campaigns.stop_pushes, MEMBERS, "help.stop"),
+            Command("resume", campaigns.resume_pushes, MEMBERS, "help.resume"),
             Command("drill", drill.list_drills, EVERYONE, "help.drill"),
             Command("assign_drill", drill_assign.assign_drill, CLASS_LEADERS | OFFICE, "help.assign_drill"),
         ],
         buttons=[
             ButtonRoute("lang:", onboarding.choose_language, EVERYONE),
             ButtonRoute("unbind:", onboarding.confirm_unbind, MEMBERS),
+            ButtonRoute("pledge:", pledge.sign_pledge, MEMBERS),
+            ButtonRoute(checkin.PREFIX, checkin.answer_checkin, MEMBERS),
+            ButtonRoute(warning.PREFIX, warning.answer_case, MEMBERS),
+            ButtonRoute(quiz.ANSWER, quiz.answer_quiz, MEMBERS),
+            ButtonRoute(quiz.REVIEW, quiz.review_quiz, MEMBERS),
+            ButtonRoute(contest.NEW, contest.new_contest_button, CONTEST_STARTERS),
+            ButtonRoute(contest.JOIN, contest.join_contest, MEMBERS),
+            ButtonRoute(contest.ANSWER, contest.answer_contest, MEMBERS),
+            ButtonRoute(contest.BOARD, contest.board_button, MEMBERS),
+            ButtonRoute(contest.END, contest.end_button, CONTEST_STARTERS),
+            ButtonRoute(campaigns.LETTER, campaigns.show_letter, MEMBERS),
             ButtonRoute(drill.BUTTON_PREFIX, drill.press_drill_choice, EVERYONE),
         ],
         conversations={
             onboarding.CONVERSATION: onboarding.continue_onboarding,
+            quiz.CONVERSATION: quiz.continue_quiz,
+            contest.CONVERSATION: contest.continue_contest,
             drill.CONVERSATION: drill.continue_drill,
         },
         free_text=basics.answer_unmatched_text,

@@ -18,7 +18,7 @@ class OutboxRow:
     channel: str
     address: str
     campaign: str
-    payload: dict
+    payload: dict | str             # an Outgoing.to_dict(), or that already as JSON text
     dedupe_key: str
     account_id: int | None = None
     person_id: int | None = None
@@ -58,7 +58,8 @@ class OutboxRepo:
                 " dedupe_key, priority, urgent, not_before, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (r.channel, r.address, r.account_id, r.person_id, r.campaign,
-                     json.dumps(r.payload, ensure_ascii=False), r.dedupe_key, r.priority, int(r.urgent), start, now)
+                     r.payload if isinstance(r.payload, str) else json.dumps(r.payload, ensure_ascii=False),
+                     r.dedupe_key, r.priority, int(r.urgent), start, now)
                     for r in rows
                 ],
             )
@@ -117,6 +118,13 @@ class OutboxRepo:
         async with self.db.transaction() as conn:
             cursor = await conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'inflight'")
             return cursor.rowcount
+
+    async def people_in_campaign(self, campaign: str) -> set[int]:
+        """The people who already have a row for a campaign (any state)."""
+        rows = await self.db.fetchall(
+            "SELECT person_id FROM outbox WHERE campaign = ? AND person_id IS NOT NULL", (campaign,)
+        )
+        return {r[0] for r in rows}
 
     async def next_due(self, channel: str) -> str | None:
         """The earliest not_before among a channel's pending rows."""

@@ -32,6 +32,14 @@ class PledgeRepo:
         return None if row is None else (row[0], row[1])
 
 
+    async def outdated(self, current_version: int) -> list[int]:
+        """People who signed an older version than the current one (and not the current one)."""
+        rows = await self.db.fetchall(
+            "SELECT person_id FROM pledges GROUP BY person_id HAVING MAX(version) < ?", (current_version,)
+        )
+        return [r[0] for r in rows]
+
+
 class CheckinRepo:
     """Answers to the daily self-check, one row per question per day."""
 
@@ -75,10 +83,11 @@ class CheckinRepo:
             current -= timedelta(days=1)
         return count
 
-    async def recent_question_ids(self, person_id: int, since_day: str) -> set[str]:
-        """Question ids asked since a day, to rotate the questions."""
+    async def recent_question_ids(self, person_id: int, since_day: str, before_day: str = "9999-12-31") -> set[str]:
+        """Question ids answered from since_day up to (not including) before_day, to rotate the questions."""
         rows = await self.db.fetchall(
-            "SELECT DISTINCT question_id FROM checkins WHERE person_id = ? AND day >= ?", (person_id, since_day)
+            "SELECT DISTINCT question_id FROM checkins WHERE person_id = ? AND day >= ? AND day < ?",
+            (person_id, since_day, before_day),
         )
         return {r[0] for r in rows}
 
@@ -301,15 +310,20 @@ class AudienceRepo:
         )
         return [(r[0], r[1] or "") for r in rows]
 
-    async def recent_checkin_questions(self, since_day: str) -> dict[int, set[str]]:
-        """Question ids each person answered since a day (to rotate the daily questions)."""
+    async def recent_checkin_questions(self, since_day: str, before_day: str) -> dict[int, set[str]]:
+        """Question ids each person answered on since_day .. the day before before_day (for rotation)."""
         rows = await self.db.fetchall(
-            "SELECT person_id, question_id FROM checkins WHERE day >= ?", (since_day,)
+            "SELECT person_id, question_id FROM checkins WHERE day >= ? AND day < ?", (since_day, before_day)
         )
         found: dict[int, set[str]] = {}
         for person_id, question_id in rows:
             found.setdefault(person_id, set()).add(question_id)
         return found
+
+    async def checked_in_on(self, day: str) -> set[int]:
+        """The people with at least one self-check answer on a day."""
+        rows = await self.db.fetchall("SELECT DISTINCT person_id FROM checkins WHERE day = ?", (day,))
+        return {r[0] for r in rows}
 
     async def awareness_rate(self, scope: str = "school", scope_value: str = "") -> tuple[int, int]:
         """(people who passed the awareness test, people) in a scope."""

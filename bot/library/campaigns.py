@@ -45,8 +45,9 @@ class Campaign:
     letter: Localized | None = None
 
     def matches(self, tags: set[str]) -> bool:
-        """Whether a person with these tags is in the audience."""
-        return "all" in self.audience or bool(tags & set(self.audience))
+        """Whether a person with these tags is in the audience ("student": anyone not tagged staff)."""
+        groups = tags if "staff" in tags else tags | {"student"}
+        return "all" in self.audience or bool(groups & set(self.audience))
 
     def active_since(self, today: date) -> date | None:
         """The start of the window today falls in, or None."""
@@ -157,8 +158,8 @@ def _campaign(raw, index: int, problems, types: dict, seen: set[str]) -> Campaig
     if kind not in KINDS:
         fail("kind", f"must be one of {', '.join(KINDS)}")
     audience = raw.get("audience")
-    if not isinstance(audience, list) or not audience or any(a not in AUDIENCES for a in audience):
-        fail("audience", f"must be a non-empty list of: {', '.join(AUDIENCES)}")
+    if not isinstance(audience, list) or not audience or any(a not in (*AUDIENCES, "student") for a in audience):
+        fail("audience", f"must be a non-empty list of: {', '.join(AUDIENCES)}, student")
         audience = []
     windows = []
     raw_windows = raw.get("windows")

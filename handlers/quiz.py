@@ -1,0 +1,137 @@
+"""Quizzes: /quiz is the awareness test (balanced across types), /quiz <type_id> practises one type."""
+
+from __future__ import annotations
+
+import json
+
+from bot.context import Context
+from bot.events import Button, Incoming, Outgoing, QuizSpec, text
+from bot.library.model import LETTERS, QuizQuestion
+from handlers.common import button_arg
+from handlers.picking import balanced_quiz, rng_for
+
+CONVERSATION = "quiz"
+ANSWER = "qz:a:"          # qz:a:<attempt>:<position>:<chosen index>
+REVIEW = "qz:review:"
+
+
+def question_spec(question: QuizQuestion, lang: str, prefix: str, number: int, total: int,
+                  open_seconds: int | None = None) -> Outgoing:
+    """A quiz question as an Outgoing.quiz: buttons or a quiz poll, or lettered options on text platforms."""
+    qt = question.text(lang)
+    return Outgoing(quiz=QuizSpec(
+        question=f"({number}/{total}) {qt.question}", options=list(qt.options), correct_index=question.answer,
+        explanation=qt.explanation, answer_prefix=prefix, open_seconds=open_seconds,
+    ))
+
+
+def feedback(ctx: Context, question: QuizQuestion, chosen: int) -> str:
+    """'Right' or the right answer, then the explanation."""
+    qt = question.text(ctx.lang)
+    if chosen == question.answer:
+        head = ctx.t("quiz.right")
+    else:
+        head = ctx.t("quiz.wrong", answer=f"{LETTERS[question.answer]}. {qt.options[question.answer]}")
+    return f"{head}\n{qt.explanation}"
+
+
+def type_list(ctx: Context) -> str:
+    """'/quiz id — name' for every type, to choose one."""
+    return "\n".join(f"/quiz {t.id} — {t.name.get(ctx.lang)}" for t in ctx.library.types.values() if t.quiz)
+
+
+async def start_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """Start the awareness test, or a quiz on one type."""
+    assert ctx.person is not None
+    type_id = msg.payload.strip().lower() or None
+    if type_id is not None and (type_id not in ctx.library.types or not ctx.library.types[type_id].quiz):
+        return [text(ctx.t("quiz.unknown_type", type=type_id[:32]) + "\n" + type_list(ctx))]
+    size = ctx.config.program.quiz_size
+    rng = rng_for("quiz", ctx.person.id, ctx.clock.now().isoformat())
+    questions = balanced_quiz(ctx.library, size, rng, type_id)
+    kind = "type" if type_id else "awareness"
+    attempt = await ctx.store.quizzes.start(ctx.person.id, kind, [q.id for q in questions], fraud_type=type_id)
+    ctx.begin(CONVERSATION, "asking", attempt=attempt, position=0)
+    if type_id:
+        intro = ctx.t("quiz.intro_type", type=ctx.library.type(type_id).name.get(ctx.lang), count=len(questions))
+    else:
+        intro = ctx.t("quiz.intro", count=len(questions), pass_score=ctx.config.program.pass_score)
+    first = question_spec(questions[0], ctx.lang, f"{ANSWER}{attempt}:0:", 1, len(questions))
+    return [text(intro + "\n" + ctx.t("quiz.how_to_answer")), first]
+
+
+async def answer_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """An answer: record it, explain, then the next question or the score."""
+    assert ctx.person is not None
+    parts = button_arg(msg.payload, ANSWER).split(":")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return [text(ctx.t("error.stale_button"))]
+    attempt_id, position, chosen = (int(p) for p in parts)
+    attempt = await ctx.store.quizzes.get(attempt_id)
+    if attempt is None or attempt["person_id"] != ctx.person.id:
+        return [text(ctx.t("error.stale_button"))]
+    if attempt["finished_at"] is not None:
+        return [text(ctx.t("quiz.already_finished"))]
+    ids = json.loads(attempt["questions"])
+    answered = len(await ctx.store.quizzes.answers(attempt_id))
+    if position != answered or position >= len(ids):
+        return [text(ctx.t("quiz.already_answered"))]
+    question = ctx.library.quiz_by_id(ids[position])
+    if question is None or not 0 <= chosen < len(question.text(ctx.lang).options):
+        return [text(ctx.t("error.stale_button"))]
+    await ctx.store.quizzes.answer(attempt_id, position, question.id, chosen, chosen == question.answer)
+    replies = [text(feedback(ctx, question, chosen))]
+    following = position + 1
+    if following < len(ids):
+        next_question = ctx.library.quiz_by_id(ids[following])
+        if next_question is not None:
+            ctx.begin(CONVERSATION, "asking", attempt=attempt_id, position=following)
+            replies.append(question_spec(next_question, ctx.lang, f"{ANSWER}{attempt_id}:{following}:",
+                                         following + 1, len(ids)))
+            return replies
+    replies.append(await _finish(ctx, attempt_id, attempt["kind"], attempt["fraud_type"]))
+    return replies
+
+
+async def _finish(ctx: Context, attempt_id: int, kind: str, fraud_type: str | None) -> Outgoing:
+    ctx.end()
+    score, passed = await ctx.store.quizzes.finish(attempt_id, ctx.config.program.pass_score)
+    attempt = await ctx.store.quizzes.get(attempt_id)
+    lines = [ctx.t("quiz.score", score=score, correct=attempt["correct"], total=attempt["total"])]
+    if kind == "awareness":
+        lines.append(ctx.t("quiz.passed") if passed else ctx.t("quiz.not_passed",
+                                                                pass_score=ctx.config.program.pass_score))
+    retake = f"/quiz {fraud_type}" if fraud_type else "/quiz"
+    buttons = [Button(ctx.t("quiz.retake"), retake)]
+    if attempt["correct"] < attempt["total"]:
+        buttons.insert(0, Button(ctx.t("quiz.review"), f"{REVIEW}{attempt_id}"))
+    return text("\n".join(lines), buttons)
+
+
+async def review_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The wrong answers of an attempt: the question, what was chosen, the right answer and why."""
+    assert ctx.person is not None
+    arg = button_arg(msg.payload, REVIEW)
+    attempt = await ctx.store.quizzes.get(int(arg)) if arg.isdigit() else None
+    if attempt is None or attempt["person_id"] != ctx.person.id:
+        return [text(ctx.t("error.stale_button"))]
+    blocks = []
+    for row in await ctx.store.quizzes.answers(attempt["id"]):
+        question = ctx.library.quiz_by_id(row["question_id"])
+        if row["correct"] or question is None:
+            continue
+        qt = question.text(ctx.lang)
+        chosen = row["chosen"]
+        yours = f"{LETTERS[chosen]}. {qt.options[chosen]}" if 0 <= chosen < len(qt.options) else ctx.t("quiz.timed_out")
+        blocks.append(ctx.t("quiz.review_item", question=qt.question, yours=yours,
+                            right=f"{LETTERS[question.answer]}. {qt.options[question.answer]}",
+                            explanation=qt.explanation))
+    if not blocks:
+        return [text(ctx.t("quiz.review_none"))]
+    retake = f"/quiz {attempt['fraud_type']}" if attempt["fraud_type"] else "/quiz"
+    return [text(ctx.t("quiz.review_title") + "\n\n" + "\n\n".join(blocks), [Button(ctx.t("quiz.retake"), retake)])]
+
+
+async def continue_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """Text in the middle of a quiz that is not an answer: say how to answer."""
+    return [text(ctx.t("quiz.answer_please"))]
