@@ -69,23 +69,20 @@ class OutboxRepo:
         """Mark up to limit due rows of a channel in flight and return them, most urgent first."""
         now = iso(self.clock.now())
         urgent_clause = " AND urgent = 1" if urgent_only else ""
+        # One statement claims the batch: the rows are marked in flight in the same write that picks them.
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT * FROM outbox WHERE channel = ? AND state = 'pending' AND not_before <= ?"
-                f"{urgent_clause} ORDER BY priority, id LIMIT ?",
-                (channel, now, limit),
+                "UPDATE outbox SET state = 'inflight', claimed_at = ?, attempts = attempts + 1 WHERE id IN"
+                " (SELECT id FROM outbox WHERE channel = ? AND state = 'pending' AND not_before <= ?"
+                f"{urgent_clause} ORDER BY priority, id LIMIT ?) RETURNING *",
+                (now, channel, now, limit),
             ) as cursor:
-                rows = list(await cursor.fetchall())
-            if rows:
-                await conn.executemany(
-                    "UPDATE outbox SET state = 'inflight', claimed_at = ?, attempts = attempts + 1 WHERE id = ?",
-                    [(now, r["id"]) for r in rows],
-                )
+                rows = sorted(await cursor.fetchall(), key=lambda r: (r["priority"], r["id"]))
         return [
             OutboxRow(
                 channel=r["channel"], address=r["address"], campaign=r["campaign"], payload=json.loads(r["payload"]),
                 dedupe_key=r["dedupe_key"], account_id=r["account_id"], person_id=r["person_id"],
-                priority=r["priority"], urgent=bool(r["urgent"]), id=r["id"], attempts=r["attempts"] + 1,
+                priority=r["priority"], urgent=bool(r["urgent"]), id=r["id"], attempts=r["attempts"],
             )
             for r in rows
         ]
