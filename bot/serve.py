@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 # It may add routes to the aiohttp application `http` and channels to `app` (app.add_channel).
 # The order matters: channels first, then what uses them (the scheduler).
 STARTERS: list[str] = [
+    "bot.channels.telegram:start",  # when channels.telegram.enabled: long polling or the webhook route
     "bot.scheduler:start",          # keep last: the scheduler uses the channels added before it
 ]
 

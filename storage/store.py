@@ -12,6 +12,7 @@ from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo
 from storage.program import AudienceRepo, CheckinRepo, ContestRepo, PledgeRepo, QuizRepo, WarningRepo
 from storage.reports import ReportRepo
+from storage.telegram import TelegramRepo
 from storage.wechat import WechatRepo
 
 
@@ -36,5 +37,6 @@ class Store:
         self.outbox = OutboxRepo(db, clock)
         self.audit = AuditRepo(db, clock)
         self.kv = KeyValueRepo(db, clock)
+        self.telegram = TelegramRepo(db, clock)
         self.wechat = WechatRepo(db, clock)
         self.drills = DrillRepo(db, clock)
