@@ -40,6 +40,19 @@ class ButtonRoute:
     roles: frozenset[str] = EVERYONE
 
 
+@dataclass(frozen=True)
+class TextRoute:
+    """Typed text matching pattern (e.g. an office command '受理 R-2026-000001') goes to handler.
+
+    Checked before offered choices, conversations and the free-text fallback, so it works in any chat
+    and mid-conversation; people outside roles get a refusal.
+    """
+
+    pattern: re.Pattern
+    handler: Handler
+    roles: frozenset[str] = EVERYONE
+
+
 @dataclass
 class RouteTable:
     """Everything the bot answers to, in one place."""
@@ -51,6 +64,7 @@ class RouteTable:
     media: Handler
     join: Handler
     leave: Handler
+    text_routes: list[TextRoute] = field(default_factory=list)
     _by_name: dict[str, Command] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -72,6 +86,10 @@ class RouteTable:
     def button(self, data: str) -> ButtonRoute | None:
         """The route for a button's data."""
         return next((b for b in self.buttons if data.startswith(b.prefix)), None)
+
+    def text_route(self, body: str) -> TextRoute | None:
+        """The text-pattern route whose pattern matches the start of body."""
+        return next((r for r in self.text_routes if r.pattern.match(body)), None)
 
     def visible_commands(self, role: str) -> list[Command]:
         """The commands /help shows to a role."""
@@ -166,6 +184,11 @@ class Dispatcher:
                 msg.kind, msg.command, msg.payload = Kind.COMMAND, parsed[0], parsed[1]
             else:
                 msg.payload = body
+                pattern_route = self.routes.text_route(body)
+                if pattern_route is not None:
+                    if ctx.role not in pattern_route.roles:
+                        return [self._refusal(ctx)]
+                    return await pattern_route.handler(msg, ctx)
                 choice = match_choice(body, await ctx.store.choices.get(ctx.account.id))
                 if choice is not None:
                     msg.kind, msg.payload = Kind.BUTTON, choice

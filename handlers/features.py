@@ -5,4 +5,6 @@ from __future__ import annotations
 
 async def setup(services) -> None:
     """Build every feature's start-up state (indexes, caches) once."""
-    del services  # each feature adds its line here, e.g. the matcher's index
+    from handlers.report_escalation import sweep_unescalated
+
+    await sweep_unescalated(services)   # a case filed just before a crash still reaches the office

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.dispatcher import ButtonRoute, Command, RouteTable
+from bot.dispatcher import ButtonRoute, Command, RouteTable, TextRoute
 from bot.roles import CLASS_LEADERS, CONTEST_STARTERS, EVERYONE, MEMBERS, OFFICE
 from handlers import (
     basics,
@@ -14,6 +14,9 @@ from handlers import (
     onboarding,
     pledge,
     quiz,
+    report,
+    report_lookup,
+    report_office,
     warning,
 )
 
@@ -38,6 +41,11 @@ def build_routes() -> RouteTable:
             Command("resume", campaigns.resume_pushes, MEMBERS, "help.resume"),
             Command("drill", drill.list_drills, EVERYONE, "help.drill"),
             Command("assign_drill", drill_assign.assign_drill, CLASS_LEADERS | OFFICE, "help.assign_drill"),
+            Command("report", report.start_report, EVERYONE, "help.report"),
+            Command("myreports", report.list_my_reports, MEMBERS, "help.myreports"),
+            Command("check", report_lookup.check_identifier, MEMBERS, "help.check"),
+            Command("reports", report_office.list_open_reports, OFFICE, "help.reports"),
+            Command("casefile", report_office.show_case, OFFICE, "help.casefile"),
         ],
         buttons=[
             ButtonRoute("lang:", onboarding.choose_language, EVERYONE),
@@ -54,12 +62,22 @@ def build_routes() -> RouteTable:
             ButtonRoute(contest.END, contest.end_button, CONTEST_STARTERS),
             ButtonRoute(campaigns.LETTER, campaigns.show_letter, MEMBERS),
             ButtonRoute(drill.BUTTON_PREFIX, drill.press_drill_choice, EVERYONE),
+            ButtonRoute("rep:", report.press_form_button, MEMBERS),
+            ButtonRoute("rep:ack:", report_office.press_ack, OFFICE),
+            ButtonRoute("rep:assign:", report_office.press_assign, OFFICE),
+            ButtonRoute("rep:resolve:", report_office.press_resolve, OFFICE),
+            ButtonRoute("rep:care:", report_office.press_care, OFFICE),
+            ButtonRoute("rep:warn:", report_office.press_warn, OFFICE),
+        ],
+        text_routes=[
+            TextRoute(report_office.COMMAND_PATTERN, report_office.run_text_command, OFFICE),
         ],
         conversations={
             onboarding.CONVERSATION: onboarding.continue_onboarding,
             quiz.CONVERSATION: quiz.continue_quiz,
             contest.CONVERSATION: contest.continue_contest,
             drill.CONVERSATION: drill.continue_drill,
+            report.CONVERSATION: report.continue_report,
         },
         free_text=basics.answer_unmatched_text,
         media=basics.answer_media,

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from bot.clock import iso
+import json
+from datetime import datetime
+
+from bot.clock import iso, local_day
 from storage.db import Database
+
+OPEN_STATUSES = ("received", "acknowledged", "in_progress")
+# Columns the form may write while it is being filled in.
+FORM_FIELDS = frozenset({
+    "money_left", "urgent", "fraud_type", "description", "happened_at", "contact_method", "amount_yuan",
+    "payment_method", "lang", "anonymous", "flagged_review",
+})
 
 
 class ReportRepo:
@@ -27,9 +37,9 @@ class ReportRepo:
         )
 
     async def add_event(self, report_id: int, action: str, actor_person_id: int | None = None,
-                        note: str | None = None) -> None:
-        """Append to a report's handling timeline."""
-        await self.db.execute(
+                        note: str | None = None) -> int:
+        """Append to a report's handling timeline; return the event id."""
+        return await self.db.execute(
             "INSERT INTO report_events (report_id, actor_person_id, action, note, at) VALUES (?, ?, ?, ?, ?)",
             (report_id, actor_person_id, action, note, iso(self.clock.now())),
         )
@@ -39,3 +49,268 @@ class ReportRepo:
         return await self.db.fetchall(
             "SELECT * FROM report_events WHERE report_id = ? ORDER BY at, id", (report_id,)
         )
+
+    # --- the form --------------------------------------------------------------------
+    async def create_draft(self, person_id: int | None, account_id: int, college: str | None,
+                           class_id: int | None, lang: str, fraud_type: str = "other") -> int:
+        """Start a draft report for a reporter; return its id."""
+        return await self.db.execute(
+            "INSERT INTO reports (reporter_person_id, reporter_account_id, college, class_id, lang, fraud_type,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (person_id, account_id, college, class_id, lang, fraud_type, iso(self.clock.now())),
+        )
+
+    async def update(self, report_id: int, **fields) -> None:
+        """Write form answers (only the known form columns)."""
+        unknown = set(fields) - FORM_FIELDS
+        if unknown:
+            raise ValueError(f"not a form field: {sorted(unknown)}")
+        if not fields:
+            return
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        await self.db.execute(f"UPDATE reports SET {assignments} WHERE id = ?", (*fields.values(), report_id))
+
+    async def add_identifiers(self, report_id: int, items) -> None:
+        """Attach identifiers (bot.identifiers.Identifier), skipping ones the report already has."""
+        now = iso(self.clock.now())
+        async with self.db.transaction() as conn:
+            for item in items:
+                async with conn.execute(
+                    "SELECT 1 FROM report_identifiers WHERE report_id = ? AND normalized = ?",
+                    (report_id, item.normalized),
+                ) as cursor:
+                    if await cursor.fetchone():
+                        continue
+                await conn.execute(
+                    "INSERT INTO report_identifiers (report_id, kind, raw, normalized, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)", (report_id, item.kind, item.raw, item.normalized, now),
+                )
+
+    async def identifiers(self, report_id: int):
+        """A report's identifiers in the order given."""
+        return await self.db.fetchall("SELECT * FROM report_identifiers WHERE report_id = ? ORDER BY id", (report_id,))
+
+    async def add_evidence(self, report_id: int, kind: str, filename: str, path: str, size: int,
+                           sha256: str) -> bool:
+        """Record an evidence file; False if the report already has the same file."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM report_evidence WHERE report_id = ? AND sha256 = ?", (report_id, sha256)
+            ) as cursor:
+                if await cursor.fetchone():
+                    return False
+            await conn.execute(
+                "INSERT INTO report_evidence (report_id, kind, filename, path, size, sha256, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (report_id, kind, filename, path, size, sha256, iso(self.clock.now())),
+            )
+        return True
+
+    async def evidence(self, report_id: int):
+        """A report's evidence files."""
+        return await self.db.fetchall("SELECT * FROM report_evidence WHERE report_id = ? ORDER BY id", (report_id,))
+
+    async def evidence_count(self, report_id: int) -> int:
+        """How many evidence files a report has."""
+        return await self.db.fetchval("SELECT COUNT(*) FROM report_evidence WHERE report_id = ?", (report_id,))
+
+    async def filed_today(self, person_id: int, tz) -> int:
+        """How many reports the person filed today (local day), anonymous ones included."""
+        day = local_day(self.clock.now(), tz)
+        value = await self.db.fetchval(
+            "SELECT filed FROM report_quota WHERE person_id = ? AND day = ?", (person_id, day)
+        )
+        return value or 0
+
+    async def file(self, report_id: int, tz, complete: bool, anonymous: bool = False) -> str:
+        """Turn a draft into a case (number, status received, quota counted) or mark the form complete.
+
+        Returns the case number. Escalation happens after this commits; a crash in between is caught
+        by the escalation sweep (escalated_at stays NULL until the card is queued).
+        """
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,)) as cursor:
+                row = await cursor.fetchone()
+            case_no = row["case_no"]
+            if case_no is None:
+                case_no = await self._next_case_no(conn, now, tz)
+                await conn.execute(
+                    "UPDATE reports SET case_no = ?, status = 'received' WHERE id = ?", (case_no, report_id)
+                )
+                if row["reporter_person_id"] is not None:
+                    await conn.execute(
+                        "INSERT INTO report_quota (person_id, day, filed) VALUES (?, ?, 1)"
+                        " ON CONFLICT (person_id, day) DO UPDATE SET filed = filed + 1",
+                        (row["reporter_person_id"], local_day(now, tz)),
+                    )
+                await conn.execute(
+                    "INSERT INTO report_events (report_id, action, at) VALUES (?, 'received', ?)",
+                    (report_id, iso(now)),
+                )
+            if complete:
+                # Anonymous: the link back to the person is dropped here, for good.
+                detach = (", anonymous = 1, reporter_person_id = NULL, reporter_account_id = NULL, class_id = NULL"
+                          if anonymous else "")
+                await conn.execute(
+                    f"UPDATE reports SET form_complete = 1, submitted_at = ?{detach} WHERE id = ?",
+                    (iso(now), report_id),
+                )
+                await conn.execute(
+                    "INSERT INTO report_events (report_id, action, at) VALUES (?, 'submitted', ?)",
+                    (report_id, iso(now)),
+                )
+        return case_no
+
+    async def _next_case_no(self, conn, now: datetime, tz) -> str:
+        year = now.astimezone(tz).year
+        prefix = f"R-{year}-"
+        async with conn.execute(
+            "SELECT MAX(case_no) FROM reports WHERE case_no LIKE ?", (prefix + "%",)
+        ) as cursor:
+            last = (await cursor.fetchone())[0]
+        number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+        return f"{prefix}{number:06d}"
+
+    # --- escalation --------------------------------------------------------------------
+    async def unescalated(self):
+        """Cases that exist but whose card was never queued (e.g. a crash right after submit)."""
+        return await self.db.fetchall(
+            "SELECT * FROM reports WHERE status != 'draft' AND escalated_at IS NULL ORDER BY id"
+        )
+
+    async def due_for_reescalation(self):
+        """Unacknowledged cases whose next escalation time has come."""
+        return await self.db.fetchall(
+            "SELECT * FROM reports WHERE status = 'received' AND next_escalation_at IS NOT NULL"
+            " AND next_escalation_at <= ? ORDER BY urgent DESC, id", (iso(self.clock.now()),)
+        )
+
+    async def mark_escalated(self, report_id: int, next_at: datetime | None, count: int | None = None) -> None:
+        """Record that the card went out, and when to look again."""
+        now = iso(self.clock.now())
+        sql = ("UPDATE reports SET escalated_at = COALESCE(escalated_at, ?), next_escalation_at = ?"
+               + (", escalation_count = ?" if count is not None else "") + " WHERE id = ?")
+        params = (now, iso(next_at) if next_at else None, *((count,) if count is not None else ()), report_id)
+        await self.db.execute(sql, params)
+
+    async def next_card_version(self, report_id: int) -> int:
+        """Bump and return the card version (each re-sent card gets its own dedupe key)."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE reports SET card_version = card_version + 1 WHERE id = ?", (report_id,))
+            async with conn.execute("SELECT card_version FROM reports WHERE id = ?", (report_id,)) as cursor:
+                return (await cursor.fetchone())[0]
+
+    # --- office actions ----------------------------------------------------------------
+    async def acknowledge(self, report_id: int, person_id: int | None) -> None:
+        """The office has the case: stop re-escalating."""
+        await self.db.execute(
+            "UPDATE reports SET status = CASE WHEN status = 'received' THEN 'acknowledged' ELSE status END,"
+            " acknowledged_at = COALESCE(acknowledged_at, ?), acknowledged_by = COALESCE(acknowledged_by, ?),"
+            " next_escalation_at = NULL WHERE id = ?",
+            (iso(self.clock.now()), person_id, report_id),
+        )
+
+    async def assign(self, report_id: int, assignee_id: int, actor_id: int | None) -> None:
+        """Give the case to an officer (acknowledging it if nobody had)."""
+        await self.acknowledge(report_id, actor_id)
+        await self.db.execute(
+            "UPDATE reports SET assigned_to = ?, status = CASE WHEN status = 'resolved' THEN status"
+            " ELSE 'in_progress' END WHERE id = ?", (assignee_id, report_id),
+        )
+
+    async def resolve(self, report_id: int, actor_id: int | None, note: str) -> None:
+        """Close the case with a note."""
+        await self.acknowledge(report_id, actor_id)
+        await self.db.execute(
+            "UPDATE reports SET status = 'resolved', resolved_at = ?, resolution_note = ? WHERE id = ?",
+            (iso(self.clock.now()), note, report_id),
+        )
+
+    async def set_office_message(self, report_id: int, message: str) -> None:
+        """The message the office sends back to the reporter (shown in /myreports)."""
+        await self.db.execute("UPDATE reports SET office_message = ? WHERE id = ?", (message, report_id))
+
+    async def open_cases(self, limit: int = 30):
+        """Cases not yet resolved: urgent first, then oldest."""
+        return await self.db.fetchall(
+            "SELECT * FROM reports WHERE status IN ('received', 'acknowledged', 'in_progress')"
+            " ORDER BY urgent DESC, id LIMIT ?", (limit,)
+        )
+
+    # --- lookup and campaigns ------------------------------------------------------------
+    async def lookup(self, normalized: str):
+        """Cases that name this identifier: (fraud_type, created_at) rows, newest first; no reporters."""
+        return await self.db.fetchall(
+            "SELECT DISTINCT r.id, r.fraud_type, r.created_at FROM report_identifiers i"
+            " JOIN reports r ON r.id = i.report_id WHERE i.normalized = ? AND r.status != 'draft'"
+            " ORDER BY r.created_at DESC", (normalized,)
+        )
+
+    async def cluster(self, normalized: str, since: datetime):
+        """Cases naming this identifier since a moment, oldest first, with reporter and college."""
+        return await self.db.fetchall(
+            "SELECT DISTINCT r.id, r.case_no, r.fraud_type, r.college, r.reporter_person_id, i.kind"
+            " FROM report_identifiers i JOIN reports r ON r.id = i.report_id"
+            " WHERE i.normalized = ? AND r.status != 'draft' AND r.created_at >= ? ORDER BY r.id",
+            (normalized, iso(since)),
+        )
+
+    async def record_campaign_alert(self, normalized: str, kind: str, first_case_no: str, count: int,
+                                    fraud_type: str, colleges: list[str]) -> int | None:
+        """Store a possible-campaign alert once per cluster; its id, or None if already raised."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO report_campaign_alerts (normalized, kind, first_case_no, report_count,"
+                " fraud_type, colleges, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (normalized, kind, first_case_no, count, fraud_type, json.dumps(colleges, ensure_ascii=False),
+                 iso(self.clock.now())),
+            )
+            return cursor.lastrowid if cursor.rowcount else None
+
+    async def campaign_alert(self, alert_id: int):
+        """A campaign alert row."""
+        return await self.db.fetchone("SELECT * FROM report_campaign_alerts WHERE id = ?", (alert_id,))
+
+    async def mark_campaign_sent(self, alert_id: int, person_id: int | None, count: int) -> bool:
+        """Record that the warning went out; False if it already had."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE report_campaign_alerts SET sent_at = ?, sent_by = ?, sent_count = ?"
+                " WHERE id = ? AND sent_at IS NULL", (iso(self.clock.now()), person_id, count, alert_id),
+            )
+            return cursor.rowcount == 1
+
+    # --- who to tell -----------------------------------------------------------------------
+    async def office_people(self, extra_keys: list[str]) -> list[int]:
+        """Ids of every security-role person (roster role, or named in config roles.security)."""
+        rows = await self.db.fetchall("SELECT id FROM people WHERE role = 'security' AND forgotten_at IS NULL")
+        ids = {r[0] for r in rows}
+        for key in extra_keys:
+            row = await self.db.fetchone(
+                "SELECT id FROM people WHERE (person_no = ? OR CAST(id AS TEXT) = ?) AND forgotten_at IS NULL",
+                (key, key.lstrip("#")),
+            )
+            if row:
+                ids.add(row[0])
+        return sorted(ids)
+
+    async def class_carers(self, class_id: int) -> list[int]:
+        """Monitors of a class and counsellors responsible for it."""
+        rows = await self.db.fetchall(
+            "SELECT p.id FROM people p WHERE p.forgotten_at IS NULL AND p.role IN ('monitor', 'counsellor') AND"
+            " (p.id IN (SELECT person_id FROM person_classes WHERE class_id = ?) OR"
+            " (p.role = 'monitor' AND p.class_id = ?))", (class_id, class_id),
+        )
+        return [r[0] for r in rows]
+
+    async def people_in_colleges(self, colleges: list[str]) -> list[int]:
+        """Everyone in the given colleges who has not opted out."""
+        if not colleges:
+            return []
+        marks = ", ".join("?" for _ in colleges)
+        rows = await self.db.fetchall(
+            f"SELECT id FROM people WHERE college IN ({marks}) AND forgotten_at IS NULL AND opted_out = 0",
+            tuple(colleges),
+        )
+        return [r[0] for r in rows]
