@@ -66,7 +66,7 @@ async def test_a_refused_press_pops_up_and_keeps_the_keyboard(tg):  # noqa: F811
 async def test_numbers_typed_in_answer_the_offered_buttons(tg):  # noqa: F811
     await tg.say(ALICE, "/lang")
     texts = await tg.say(ALICE, "2")        # "English" is the second button
-    assert texts and "English" in texts[-1] or "language" in texts[-1].lower()
+    assert texts and ("English" in texts[-1] or "language" in texts[-1].lower())
 
 
 async def test_free_text_in_other_groups_is_ignored_but_commands_are_answered(tg):  # noqa: F811
@@ -88,7 +88,7 @@ def test_long_texts_split_on_paragraphs():
 
 
 async def test_a_long_reply_arrives_in_parts_with_the_keyboard_on_the_last(tg):  # noqa: F811
-    body = "\n\n".join(["第%d段。" % i + "注意防骗。" * 300 for i in range(4)])
+    body = "\n\n".join([f"第{i}段。" + "注意防骗。" * 300 for i in range(4)])
     await tg.channel.send(ALICE, text(body, [Button("OK", "/help")]))
     sent = tg.api.sent_to(ALICE)
     assert len(sent) >= 2 and all(len(m["text"]) <= 4096 for m in sent)

@@ -45,6 +45,7 @@ class Injection:
     delay_s: float = 0.0
     times: int = 1
     description: str = "Internal Server Error"
+    retry_after: int | None = None
 
 
 class TokenBucket:
@@ -146,9 +147,9 @@ class FakeBotApi:
 
     # --- scripting -----------------------------------------------------------------
     def inject(self, method: str, status: int = 500, times: int = 1, delay_s: float = 0.0,
-               description: str = "Internal Server Error") -> None:
+               description: str = "Internal Server Error", retry_after: int | None = None) -> None:
         """Make the next `times` calls of method fail with status (after delay_s; 0 status = only delay)."""
-        self._injections[method].append(Injection(status, delay_s, times, description))
+        self._injections[method].append(Injection(status, delay_s, times, description, retry_after))
 
     def push(self, kind: str, body: dict) -> int:
         """Queue one update of a kind (message, callback_query, poll_answer, ...); return its id."""
@@ -275,7 +276,10 @@ class FakeBotApi:
                 await asyncio.sleep(injected.delay_s)
             if injected.status:
                 call.status = injected.status
-                return _error(injected.status, injected.description)
+                if injected.status == 429:
+                    self.too_many += 1
+                parameters = {"retry_after": injected.retry_after} if injected.retry_after else None
+                return _error(injected.status, injected.description, parameters)
         chat_id = _int(params.get("chat_id"))
         if method in SEND_METHODS and chat_id in self.blocked:
             call.status = 403
