@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.dispatcher import ButtonRoute, Command, RouteTable, TextRoute
 from bot.roles import CLASS_LEADERS, CONTEST_STARTERS, EVERYONE, MEMBERS, OFFICE
 from handlers import (
+    advice,
     basics,
     campaigns,
     checkin,
@@ -40,6 +41,8 @@ def build_routes() -> RouteTable:
             Command("stop", campaigns.stop_pushes, MEMBERS, "help.stop"),
             Command("resume", campaigns.resume_pushes, MEMBERS, "help.resume"),
             Command("drill", drill.list_drills, EVERYONE, "help.drill"),
+            Command("ask", advice.ask_command, EVERYONE, "help.ask"),
+            Command("learn", advice.learn_command, EVERYONE, "help.learn"),
             Command("assign_drill", drill_assign.assign_drill, CLASS_LEADERS | OFFICE, "help.assign_drill"),
             Command("report", report.start_report, EVERYONE, "help.report"),
             Command("myreports", report.list_my_reports, MEMBERS, "help.myreports"),
@@ -62,6 +65,7 @@ def build_routes() -> RouteTable:
             ButtonRoute(contest.END, contest.end_button, CONTEST_STARTERS),
             ButtonRoute(campaigns.LETTER, campaigns.show_letter, MEMBERS),
             ButtonRoute(drill.BUTTON_PREFIX, drill.press_drill_choice, EVERYONE),
+            ButtonRoute(advice.BUTTON_PREFIX, advice.press_advice_button, EVERYONE),
             ButtonRoute("rep:", report.press_form_button, MEMBERS),
             ButtonRoute("rep:ack:", report_office.press_ack, OFFICE),
             ButtonRoute("rep:assign:", report_office.press_assign, OFFICE),
@@ -77,9 +81,10 @@ def build_routes() -> RouteTable:
             quiz.CONVERSATION: quiz.continue_quiz,
             contest.CONVERSATION: contest.continue_contest,
             drill.CONVERSATION: drill.continue_drill,
+            advice.CONVERSATION: advice.continue_advice,
             report.CONVERSATION: report.continue_report,
         },
-        free_text=basics.answer_unmatched_text,
+        free_text=advice.answer_free_text,
         media=basics.answer_media,
         join=basics.greet_new_contact,
         leave=basics.mark_left,

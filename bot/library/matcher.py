@@ -1,0 +1,338 @@
+"""Recognise the fraud type in a free-text description, spot emergencies and feature requests.
+
+The index is built once from the content library (each type's matcher phrases and keywords, plus its
+summary, red flags and case stories as weaker evidence). A message is scored against every type by
+(a) rapidfuzz similarity to the type's phrases, Chinese cut into character bigrams so the token scorers
+work without a word segmenter, (b) weighted keyword hits (zh substring, en word boundary), and
+(c) an IDF-weighted overlap with the type's whole text. Weights were tuned on bench/data/dev.tsv.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+OTHER = "other"
+_UNKNOWN = "\U0010fffd"         # stands for every query token no phrase contains
+NOTHING_FITS = 50.0             # the score of "other" when no type has any real evidence
+MAX_CHARS = 600                 # a description longer than this is matched on its beginning and end
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_WORD = re.compile(r"[a-z][a-z0-9']*|\d+")
+
+# Words that carry no type information in English descriptions.
+_EN_STOP = frozenset("""
+a an the and or but if of to in on at by for with from as is are was were be been being am do does did
+i me my mine we us our you your he him his she her it its they them their this that these those there
+so then than too very just also not no yes can could will would should may might must have has had
+what which who whom how why when where all any some one two about into over after before again
+up down out off said says say tell told asked ask get got go went come came now today yesterday
+someone somebody something guy person people really still even only back like want wanted need
+""".split())
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the three kinds of evidence are combined (tuned on dev.tsv only)."""
+
+    phrase: float = 0.4         # rapidfuzz top-k mean over the type's phrases (0-100)
+    keyword: float = 12.0        # per keyword hit (shared keywords split between their types)
+    overlap: float = 200.0      # cosine TF-IDF similarity with the type's whole text (0-1)
+    top_k: int = 3
+    aux_weight: float = 0.5     # how much summary / red flags / cases count in the overlap
+    other_floor: float = 12.0   # below this combined score nothing fits: the answer is "other"
+    scorer: str = "token_set_ratio"   # the rapidfuzz.fuzz scorer for phrases
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case, whitespace collapsed, long texts trimmed."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = " ".join(text.split())
+    if len(text) > MAX_CHARS:
+        half = MAX_CHARS // 2
+        text = text[:half] + " " + text[-half:]
+    return text
+
+
+def _stem(word: str) -> str:
+    """A very light English stem: plural and -ing/-ed endings, so 'orders' meets 'order'."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _is_cjk(token: str) -> bool:
+    """Whether a token is Chinese (a bigram or a single character)."""
+    return "\u3400" <= token[0] <= "\u9fff"
+
+
+def tokens(text: str) -> list[str]:
+    """Tokens of a normalized text: Chinese character bigrams (single characters alone) and English stems."""
+    out: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        if len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+    for word in _WORD.findall(text):
+        if word not in _EN_STOP and len(word) > 1:
+            out.append(_stem(word))
+    return out
+
+
+class Matcher:
+    """Ranks fraud types for a description; built once from the library."""
+
+    def __init__(self, library, weights: Weights | None = None) -> None:
+        self.weights = weights or Weights()
+        self.type_ids = [t for t in library.types if t != OTHER] + ([OTHER] if OTHER in library.types else [])
+        self._build(library)
+
+    # --- index ------------------------------------------------------------------------
+    def _build(self, library) -> None:
+        w = self.weights
+        types = [library.types[t] for t in self.type_ids]
+        # Each type's text as one TF-IDF vector: its phrases and keywords count fully,
+        # everything else it teaches (summary, red flags, cases, quiz, self-checks) counts less.
+        counts: dict[str, Counter[str]] = {}
+        for t in types:
+            doc: Counter[str] = Counter()
+            for phrase in (*t.phrases.zh, *t.phrases.en, *t.keywords):
+                for tok in tokens(normalize(phrase)):
+                    doc[tok] += 1.0
+            for text in _teaching_texts(t):
+                for tok in tokens(normalize(text)):
+                    doc[tok] += w.aux_weight
+            counts[t.id] = doc
+        df: Counter[str] = Counter()
+        for doc in counts.values():
+            df.update(set(doc))
+        n = len(types)
+        self._idf = {tok: math.log((n + 1) / (count + 0.5)) for tok, count in df.items()}
+        self._common = {tok for tok, count in df.items() if count > n * 0.45}
+        # Inverted: token -> [(type index, idf * normalised weight)], so a message costs its tokens only.
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for index, type_id in enumerate(self.type_ids):
+            doc = counts[type_id]
+            vector = {tok: (1.0 + math.log(c) if c >= 1 else c) * self._idf[tok] for tok, c in doc.items()}
+            # Chinese and English parts are normalised apart, so English is not drowned by bigrams.
+            lengths = {False: 0.0, True: 0.0}
+            for tok, x in vector.items():
+                lengths[_is_cjk(tok)] += x * x
+            for tok, x in vector.items():
+                length = math.sqrt(lengths[_is_cjk(tok)]) or 1.0
+                self._postings[tok].append((index, self._idf[tok] * x / length))
+        # Phrases for rapidfuzz: each token becomes one private-use character, so the token scorers
+        # compare short strings; an inverted index limits scoring to phrases sharing a token.
+        self._token_chars: dict[str, str] = {}
+        self._phrase_types: list[int] = []
+        self._phrase_strings: list[str] = []
+        self._phrases_with: dict[str, list[int]] = defaultdict(list)
+        for index, t in enumerate(types):
+            for phrase in (*t.phrases.zh, *t.phrases.en):
+                toks = [tok for tok in tokens(normalize(phrase)) if tok not in self._common]
+                if toks:
+                    for tok in set(toks):
+                        self._phrases_with[tok].append(len(self._phrase_strings))
+                    self._phrase_types.append(index)
+                    self._phrase_strings.append(" ".join(self._char(tok) for tok in toks))
+        # Keywords: zh as substrings, en as whole words; a keyword shared by several types counts less.
+        owners: dict[str, set[int]] = defaultdict(set)
+        for index, t in enumerate(types):
+            for keyword in t.keywords:
+                key = normalize(keyword)
+                if key:
+                    owners[key].add(index)
+        self._zh_keywords: list[tuple[str, tuple[int, ...], float]] = []
+        self._en_keywords: dict[str, tuple[tuple[int, ...], float]] = {}
+        for key, who in owners.items():
+            weight = 1.0 / len(who)
+            if _CJK_RUN.search(key):
+                self._zh_keywords.append((key, tuple(who), weight))
+            else:
+                self._en_keywords[key] = (tuple(who), weight)
+        # All English keywords in one pattern, longest first, whole words with light inflection.
+        alternatives = "|".join(re.escape(k) for k in sorted(self._en_keywords, key=len, reverse=True))
+        self._en_pattern = re.compile(
+            r"(?<![a-z0-9])(" + (alternatives or "(?!)") + r")(?:s|es|ed|ing)?(?![a-z0-9])"
+        )
+
+    def _char(self, tok: str) -> str:
+        """The private-use character standing for a token (assigned on first sight)."""
+        if tok not in self._token_chars:
+            self._token_chars[tok] = chr(0xF0000 + len(self._token_chars))
+        return self._token_chars[tok]
+
+    # --- classification ---------------------------------------------------------------
+    def scores(self, text: str) -> list[float]:
+        """The raw combined score of every type, in self.type_ids order."""
+        w = self.weights
+        clean = normalize(text)
+        toks = [tok for tok in tokens(clean) if tok not in self._common]
+        n = len(self.type_ids)
+        totals = [0.0] * n
+        if not toks and not clean:
+            return totals
+        candidates = sorted({i for tok in toks for i in self._phrases_with.get(tok, ())})
+        if candidates:
+            query = " ".join(self._token_chars.get(tok, _UNKNOWN) for tok in toks)
+            choices = [self._phrase_strings[i] for i in candidates]
+            best: list[list[float]] = [[] for _ in range(n)]
+            scorer = getattr(fuzz, w.scorer)
+            for _, score, index in process.extract(query, choices, scorer=scorer, limit=None, score_cutoff=20):
+                best[self._phrase_types[candidates[index]]].append(score)
+            for i, scores in enumerate(best):
+                if scores:
+                    top = sorted(scores, reverse=True)[: w.top_k]
+                    totals[i] += w.phrase * sum(top) / w.top_k
+        for key, who, weight in self._zh_keywords:
+            if key in clean:
+                for i in who:
+                    totals[i] += w.keyword * weight
+        for key in {m.group(1) for m in self._en_pattern.finditer(clean)}:
+            who, weight = self._en_keywords[key]
+            for i in who:
+                totals[i] += w.keyword * weight
+        if toks:
+            unique = set(toks)
+            # Cosine: divide by the message's own length, so short English and long Chinese compare.
+            scale = w.overlap / max(1.0, math.sqrt(sum(self._idf.get(tok, 0.0) ** 2 for tok in unique)))
+            for tok in unique:
+                for i, weight in self._postings.get(tok, ()):
+                    totals[i] += scale * weight
+        return totals
+
+    def classify(self, text: str) -> list[tuple[str, float]]:
+        """Types ranked best first with a score 0-100; "other" first when nothing fits."""
+        totals = self.scores(text)
+        ranked = sorted(zip(self.type_ids, totals, strict=True), key=lambda item: item[1], reverse=True)
+        best = ranked[0][1]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        scored = [(t, self._score(s, s - second if i == 0 else 0.0)) for i, (t, s) in enumerate(ranked)]
+        if best < self.weights.other_floor:
+            rest = [(t, s) for t, s in scored if t != OTHER]
+            return [(OTHER, NOTHING_FITS), *rest]
+        return scored
+
+    @staticmethod
+    def _score(raw: float, lead: float) -> float:
+        """0-100 from how strong the evidence is and how far it leads the runner-up (0 for runners-up)."""
+        strength = min(1.0, max(0.0, raw) / 120.0)
+        # A lead counts fully only when the evidence itself is substantial (a vague line can lead by luck).
+        margin = min(1.0, max(0.0, lead) / 30.0) * min(1.0, max(0.0, raw) / 60.0)
+        return round(100.0 * (0.55 * strength + 0.45 * margin), 1)
+
+    def has_signal(self, text: str) -> bool:
+        """Whether the text shares any word or keyword with the library (emoji and noise do not)."""
+        clean = normalize(text)
+        if any(tok in self._idf for tok in tokens(clean)):
+            return True
+        return any(key in clean for key, _, _ in self._zh_keywords) or bool(self._en_pattern.search(clean))
+
+    def top(self, text: str) -> tuple[str, float]:
+        """The best type and its confidence."""
+        return self.classify(text)[0]
+
+    # --- urgency and intents ----------------------------------------------------------
+    def is_urgent(self, text: str) -> bool:
+        """Whether money has already left or a code/screen was already shared."""
+        clean = normalize(text)
+        if any(p.search(clean) for p in _NOT_YET):
+            return False
+        return any(p.search(clean) for p in _URGENT)
+
+    def intent(self, text: str) -> str | None:
+        """The feature a short free text asks for ('report', 'quiz', ...), or None."""
+        return detect_intent(text)
+
+
+# --- urgency: money gone or a code / screen given ------------------------------------------
+_URGENT = [re.compile(p) for p in (
+    r"(已经|已|刚|刚刚|刚才|昨天|今天|前后|一共|总共|陆续|都)\s*(转|汇|付|打|充|交|支付|转账|汇款|充值|打款)(了|过|给|进|出|完)",
+    r"(转|汇|付|打|充|交|借|贷)(了|出去|过去|完了)\s*[\d一二三四五六七八九十两几百千万]",
+    r"(转|汇|付|打|充|交)了\s*(钱|款|他|她|对方|给)",
+    r"(转|汇|打|充)(过去|出去|进去)了",
+    r"(钱|款).{0,4}(被)?(转走|骗走|划走|扣走|没了|取走|追不回|要不回|回不来)",
+    r"(被|让人|让他|让她)\s*骗了",
+    r"被骗(了|走)?\s*[\d一二三四五六七八九十两几百千万]",
+    r"验证码.{0,8}(给|告诉|报给|发给|念给|说给)(了|他|她|对方)",
+    r"(给|告诉|报给|发给|念给)(了)?(他|她|对方)?.{0,4}验证码",
+    r"(开|打开|开了|共享|分享).{0,3}(屏幕共享|共享屏幕)",
+    r"屏幕共享.{0,6}(了|过)",
+    r"(密码|卡号).{0,6}(给|告诉)(了|他|她|对方)",
+    r"(已经|刚刚|刚才).{0,6}(下载|安装)了",
+    r"\b(i|we)\s*(have\s*|had\s*|'ve\s*|just\s*|already\s*)*(paid|sent|transferred|wired|gave|lost|deposited|topped up)\b",
+    r"\b(already|just)\s+(paid|sent|transferred|wired|gave|shared|deposited|topped up|lost)\b",
+    r"\bmoney\s+(is|was|has been)?\s*(gone|taken|stolen|lost)\b",
+    r"\b(they|he|she|scammer)\s+(took|stole|has|got)\s+(my\s+)?(money|code|password|\d)",
+    r"\bi\s+(gave|told|sent|shared|read)\s+(them|him|her)?\s*(the|my)?\s*(verification\s+|sms\s+|otp\s+|security\s+)?(code|otp|password|pin)\b",
+    r"\b(shared|was sharing)\s+my\s+screen\b",
+    r"\bi\s*(was|have been|got|'ve been|'m)\s*(scammed|defrauded|cheated|ripped off)\b",
+    r"\blost\s+(\d|¥|\$|rmb|yuan|all my)",
+)]
+# "还没转" / "haven't paid" is not an emergency even if the words above appear.
+_NOT_YET = [re.compile(p) for p in (
+    r"(还没|没有|还未|并没|没)(有)?\s*(转|汇|付|打|充|交|给|下载|共享)",
+    r"(要不要|该不该|能不能|可以|是否|会不会).{0,4}(转|付|给|交)",
+    r"\b(haven't|have not|didn't|did not|not yet|never)\s+(yet\s+)?(paid|sent|transferred|given|shared|pay|send|give)",
+    r"\bshould i\s+(pay|send|transfer|give)",
+)]
+
+
+# --- intents: free text asking for a feature ----------------------------------------------
+_INTENTS: list[tuple[str, re.Pattern]] = [
+    ("report", re.compile(r"^(我)?(要|想|想要|需要|怎么|如何|在哪)?\s*(举报|报案|报警|上报|反映情况)(一下|诈骗|骗子)?[吗呢?？!！。.]*$|"
+                          r"^(i\s+)?(want|need|would like|'d like)?\s*(to\s+)?(report|file a report)( (a|this|it|fraud|scam|something))?[.!?]*$")),
+    ("quiz", re.compile(r"^(我)?(要|想|想要|来|开始)?\s*(做题|答题|刷题|测试|测验|考试题|知识测试|反诈测试|做测试|做个测试|测一测)(吧|一下)?[吗呢?？!！。.]*$|"
+                        r"^(start|take|do|begin|i want to take|i want to do)?\s*(a|the)?\s*(quiz|test|awareness test)[.!?]*$")),
+    ("pledge", re.compile(r"承诺书|签承诺|签署承诺|安全承诺|^(sign )?(the )?(safety )?pledge\b|where is the pledge|sign the pledge")),
+    ("checkin", re.compile(r"^(我)?(要|想|来)?\s*(打卡|自查|每日自查|今日自查|签到)(一下)?[吗呢?？!！。.]*$|"
+                           r"^(daily )?(check[- ]?in|self[- ]check)[.!?]*$")),
+    ("learn", re.compile(r"^(有哪些|常见|都有什么|什么是)?(诈骗类型|骗局类型|常见骗局|反诈知识|防骗知识|学习反诈)[吗呢?？!！。.]*$|"
+                         r"^(types of (scams|fraud)|learn|scam types|common scams)[.!?]*$")),
+    ("help", re.compile(r"^(帮助|菜单|功能|你能做什么|你会什么|怎么用)[吗呢?？!！。.]*$|^(help|menu|what can you do\??)$")),
+]
+
+
+def detect_intent(text: str) -> str | None:
+    """The feature a short free text asks for, or None when it reads like a description."""
+    clean = normalize(text)
+    if not clean or len(clean) > 40:
+        return None
+    for name, pattern in _INTENTS:
+        if pattern.search(clean):
+            return name
+    return None
+
+
+def _teaching_texts(fraud_type) -> list[str]:
+    """Everything a type teaches besides its matcher phrases, in both languages."""
+    t = fraud_type
+    texts = [t.summary.zh, t.summary.en, *t.red_flags.zh, *t.red_flags.en]
+    for case in t.cases:
+        for part in (case.zh, case.en):
+            texts += [part.title, part.story, part.turning_point, part.lesson]
+    for question in t.quiz:
+        for part in (question.zh, question.en):
+            texts += [part.question, *part.options]
+    for check in t.selfchecks:
+        texts += [check.question.zh, check.question.en]
+    return texts
+
+
+def build_matcher(library, weights: Weights | None = None) -> Matcher:
+    """Build the matcher's index from a loaded library."""
+    return Matcher(library, weights)
+
+
+def evaluate(matcher: Matcher, rows: Iterable[tuple[str, str, str]]) -> float:
+    """Top-1 accuracy of matcher over (type, lang, text) rows."""
+    rows = list(rows)
+    right = sum(1 for type_id, _, body in rows if matcher.top(body)[0] == type_id)
+    return right / len(rows) if rows else 0.0

@@ -1,0 +1,194 @@
+"""Advice on anything suspicious: /ask, free-text descriptions, /learn and the emergency card."""
+
+from __future__ import annotations
+
+import re
+
+from bot.context import Context
+from bot.events import Button, Incoming, Kind, Outgoing, text
+from bot.library.matcher import OTHER, detect_intent
+from handlers.common import bullet_list, button_arg, numbered_list
+
+CONVERSATION = "advice"
+BUTTON_PREFIX = "adv:"
+CONFIDENT = 25.0          # at or above: answer with the type's card straight away
+STILL_CONFIDENT = 15.0    # after the clarifying answer, a lower bar before falling back to general advice
+CLARIFY_KEYS = ("money", "code", "download", "none")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_INTENT_COMMANDS = {"report": "report", "quiz": "quiz", "pledge": "pledge", "checkin": "checkin",
+                    "learn": "learn", "help": "help"}
+
+
+def matcher_of(ctx: Context):
+    """The matcher built at start, or None while it is unavailable."""
+    return ctx.services.extras.get("matcher")
+
+
+def _reply_language(ctx: Context, body: str) -> None:
+    """Answer in the language of the description when the person never chose one."""
+    if ctx.account.language is None and body:
+        ctx.lang = "zh" if _CJK.search(body) else ("en" if re.search(r"[A-Za-z]{3,}", body) else ctx.lang)
+
+
+async def answer_free_text(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """Free text outside a conversation: a feature request goes there, anything else gets advice."""
+    intent = detect_intent(msg.payload)
+    if intent is not None:
+        return await _run_command(_INTENT_COMMANDS[intent], msg, ctx)
+    return await advise(msg.payload, ctx)
+
+
+async def ask_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """/ask [description]: advice on the description, or a prompt to describe it."""
+    if not msg.payload.strip():
+        ctx.begin(CONVERSATION, "describe")
+        return [text(ctx.t("advice.ask_prompt"))]
+    return await advise(msg.payload, ctx)
+
+
+async def continue_advice(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """A typed answer inside the advice conversation: the description, or the clarifying detail."""
+    assert ctx.state is not None
+    if msg.media is not None or not msg.payload.strip():
+        return [text(ctx.t("advice.ask_prompt"))]
+    if ctx.state.step == "clarify":
+        first = ctx.state.data.get("text", "")
+        ctx.end()
+        return await _after_clarify(f"{first} {msg.payload}", ctx)
+    ctx.end()
+    return await advise(msg.payload, ctx)
+
+
+async def press_advice_button(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The clarifying answer ("adv:clar:money") or "this doesn't fit" ("adv:nofit")."""
+    arg = button_arg(msg.payload, BUTTON_PREFIX)
+    if arg == "nofit":
+        ctx.begin(CONVERSATION, "describe")
+        return [text(ctx.t("advice.nofit"), *_type_rows(ctx))]
+    if arg.startswith("clar:") and arg[5:] in CLARIFY_KEYS:
+        first = ctx.state.data.get("text", "") if ctx.in_conversation(CONVERSATION) else ""
+        ctx.end()
+        if not first:
+            return [text(ctx.t("error.stale_button"))]
+        if arg == "clar:none":        # nothing new learned: the first judgement stands, too unsure to name
+            return _general_advice(ctx)
+        return await _after_clarify(f"{first} {ctx.t('advice.clarify_hint_' + arg[5:])}", ctx)
+    return [text(ctx.t("error.stale_button"))]
+
+
+async def learn_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """/learn [type]: a type's advice card, or the list of types to choose from."""
+    type_id = msg.payload.strip().lower()
+    if not type_id:
+        return [text(ctx.t("advice.learn_list"), *_type_rows(ctx))]
+    if type_id not in ctx.library.types:
+        return [text(ctx.t("advice.learn_unknown", type=type_id[:40]), *_type_rows(ctx))]
+    return [advice_card(ctx, type_id, None)]
+
+
+async def advise(body: str, ctx: Context) -> list[Outgoing]:
+    """Classify a description and answer with the emergency card, the type's card or one question."""
+    body = body.strip()
+    _reply_language(ctx, body)
+    matcher = matcher_of(ctx)
+    if matcher is None:
+        return [text(ctx.t("advice.no_matcher"), *_type_rows(ctx))]
+    if not matcher.has_signal(body):
+        return [text(ctx.t("advice.nonsense"))]
+    type_id, confidence = matcher.top(body)
+    if matcher.is_urgent(body):
+        return _emergency(ctx, type_id if type_id != OTHER or confidence >= CONFIDENT else None)
+    if type_id != OTHER and confidence >= CONFIDENT:
+        return [advice_card(ctx, type_id, confidence)]
+    ctx.begin(CONVERSATION, "clarify", text=body[:1000])
+    return [text(ctx.t("advice.clarify"), *_clarify_rows(ctx))]
+
+
+async def _after_clarify(combined: str, ctx: Context) -> list[Outgoing]:
+    """Judge again with the extra detail; still unsure means general advice and the report option."""
+    matcher = matcher_of(ctx)
+    if matcher is None:
+        return [text(ctx.t("advice.no_matcher"), *_type_rows(ctx))]
+    if matcher.is_urgent(combined):
+        type_id, confidence = matcher.top(combined)
+        return _emergency(ctx, type_id if confidence >= STILL_CONFIDENT else None)
+    type_id, confidence = matcher.top(combined)
+    if confidence >= STILL_CONFIDENT:
+        return [advice_card(ctx, type_id, confidence)]
+    return _general_advice(ctx)
+
+
+def _general_advice(ctx: Context) -> list[Outgoing]:
+    """Advice that holds for any scam, the report option first, then the types to read about."""
+    return [text(ctx.t("advice.general"), [Button(ctx.t("advice.button_report"), "/report")],
+                 *_type_rows(ctx))]
+
+
+def _emergency(ctx: Context, type_id: str | None) -> list[Outgoing]:
+    """The emergency card first, with the report offered first; then the type's card if we know it."""
+    report = f"/report {type_id}" if type_id else "/report"
+    rows = [[Button(ctx.t("advice.button_report_now"), report)]]
+    if type_id:
+        name = ctx.library.type(type_id).name.get(ctx.lang)
+        rows.append([Button(ctx.t("advice.button_learn"), f"/learn {type_id}")])
+        body = ctx.t("advice.emergency") + "\n\n" + ctx.t("advice.emergency_type", name=name)
+    else:
+        body = ctx.t("advice.emergency")
+    return [text(body, *rows, urgent=True)]
+
+
+def advice_card(ctx: Context, type_id: str, confidence: float | None) -> Outgoing:
+    """A type's card in the user's language: summary, red flags, what to do, and the three buttons."""
+    fraud = ctx.library.type(type_id)
+    lang = ctx.lang
+    name = fraud.name.get(lang)
+    if confidence is None:
+        title = ctx.t("advice.learn_title", name=name)
+    else:
+        title = ctx.t("advice.card_title", name=name, confidence=round(confidence))
+    body = "\n".join([
+        title,
+        "",
+        fraud.summary.get(lang),
+        "",
+        ctx.t("advice.red_flags"),
+        bullet_list(fraud.red_flags.get(lang)),
+        "",
+        ctx.t("advice.what_to_do"),
+        numbered_list(fraud.what_to_do.get(lang)),
+        "",
+        ctx.t("advice.card_footer"),
+    ])
+    return text(
+        body,
+        [Button(ctx.t("advice.button_report"), f"/report {fraud.id}"),
+         Button(ctx.t("advice.button_quiz"), f"/quiz {fraud.id}")],
+        [Button(ctx.t("advice.button_nofit"), f"{BUTTON_PREFIX}nofit")],
+    )
+
+
+def _type_rows(ctx: Context) -> list[list[Button]]:
+    """Every fraud type as a /learn button, two per row."""
+    buttons = [Button(t.name.get(ctx.lang), f"/learn {t.id}") for t in ctx.library.types.values()]
+    return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+
+
+def _clarify_rows(ctx: Context) -> list[list[Button]]:
+    """The clarifying question's four answers, one per row."""
+    return [[Button(ctx.t(f"advice.clarify_{key}"), f"{BUTTON_PREFIX}clar:{key}")] for key in CLARIFY_KEYS]
+
+
+async def _run_command(name: str, msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """Run the feature a free text asked for, as if its command had been sent."""
+    from handlers.routes import ROUTES
+
+    command = ROUTES.command(name)
+    if command is None:
+        return [text(ctx.t("advice.feature_missing"))]
+    if ctx.role not in command.roles:
+        key = "error.bind_first" if ctx.person is None else "error.not_allowed"
+        refusal = text(ctx.t(key))
+        refusal.alert = True
+        return [refusal]
+    msg.kind, msg.command, msg.payload = Kind.COMMAND, name, ""
+    return await command.handler(msg, ctx)
