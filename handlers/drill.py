@@ -174,7 +174,7 @@ def _score(words: str, choice) -> float:
         label_clean = utils.default_process(label)
         if not label_clean:
             continue
-        score = fuzz.WRatio(wanted, label_clean)
+        score = max(fuzz.ratio(wanted, label_clean), fuzz.token_sort_ratio(wanted, label_clean))
         if len(wanted) >= 2:
             score = max(score, fuzz.partial_ratio(wanted, label_clean) - (5 if len(wanted) < len(label_clean) else 0))
         best = max(best, score)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from apscheduler.triggers.cron import CronTrigger
-
 from bot.clock import iso
 from bot.events import Button, Outgoing
+from bot.scheduler import make_trigger
 from storage.records import Account, Person
 
 NUDGE_AFTER = timedelta(hours=2)     # quiet this long mid-drill: one reminder, never a second
@@ -29,7 +28,7 @@ def this_week(moment: datetime, tz) -> str:
 def next_warning_time(config, now: datetime) -> datetime:
     """When the weekly case warning goes out in the week after now (config schedule.weekly_warning)."""
     start = week_start(now, config.tz)
-    trigger = CronTrigger.from_crontab(config.schedule.weekly_warning, timezone=config.tz)
+    trigger = make_trigger(config.schedule.weekly_warning, config.tz)   # crontab weekdays: 3 is Wednesday
     fire = trigger.get_next_fire_time(None, start)
     return fire if fire is not None and fire < start + timedelta(days=7) else start + timedelta(hours=19)
 
