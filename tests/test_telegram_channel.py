@@ -112,12 +112,23 @@ async def test_long_button_data_survives_the_64_byte_limit(tg):  # noqa: F811
     assert await tg.channel.repo.expand_callback(carried[1:]) == data
 
 
-async def test_a_quiz_too_big_for_a_poll_falls_back_to_text_buttons(tg):  # noqa: F811
-    quiz = QuizSpec("问题？" * 120, ["甲", "乙", "丙"], 1, "因为……", answer_prefix="quiz:ans:")
+async def test_a_quiz_with_long_options_becomes_a_text_and_a_poll_of_letters(tg):  # noqa: F811
+    long_option = "对方自称客服，说你的账户异常需要配合注销，否则影响征信，并要求你下载会议软件共享屏幕" * 3
+    quiz = QuizSpec("下面哪种说法正确？", [long_option, "乙", "丙"], 1, "因为……", answer_prefix="quiz:ans:")
+    await tg.channel.send(ALICE, Outgoing(quiz=quiz))
+    listing, poll = tg.api.sent_to(ALICE)[-2:]
+    assert long_option in listing["text"] and "B. 乙" in listing["text"]
+    assert [o["text"] for o in poll["poll"]["options"]] == ["A", "B", "C"]
+    assert poll["poll"]["correct_option_ids"] == [1]
+
+
+async def test_a_quiz_the_chat_refuses_as_a_poll_falls_back_to_text_buttons(tg):  # noqa: F811
+    tg.api.inject("sendPoll", status=400, description="Bad Request: polls can't be sent to this chat")
+    quiz = QuizSpec("刷单返利可信吗？", ["可信", "不可信"], 1, "", answer_prefix="quiz:ans:")
     await tg.channel.send(ALICE, Outgoing(quiz=quiz))
     message = tg.api.sent_to(ALICE)[-1]
-    assert "poll" not in message and "B. 乙" in message["text"]
-    assert [d for _, d in tg.buttons(message)] == ["quiz:ans:0", "quiz:ans:1", "quiz:ans:2"]
+    assert "poll" not in message and "B. 不可信" in message["text"]
+    assert [d for _, d in tg.buttons(message)] == ["quiz:ans:0", "quiz:ans:1"]
 
 
 async def test_a_quiz_is_a_native_non_anonymous_poll(tg):  # noqa: F811

@@ -91,6 +91,19 @@ def poll_fits(quiz: QuizSpec) -> bool:
     )
 
 
+def lettered_poll_fits(quiz: QuizSpec) -> bool:
+    """Whether the question can go out as a text plus a quiz poll whose options are just letters."""
+    return 2 <= len(quiz.options) <= min(Poll.MAX_OPTION_NUMBER, len(LETTERS)) and bool(quiz.question.strip())
+
+
+def lettered(quiz: QuizSpec) -> QuizSpec:
+    """The same quiz with options A, B, C… and the question cut to a poll's length."""
+    limit = Poll.MAX_QUESTION_LENGTH
+    question = quiz.question if len(quiz.question) <= limit else quiz.question[: limit - 1] + "…"
+    return QuizSpec(question, list(LETTERS[: len(quiz.options)]), quiz.correct_index, quiz.explanation,
+                    quiz.answer_prefix, quiz.open_seconds)
+
+
 def quiz_as_text(message: Outgoing) -> Outgoing:
     """The fallback for a quiz Telegram will not take as a poll: lettered options and one button each."""
     quiz = message.quiz
@@ -509,25 +522,31 @@ class TelegramChannel(Channel):
         return [edited] if isinstance(edited, Message) else []
 
     async def _send_quiz(self, chat_id: int, message: Outgoing, markup, extra: dict) -> list[Message]:
+        """A native quiz poll; long options go in a text above a poll of letters; text buttons as the last resort."""
         quiz = message.quiz
         assert quiz is not None
-        if poll_fits(quiz):
+        sent: list[Message] = []
+        poll_quiz = quiz
+        if not poll_fits(quiz) and lettered_poll_fits(quiz):
+            sent.append(await self.bot.send_message(chat_id, split_text(quiz_as_text(message).text)[0], **extra))
+            poll_quiz = lettered(quiz)
+        if poll_fits(poll_quiz):
             open_period = None
             if quiz.open_seconds:
                 open_period = max(Poll.MIN_OPEN_PERIOD, min(int(quiz.open_seconds), Poll.MAX_OPEN_PERIOD))
             try:
-                sent = await self.bot.send_poll(
-                    chat_id, quiz.question, list(quiz.options), is_anonymous=False, type=Poll.QUIZ,
+                poll_message = await self.bot.send_poll(
+                    chat_id, poll_quiz.question, list(poll_quiz.options), is_anonymous=False, type=Poll.QUIZ,
                     correct_option_ids=[quiz.correct_index], explanation=short_explanation(quiz.explanation),
                     open_period=open_period, reply_markup=markup, **extra,
                 )
-            except BadRequest as exc:
+            except BadRequest as exc:     # polls not allowed in this chat, or refused: the text form below
                 log.info("quiz poll refused in chat %s (%s): sending it as text", chat_id, exc)
             else:
-                if sent.poll is not None:
-                    await self.repo.remember_poll(PollRecord(sent.poll.id, chat_id, sent.message_id,
+                if poll_message.poll is not None:
+                    await self.repo.remember_poll(PollRecord(poll_message.poll.id, chat_id, poll_message.message_id,
                                                              quiz.answer_prefix, len(quiz.options)))
-                return [sent]
+                return [*sent, poll_message]
         fallback = quiz_as_text(message)
         fallback_markup = await self._keyboard(fallback.buttons)
         return [await self.bot.send_message(chat_id, split_text(fallback.text)[0], reply_markup=fallback_markup,
