@@ -27,14 +27,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.outbox import PLATFORM, seed_people  # noqa: E402
-from bot.channels.base import Channel, Delivery, Limits  # noqa: E402
-from bot.clock import Clock  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.events import text  # noqa: E402
-from bot.outbox import Outbox, OutboxSender  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.store import Store  # noqa: E402
+from bench.outbox import PLATFORM, seed_people
+from bot.channels.base import Channel, Delivery, Limits
+from bot.clock import Clock
+from bot.config import load_config
+from bot.events import text
+from bot.outbox import Outbox, OutboxSender
+from storage.db import Database
+from storage.store import Store
 
 CAMPAIGN = "crash:2026-11-23"
 
@@ -69,7 +69,7 @@ async def _open(db_path: Path):
 
 async def prepare(db_path: Path, people: int) -> int:
     """Seed people and queue one campaign for all of them; return how many rows were queued."""
-    db, store, outbox = await _open(db_path)
+    db, _, outbox = await _open(db_path)
     ids = await seed_people(db, people, Clock())
     summary = await outbox.push_many(CAMPAIGN, [(pid, text("crash test 反诈提醒")) for pid in ids])
     await db.close()

@@ -64,9 +64,36 @@ def load_job_modules() -> dict[str, JobSpec]:
     return JOBS
 
 
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab weekday field (0 or 7 = Sunday) as APScheduler day names (whose 0 is Monday)."""
+    if field == "*" or any(c.isalpha() for c in field):
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        base, _, step_text = part.partition("/")
+        step = int(step_text) if step_text else 1
+        if base == "*":
+            low, high = 0, 6
+        elif "-" in base:
+            low, high = (int(x) for x in base.split("-", 1))
+        else:
+            low = int(base)
+            high = 6 if step_text else low
+        if not (0 <= low <= 7 and 0 <= high <= 7 and low <= high and step > 0):
+            raise ValueError(f"bad day of week {part!r}")
+        days.update(d % 7 for d in range(low, high + 1, step))
+    return ",".join(_DAY_NAMES[d] for d in sorted(days))
+
+
 def make_trigger(crontab: str, tz) -> CronTrigger:
-    """A cron trigger in the given time zone; ValueError names a bad expression."""
-    return CronTrigger.from_crontab(crontab, timezone=tz)
+    """A cron trigger in the given time zone, crontab semantics (day 3 is Wednesday); ValueError if bad."""
+    fields = crontab.split()
+    if len(fields) == 5:
+        fields[4] = crontab_weekdays(fields[4])
+    return CronTrigger.from_crontab(" ".join(fields), timezone=tz)
 
 
 def next_fire_time(crontab: str, tz, after: datetime) -> datetime:
@@ -107,6 +134,8 @@ class Scheduler:
         """Schedule a job, replacing one of the same name."""
         self.jobs[spec.name] = spec
         trigger = make_trigger(spec.crontab(self.config), self.config.tz)
+        if self.aps.get_job(spec.name) is not None:   # before start, APScheduler would keep both
+            self.aps.remove_job(spec.name)
         self.aps.add_job(self.run_job, trigger, args=[spec.name], id=spec.name, name=spec.name,
                          replace_existing=True)
 
