@@ -152,7 +152,7 @@ class TelegramChannel(Channel):
         limits = Limits(
             per_second=1000.0 if paid_broadcast else 30.0,
             per_address_interval=0.0 if paid_broadcast else 1.0,
-            concurrency=96 if paid_broadcast else 24,
+            concurrency=48 if paid_broadcast else 16,   # httpcore scans its whole connection pool per request: keep the pool small
             batch=1000 if paid_broadcast else 200,
         )
         super().__init__(name=PLATFORM, limits=limits)
@@ -169,7 +169,7 @@ class TelegramChannel(Channel):
             Application.builder().token(token)
             .base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
             .concurrent_updates(256).job_queue(None)
-            .connection_pool_size(limits.concurrency + 32).pool_timeout(request_timeout)
+            .connection_pool_size(limits.concurrency + 8).pool_timeout(request_timeout)
             .connect_timeout(request_timeout).read_timeout(request_timeout).write_timeout(request_timeout)
             .media_write_timeout(request_timeout * 3)
             .get_updates_read_timeout(poll_timeout + request_timeout)

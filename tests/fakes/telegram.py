@@ -105,6 +105,7 @@ class FakeBotApi:
         self._closing = asyncio.Event()
         self._pending_by_chat: dict[int, deque[int]] = defaultdict(deque)
         self._callback_update: dict[str, int] = {}
+        self._update_chat: dict[int, int] = {}
         self._buckets: dict[Any, TokenBucket] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -115,6 +116,8 @@ class FakeBotApi:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
+        app.router.add_get("/_fake/state", self._state)
+        app.router.add_post("/_fake/feed", self._feed)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -158,6 +161,7 @@ class FakeBotApi:
         chat = _chat_of(kind, body)
         if chat is not None:
             self._pending_by_chat[chat].append(update_id)
+            self._update_chat[update_id] = chat
         if kind == "callback_query":
             self._callback_update[body["id"]] = update_id
         self._new_update.set()
@@ -310,6 +314,21 @@ class FakeBotApi:
                 self.calls.append(Call("download", {"path": path}, time.monotonic()))
                 return web.Response(body=data)
         return web.Response(status=404)
+
+    async def _state(self, request: web.Request) -> web.Response:
+        """What happened so far, for a bench driving the server in another process."""
+        calls = [[c.method, _int(c.params.get("chat_id")), c.status, c.at] for c in self.calls
+                 if c.method != "getUpdates"]
+        return web.json_response({"calls": calls, "too_many": self.too_many, "updates": len(self.updates),
+                                  "served_at": self.served_at, "answered_at": self.answered_at})
+
+    async def _feed(self, request: web.Request) -> web.Response:
+        """Queue updates: a JSON list of {"op": "message"|"press"|..., **arguments of that helper}."""
+        ids = []
+        for item in await request.json():
+            item = dict(item)
+            ids.append(getattr(self, item.pop("op"))(**item))
+        return web.json_response(ids)
 
     def _take_injection(self, method: str) -> Injection | None:
         queue = self._injections.get(method)
@@ -480,10 +499,9 @@ class FakeBotApi:
         update_id = self._callback_update.get(params.get("callback_query_id", ""))
         if update_id is not None and update_id not in self.answered_at:
             self.answered_at[update_id] = time.monotonic()
-            for pending in self._pending_by_chat.values():
-                if update_id in pending:
-                    pending.remove(update_id)
-                    break
+            pending = self._pending_by_chat.get(self._update_chat.get(update_id, 0))
+            if pending and update_id in pending:
+                pending.remove(update_id)
         return True
 
     def _m_getFile(self, params: dict) -> dict | web.Response:
@@ -607,3 +625,22 @@ async def _params(request: web.Request) -> dict[str, Any]:
         if isinstance(value, str) and value.startswith("attach://"):
             params[key] = params.get(value.removeprefix("attach://"), value)
     return params
+
+
+def _serve_forever(options: dict, ports) -> None:
+    async def main() -> None:
+        api = await FakeBotApi(**options).start()
+        ports.put(api.port)
+        await asyncio.Event().wait()
+    asyncio.run(main())
+
+
+def start_in_process(**options):
+    """Run a FakeBotApi in a child process (benches: the server must not share our CPU); return (process, root)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    ports = context.Queue()
+    process = context.Process(target=_serve_forever, args=(options, ports), daemon=True)
+    process.start()
+    return process, f"http://127.0.0.1:{ports.get(timeout=10)}"
