@@ -40,3 +40,15 @@ async def resume_pushes(msg: Incoming, ctx: Context) -> list[Outgoing]:
     assert ctx.person is not None
     await ctx.store.people.set_opt_out(ctx.person.id, False)
     return [text(ctx.t("optout.resumed"))]
+
+
+async def show_pushes(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """/pushes (security office): the outbox by state, and the latest rows that failed for good."""
+    counts = await ctx.store.outbox.counts()
+    lines = [ctx.t("pushes.title", **counts)]
+    dead = await ctx.store.outbox.latest_dead()
+    if dead:
+        lines.append(ctx.t("pushes.dead_title"))
+        lines += [ctx.t("pushes.dead_item", campaign=r["campaign"], channel=r["channel"], error=r["error"] or "-")
+                  for r in dead]
+    return [text("\n".join(lines))]

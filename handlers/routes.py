@@ -40,6 +40,7 @@ def build_routes() -> RouteTable:
             Command("letter", campaigns.show_letter, MEMBERS, "help.letter"),
             Command("stop", campaigns.stop_pushes, MEMBERS, "help.stop"),
             Command("resume", campaigns.resume_pushes, MEMBERS, "help.resume"),
+            Command("pushes", campaigns.show_pushes, OFFICE, "help.pushes"),
             Command("drill", drill.list_drills, EVERYONE, "help.drill"),
             Command("ask", advice.ask_command, EVERYONE, "help.ask"),
             Command("learn", advice.learn_command, EVERYONE, "help.learn"),

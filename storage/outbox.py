@@ -116,6 +116,12 @@ class OutboxRepo:
             cursor = await conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'inflight'")
             return cursor.rowcount
 
+    async def latest_dead(self, limit: int = 5):
+        """The most recent rows that failed for good, with their reason."""
+        return await self.db.fetchall(
+            "SELECT campaign, channel, error FROM outbox WHERE state = 'dead' ORDER BY id DESC LIMIT ?", (limit,)
+        )
+
     async def people_in_campaign(self, campaign: str) -> set[int]:
         """The people who already have a row for a campaign (any state)."""
         rows = await self.db.fetchall(

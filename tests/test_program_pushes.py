@@ -155,3 +155,23 @@ async def test_contests_close_on_time_and_the_board_goes_to_the_starter(app, use
     assert any(a == "mon" and "排行榜" in m.text for a, m in sent)
     await student.press("ct:join:1")
     assert "结束" in student.text
+
+
+async def test_dead_rows_are_counted_for_the_security_office(app, user_factory, demo_class, config):
+    from bot.channels.base import Delivery
+    from bot.outbox import MAX_ATTEMPTS
+
+    officer, _ = await bound_users(user_factory, demo_class, "officer", "alice")
+    person = await app.store.people.by_number("2023002")
+    await app.outbox.push_to_person(person.id, "warning:x", text("x"))
+    channel = RecordingChannel("test")
+    channel.fail_with = Delivery(ok=False, error="server on fire")
+    sender = app.add_channel(channel)
+    for _ in range(MAX_ATTEMPTS):
+        await app.store.db.execute("UPDATE outbox SET not_before = '2000-01-01T00:00:00+00:00' WHERE state = 'pending'")
+        await sender.drain_once()
+    assert (await app.store.outbox.counts())["dead"] == 1
+    config.roles.security.append("2023001")
+    await officer.say("/pushes")
+    assert "失败 1" in officer.text and "server on fire" in officer.text
+    await user_factory("alice").say("/pushes")
