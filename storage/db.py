@@ -42,7 +42,8 @@ class Database:
         """Open both connections and, unless told not to, apply pending migrations."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode=WAL")
+        async with self._writer.execute("PRAGMA journal_mode=WAL") as cursor:
+            await cursor.fetchone()  # finish the statement so it holds no lock
         if migrate:
             await self.upgrade()
         self._reader = await self._connect()

@@ -1,0 +1,112 @@
+"""The wuzha command as a newcomer uses it: piped chat, db upgrade, backup, forget, content check, serve."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wuzha(tmp_path: Path, *args: str, stdin: str = "", timeout: int = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "WUZHA_DB": str(tmp_path / "w.db")}
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=timeout)
+
+
+def test_piped_chat_binds_to_the_demo_class_in_zh_and_en(tmp_path):
+    first = wuzha(tmp_path, "chat", stdin="/start\n")
+    code = first.stdout.split("demo class code: ")[1].split()[0]
+    result = wuzha(tmp_path, "chat", stdin=f"/start\n2\n{code}\n2024001\n/help\n/lang\n中文\n/help\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[1] 中文   [2] English" in out
+    assert "You're linked! Class: 演示班 Demo class, role: student." in out
+    assert "Here's what I can do for you:" in out and "我能帮你做这些" in out
+
+
+def test_db_upgrade_backup_and_forget(tmp_path):
+    assert wuzha(tmp_path, "db", "upgrade").returncode == 0
+    again = wuzha(tmp_path, "db", "upgrade")
+    assert "applied 0 migration(s)" in again.stdout
+    roster = tmp_path / "r.csv"
+    roster.write_text("学号,学院,班级\n2024009,文学院,中文2401\n", encoding="utf-8")
+    assert wuzha(tmp_path, "roster", "import", str(roster)).returncode == 0
+    backup = wuzha(tmp_path, "backup", str(tmp_path / "copy.db"))
+    assert backup.returncode == 0 and (tmp_path / "copy.db").stat().st_size > 0
+    forgot = wuzha(tmp_path, "forget", "2024009")
+    assert forgot.returncode == 0 and "kept, without anything that identifies them" in forgot.stdout
+    assert wuzha(tmp_path, "forget", "2024009").returncode == 1
+
+
+def test_content_check_passes_on_the_shipped_library_and_names_problems_in_a_broken_one(tmp_path):
+    ok = wuzha(tmp_path, "content", "check")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    broken = tmp_path / "lib"
+    shutil.copytree(ROOT / "content", broken, ignore=shutil.ignore_patterns("__pycache__"))
+    path = broken / "types" / "brushing.toml"
+    data = path.read_text(encoding="utf-8")
+    first_quiz_answer = data.index("answer = ", data.index("[[quiz]]"))
+    data = data[:first_quiz_answer] + 'answer = "E"' + data[data.index("\n", first_quiz_answer):]
+    path.write_text(data, encoding="utf-8")
+    (broken / "types" / "loan.toml").unlink()
+    (broken / "ui" / "zz_extra.toml").write_text('["x.y"]\nzh = "你好 {name}"\nen = "hi {nome}"\n', encoding="utf-8")
+    result = wuzha(tmp_path, "content", "check", str(broken))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("types/brushing.toml: brushing-q") and ": answer: must be one of A, B, C, D" in line
+               for line in lines), lines
+    assert "types/loan.toml: loan: -: missing: every taxonomy id needs a file" in lines
+    assert any(line.startswith("ui/zz_extra.toml: x.y: en: placeholders differ") for line in lines)
+    # The bot refuses to start on it, with the same messages.
+    config = tmp_path / "c.toml"
+    config.write_text(f'[general]\ncontent_dir = "{broken}"\n', encoding="utf-8")
+    refused = wuzha(tmp_path, "--config", str(config), "chat", stdin="/help\n")
+    assert refused.returncode == 1
+    assert "types/loan.toml: loan: -: missing" in refused.stderr
+
+
+def test_taxonomy_copy_matches_the_shared_contract():
+    shared = ROOT.parent / "shared" / "taxonomy.toml"
+    ours = tomllib.loads((ROOT / "content" / "taxonomy.toml").read_text(encoding="utf-8"))
+    if shared.exists():
+        theirs = tomllib.loads(shared.read_text(encoding="utf-8"))
+        assert ours == theirs
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_health_and_stops_cleanly_on_sigterm(tmp_path):
+    port = free_port()
+    env = {**os.environ, "WUZHA_DB": str(tmp_path / "w.db")}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        body = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                    body = response.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert body is not None and '"ok": true' in body
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

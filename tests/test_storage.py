@@ -1,0 +1,63 @@
+"""Storage: migrations on empty and existing databases, write transactions, backup."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from storage.db import Database, available_migrations
+
+
+async def test_migrations_on_an_empty_database(tmp_path):
+    db = await Database(tmp_path / "w.db").open()
+    try:
+        latest = available_migrations()[-1][0]
+        assert await db.schema_version() == latest
+        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"people", "accounts", "classes", "conversations", "pledges", "checkins", "quiz_attempts",
+                "reports", "outbox", "audit_log"} <= tables
+        assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+    finally:
+        await db.close()
+
+
+async def test_migrations_on_an_existing_database_keep_data_and_apply_only_new_ones(tmp_path):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_first.sql").write_text("CREATE TABLE t (x INTEGER);", encoding="utf-8")
+    db = Database(tmp_path / "w.db")
+    await db.open(migrate=False)
+    assert await db.upgrade(folder) == [1]
+    await db.execute("INSERT INTO t (x) VALUES (7)")
+    (folder / "0002_second.sql").write_text(
+        "-- a comment; with a semicolon\nALTER TABLE t ADD COLUMN y TEXT DEFAULT 'z';", encoding="utf-8")
+    assert await db.upgrade(folder) == [2]
+    assert await db.upgrade(folder) == []
+    row = await db.fetchone("SELECT x, y FROM t")
+    assert (row[0], row[1]) == (7, "z")
+    await db.close()
+
+
+async def test_failed_transaction_rolls_back(tmp_path):
+    db = await Database(tmp_path / "w.db").open()
+    try:
+        try:
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO kv (key, value, updated_at) VALUES ('a', 'b', 'now')")
+                raise RuntimeError("boom")
+        except RuntimeError:
+            pass
+        assert await db.fetchval("SELECT COUNT(*) FROM kv") == 0
+    finally:
+        await db.close()
+
+
+async def test_backup_is_a_consistent_copy(tmp_path):
+    db = await Database(tmp_path / "live.db").open()
+    await db.execute("INSERT INTO kv (key, value, updated_at) VALUES ('k', 'v', 'now')")
+    await db.backup(tmp_path / "copy.db")
+    await db.close()
+    copy = sqlite3.connect(Path(tmp_path / "copy.db"))
+    assert copy.execute("SELECT value FROM kv WHERE key = 'k'").fetchone()[0] == "v"
+    copy.close()
