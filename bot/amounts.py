@@ -18,7 +18,7 @@ _PREFIX = re.compile(r"^(?:大约|大概|约|差不多|将近|一共|总共|共|
                      r"~|≈|rmb|cny|¥|￥)+")
 _SUFFIX = re.compile(r"(?:人民币|块钱|块|元整|元|圆|整|左右|多|yuan|rmb|cny|kuai|rmb)+$")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_SEPARATORS = re.compile(r"[\s,，、/;；+]|和|或|到|至|~|-|and|or|to")
+_SEPARATORS = re.compile(r"[\s,，、/;；+]|或者|还是|和|或|到|至|~|-|and|or|to")
 _UNIT_WORDS = (("thousand", "千"), ("million", "百万"), ("hundred", "百"), ("wan", "万"), ("k", "千"),
                ("w", "万"), ("m", "百万"))
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[零〇一壹二贰两俩三叁四肆五伍六陆七柒八捌九玖]|[十拾百佰千仟万亿]")

@@ -1,0 +1,241 @@
+"""The security office: cards, ack/assign/resolve by button and text, permissions, re-escalation, restart."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import App
+from bot.events import Incoming, Kind
+from handlers.report_escalation import run_escalations
+from tests.support import User
+from tests.test_report_flow import buttons, cards, drain, make_person, security_channel
+
+
+@pytest.fixture
+async def people(app, demo_class):
+    """A student, a monitor of the class, and two security officers (one is on duty)."""
+    security_channel(app)
+    student = await make_person(app, "2023001", class_id=demo_class.id, college=demo_class.college)
+    monitor = await make_person(app, "2023100", role="monitor", class_id=demo_class.id, college=demo_class.college)
+    await app.store.db.execute("INSERT INTO person_classes (person_id, class_id) VALUES (?, ?)",
+                               (monitor.person_id, demo_class.id))
+    officer = await make_person(app, "S001", role="security", college="保卫处", name="张警官")
+    duty = await make_person(app, "S002", role="security", college="保卫处", name="李警官")
+    app.config.reports.duty_officers = ["S002"]
+    return {"student": student, "monitor": monitor, "officer": officer, "duty": duty}
+
+
+async def urgent_case(student: User) -> str:
+    """File an urgent case (money gone) and leave the form open."""
+    await student.say("/report")
+    await student.press("rep:money:money")
+    return "R-2026-000001"
+
+
+async def test_ack_assign_resolve_by_buttons(app, people):
+    student, officer, duty = people["student"], people["officer"], people["duty"]
+    case_no = await urgent_case(student)
+    card = (await cards(app))[0]
+    assert f"rep:ack:{case_no}" in [b.data for b in card.flat_buttons()]
+
+    await officer.press(f"rep:ack:{case_no}")
+    assert "✅" in officer.text
+    await officer.press(f"rep:assign:{case_no}")
+    assert f"rep:assign:{case_no}:{duty.person_id}" in buttons(officer)
+    await officer.press(f"rep:assign:{case_no}:{duty.person_id}")
+    assert "李警官" in officer.text
+    await officer.press(f"rep:resolve:{case_no}")
+    assert "备注" in officer.text
+    await officer.say("已联系银行止付，移交派出所")
+    assert "已结案" in officer.text
+
+    report = await app.store.reports.by_case_no(case_no)
+    assert report["status"] == "resolved" and report["assigned_to"] == duty.person_id
+    assert report["resolution_note"] == "已联系银行止付，移交派出所"
+    events = [(e["action"], e["actor_person_id"]) for e in await app.store.reports.events(report["id"])]
+    for action in ("acknowledged", "assigned", "resolved"):
+        assert (action, officer.person_id) in events
+    sent = await cards(app)
+    assert all(c.ref == f"card:{case_no}" for c in sent) and len(sent) == 4
+    assert "张警官" in sent[1].text and "李警官" in sent[2].text and "已办结" in sent[3].text
+
+    # The reporter heard of each step; the assignee was told directly.
+    pushed = [m.text for m in app.channels["test"].to(student.key)]
+    assert any("已被保卫处受理" in t for t in pushed)
+    assert any("正在处理中" in t for t in pushed)
+    assert any("已办结" in t for t in pushed)
+    assert any(case_no in m.text for m in app.channels["test"].to(duty.key))
+    await student.say("/myreports")
+    assert "已办结" in student.text
+
+
+async def test_ack_assign_resolve_by_text_in_any_chat(app, people):
+    student, officer = people["student"], people["officer"]
+    case_no = await urgent_case(student)
+    await officer.say("/report")                       # even in the middle of their own form
+    await officer.say(f"受理 {case_no}")
+    assert "✅" in officer.text
+    await officer.say(f"assign {case_no.lower()} S002")
+    assert "李警官" in officer.text
+    await officer.say(f"reply {case_no} 请带上转账记录来保卫处")
+    await officer.say(f"结案 {case_no} 已报警")
+    report = await app.store.reports.by_case_no(case_no)
+    assert report["status"] == "resolved" and report["resolution_note"] == "已报警"
+    assert report["office_message"] == "请带上转账记录来保卫处"
+    await drain(app)
+    assert any("请带上转账记录" in m.text for m in app.channels["test"].to(student.key))
+    await student.say("/myreports")
+    assert "请带上转账记录" in student.text
+    await officer.say(f"ack {case_no}")
+    assert "张警官" in officer.text                     # already acknowledged, and by whom
+    await officer.say("受理 R-2026-000999")
+    assert "没有找到" in officer.text
+
+
+async def test_console_security_person_sees_cards_and_acts(app, people, demo_class):
+    from bot.channels.console import bind_console_as
+
+    person = await app.store.people.by_number("S001")
+    key = await bind_console_as(app, person)
+    await urgent_case(people["student"])
+    replies = await app.handle(Incoming("console", key, key, Kind.TEXT, "受理 R-2026-000001"))
+    assert "✅" in replies[0].text
+
+
+async def test_students_and_monitors_cannot_read_or_act(app, people):
+    student, monitor = people["student"], people["monitor"]
+    case_no = await urgent_case(student)
+    for user in (student, monitor):
+        for attempt in (f"受理 {case_no}", f"/casefile {case_no}", "/reports", f"resolve {case_no} x"):
+            await user.say(attempt)
+            assert user.replies[0].alert and ("不能使用" in user.text or "can't" in user.text), attempt
+        await user.press(f"rep:ack:{case_no}")
+        assert user.replies[0].alert
+    report = await app.store.reports.by_case_no(case_no)
+    assert report["status"] == "received" and report["acknowledged_by"] is None
+
+
+async def test_case_details_are_audited(app, people):
+    case_no = await urgent_case(people["student"])
+    officer = people["officer"]
+    await officer.say(f"/casefile {case_no}")
+    assert "2023001" in officer.text and "处理记录" in officer.text
+    await officer.say(f"查看 {case_no}")
+    await officer.say("/reports")
+    assert case_no in officer.text
+    views = await app.store.audit.recent(action="report.view")
+    assert len(views) == 2 and views[0]["target"] == case_no and views[0]["actor_person_id"] == officer.person_id
+    assert await app.store.audit.recent(action="report.list")
+
+
+async def test_care_notice_tells_the_class_without_details(app, people):
+    case_no = await urgent_case(people["student"])
+    officer, monitor = people["officer"], people["monitor"]
+    await officer.press(f"rep:care:{case_no}")
+    assert "1" in officer.text
+    await drain(app)
+    notices = app.channels["test"].to(monitor.key)
+    assert len(notices) == 1 and "需要关心" in notices[0].text
+    assert case_no not in notices[0].text and "2023001" not in notices[0].text
+    assert await app.store.audit.recent(action="report.care_notice")
+
+
+async def test_reescalation_ladder_with_the_clock(app, clock, people):
+    duty = people["duty"]
+    cfg = app.config.reports
+    await urgent_case(people["student"])
+    assert len(await cards(app)) == 1
+    clock.advance(minutes=cfg.urgent_ack_minutes - 1)
+    await run_escalations(app.services)
+    assert len(await cards(app)) == 1                         # not yet
+    clock.advance(minutes=1)
+    await run_escalations(app.services)
+    sent = await cards(app)
+    assert len(sent) == 2 and "⏰" in sent[-1].text and "5" in sent[-1].text
+    pages = app.channels["test"].to(duty.key)
+    assert len(pages) == 1 and pages[0].urgent and "R-2026-000001" in pages[0].text
+    for rung in range(2, cfg.reescalate_limit + 1):
+        clock.advance(minutes=cfg.reescalate_minutes - 1)
+        await run_escalations(app.services)
+        assert len(await cards(app)) == rung                  # not before the interval
+        clock.advance(minutes=1)
+        await run_escalations(app.services)
+        assert len(await cards(app)) == rung + 1
+    assert len(app.channels["test"].to(duty.key)) == cfg.reescalate_limit
+    # After the limit: the fallback pages every security person once, then the ladder stops.
+    clock.advance(minutes=cfg.reescalate_minutes)
+    await run_escalations(app.services)
+    await drain(app)
+    assert len(app.channels["test"].to(people["officer"].key)) == 1
+    clock.advance(hours=5)
+    assert await run_escalations(app.services) == 0
+    events = [e["action"] for e in await app.store.reports.events(1)]
+    assert events.count("reescalated") == cfg.reescalate_limit and events.count("fallback") == 1
+
+
+async def test_acknowledged_case_is_not_reescalated(app, clock, people):
+    case_no = await urgent_case(people["student"])
+    await people["officer"].say(f"ack {case_no}")
+    clock.advance(minutes=30)
+    assert await run_escalations(app.services) == 0
+
+
+async def test_non_urgent_waits_normal_ack_hours(app, clock, people):
+    student = people["student"]
+    await student.say("/report")
+    await student.press("rep:money:no")
+    for _ in range(10):
+        if "rep:submit" in buttons(student):
+            break
+        await student.press("rep:skip")
+    await student.press("rep:submit")
+    clock.advance(hours=app.config.reports.normal_ack_hours - 1)
+    assert await run_escalations(app.services) == 0
+    clock.advance(hours=1)
+    assert await run_escalations(app.services) == 1
+
+
+async def test_campaign_warning_goes_to_the_affected_college_once(app, people, demo_class):
+    student, officer = people["student"], people["officer"]
+    other = await make_person(app, "2023002", class_id=demo_class.id, college=demo_class.college)
+    for user in (student, other):
+        await user.say("/report")
+        await user.press("rep:money:no")
+        await user.say("有人冒充老师让我转班费")
+        await user.press("rep:skip")
+        await user.press("rep:skip")
+        await user.press("rep:skip")
+        await user.say("13700137000")
+        await user.press("rep:done")
+        await user.press("rep:done")
+        await user.press("rep:submit")
+    alert = next(c for c in await cards(app) if c.ref.startswith("campaign:"))
+    data = alert.flat_buttons()[0].data
+    await officer.press(data)
+    assert "排队" in officer.text
+    await officer.press(data)
+    assert officer.replies[0].alert
+    await drain(app)
+    assert any("13700137000" in m.text for m in app.channels["test"].to(other.key))
+    assert not any("13700137000" in m.text for m in app.channels["test"].to(officer.key))   # another college
+
+
+async def test_crash_between_submit_and_escalation_still_escalates_after_restart(config, clock, demo_class, app):
+    security_channel(app)
+    student = await make_person(app, "2023001", class_id=demo_class.id, college=demo_class.college)
+    await student.say("/report")
+    await student.press("rep:money:no")
+    report_id = (await app.store.db.fetchone("SELECT id FROM reports"))["id"]
+    # The submit's transaction commits, then the process dies before the card is queued.
+    case_no = await app.store.reports.file(report_id, config.tz, complete=True)
+    await app.close()
+
+    reopened = await App(config, clock=clock).open()
+    try:
+        security_channel(reopened)
+        sent = await cards(reopened)
+        assert len(sent) == 1 and case_no in sent[0].text
+        report = await reopened.store.reports.by_case_no(case_no)
+        assert report["escalated_at"] is not None
+    finally:
+        await reopened.close()
