@@ -180,8 +180,8 @@ async def assign_to_key(ctx: Context, report, key: str) -> list[Outgoing]:
     if report["status"] == "resolved":
         return [text(ctx.t("report.already_resolved", case_no=report["case_no"]))]
     await ctx.store.reports.assign(report["id"], person.id, _actor(ctx))
-    event_id = await ctx.store.reports.add_event(report["id"], "assigned", _actor(ctx), note=f"#{person.id}")
     label = await esc.person_label(ctx.services, person.id)
+    event_id = await ctx.store.reports.add_event(report["id"], "assigned", _actor(ctx), note=label)
     await after_action(ctx, report["id"], "report.card_assigned_by", "report.status_push_progress",
                        f"status:{event_id}")
     case_no = report["case_no"]
@@ -269,7 +269,8 @@ async def case_details(ctx: Context, report) -> list[Outgoing]:
     timeline = []
     for event in events:
         who = await esc.person_label(ctx.services, event["actor_person_id"]) if event["actor_person_id"] else ""
-        timeline.append(f"  {esc.local_time(ctx.services, event['at'])} {event['action']} {who}"
+        action = esc.choice_label(ctx.services, "event", event["action"], ctx.lang)
+        timeline.append(f"  {esc.local_time(ctx.services, event['at'])} {action} {who}"
                         + (f" — {event['note']}" if event["note"] else ""))
     extra = [
         "",
