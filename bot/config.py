@@ -99,11 +99,16 @@ class TelegramConfig:
 class WechatOAConfig:
     enabled: bool = False
     template_id: str = ""
+    reply_budget_ms: int = 4000       # answer the callback with 'success' when the handler takes longer
+    api_concurrency: int = 8          # wechatpy calls in flight at once (each runs in a thread)
 
 
 @dataclass
 class WecomConfig:
     enabled: bool = False
+    reply_budget_ms: int = 4000
+    api_concurrency: int = 8
+    card_url: str = ""                 # where a warning's text card links to; empty: the WeCom home page
 
 
 @dataclass

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 ENQUEUE_CHUNK = 2000       # rows per transaction when queueing a push for many people
 MAX_BACKOFF_S = 3600
+DEFER_OVER_S = 5.0         # an address that must wait longer goes back to the queue instead of holding the batch
+CALL_MARGIN_S = 2.0        # a shared call is counted against each address this late, to stay inside per-minute caps
 SECURITY_ADDRESSES = {
     "console": ("console", "security"),
     "wecom_robot": ("wecom_robot", "robot"),
@@ -187,9 +189,14 @@ class OutboxSender:
         if not rows:
             return 0
         by_address: dict[str, list[OutboxRow]] = defaultdict(list)
+        shared: list[OutboxRow] = []
         for row in rows:
-            by_address[row.address].append(row)
-        results = await asyncio.gather(*(self._deliver_address(addr, group) for addr, group in by_address.items()))
+            if self.channel.limits.recipients_per_call > 1 and self.channel.batchable(row.address):
+                shared.append(row)
+            else:
+                by_address[row.address].append(row)
+        results = await asyncio.gather(*(self._deliver_address(addr, group) for addr, group in by_address.items()),
+                                       self._deliver_shared(shared))
         outcomes = [o for group in results for o in group]
         await self.store.outbox.settle(outcomes)
         account_by_row = {row.id: row.account_id for row in rows}
@@ -204,7 +211,7 @@ class OutboxSender:
         interval, per_minute = self.channel.address_limits(address)
         outcomes = []
         for row in rows:
-            if self.limiter.address_wait(address, interval, per_minute) > 60:
+            if self.limiter.address_wait(address, interval, per_minute) > DEFER_OVER_S:
                 outcomes.append(self._defer(row, self.limiter.address_wait(address, interval, per_minute)))
                 continue
             delay = self.limiter.reserve(address, interval, per_minute)
@@ -213,6 +220,51 @@ class OutboxSender:
             async with self._semaphore:
                 outcomes.append(await self._deliver_row(row))
         return outcomes
+
+    async def _deliver_shared(self, rows: list[OutboxRow]) -> list[Outcome]:
+        """Send rows that carry the same message in calls of up to recipients_per_call addresses."""
+        size = self.channel.limits.recipients_per_call
+        by_payload: dict[str, list[OutboxRow]] = defaultdict(list)
+        for row in rows:
+            by_payload[json.dumps(row.payload, sort_keys=True, ensure_ascii=False)].append(row)
+        outcomes: list[Outcome] = []
+        chunks: list[list[OutboxRow]] = []
+        for group in by_payload.values():
+            chunk: list[OutboxRow] = []
+            seen: set[str] = set()
+            for row in group:
+                interval, per_minute = self.channel.address_limits(row.address)
+                wait = self.limiter.address_wait(row.address, interval, per_minute)
+                if wait > 0 or row.address in seen:   # over its cap, or twice in one call: later
+                    outcomes.append(self._defer(row, max(wait, 1.0)))
+                    continue
+                self.limiter.record(row.address, interval, per_minute, delay=CALL_MARGIN_S)
+                seen.add(row.address)
+                chunk.append(row)
+                if len(chunk) == size:
+                    chunks.append(chunk)
+                    chunk = []
+            if chunk:
+                chunks.append(chunk)
+        for result in await asyncio.gather(*(self._deliver_chunk(chunk) for chunk in chunks)):
+            outcomes.extend(result)
+        return outcomes
+
+    async def _deliver_chunk(self, rows: list[OutboxRow]) -> list[Outcome]:
+        delay = self.limiter.reserve_call()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        async with self._semaphore:
+            try:
+                results = await self.channel.deliver_many([r.address for r in rows],
+                                                          Outgoing.from_dict(rows[0].payload))
+            except Exception as exc:  # network trouble, a bug in an adapter: retry with backoff
+                log.warning("shared delivery of %d outbox rows failed: %s", len(rows), exc)
+                failed = Delivery(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
+                results = {}
+            else:
+                failed = Delivery(ok=False, error="no result for this address")
+        return [self._outcome(row, results.get(row.address, failed)) for row in rows]
 
     async def _deliver_row(self, row: OutboxRow) -> Outcome:
         try:

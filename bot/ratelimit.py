@@ -41,7 +41,8 @@ class ChannelLimiter:
     def reserve(self, address: str, interval: float, per_minute: int) -> float:
         """Take the next overall slot for address; return the delay before sending."""
         now = self.monotonic()
-        start = max(now, self.paused_until)
+        # The address's own interval and per-minute cap push its slot back too.
+        start = max(now, self.paused_until, now + self.address_wait(address, interval, per_minute))
         if self.per_second:
             slot = max(start, self._next_slot)
             self._next_slot = slot + 1.0 / self.per_second
@@ -52,3 +53,20 @@ class ChannelLimiter:
         if per_minute:
             self._window_by_address.setdefault(address, deque()).append(slot)
         return slot - now
+
+    def reserve_call(self) -> float:
+        """Take the next overall slot for one API call that carries many addresses."""
+        now = self.monotonic()
+        slot = max(now, self.paused_until)
+        if self.per_second:
+            slot = max(slot, self._next_slot)
+            self._next_slot = slot + 1.0 / self.per_second
+        return slot - now
+
+    def record(self, address: str, interval: float, per_minute: int, delay: float = 0.0) -> None:
+        """Count a message to address sent `delay` seconds from now (part of a shared call)."""
+        at = self.monotonic() + delay
+        if interval:
+            self._last_by_address[address] = at
+        if per_minute:
+            self._window_by_address.setdefault(address, deque()).append(at)

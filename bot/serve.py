@@ -19,13 +19,15 @@ log = logging.getLogger(__name__)
 # The order matters: channels first, then what uses them (the scheduler).
 STARTERS: list[str] = [
     "bot.channels.telegram:start",  # when channels.telegram.enabled: long polling or the webhook route
+    "bot.channels.wechat_oa:start",   # when channels.wechat_oa.enabled: /wechat/oa callbacks, customer-service sends
     "bot.scheduler:start",          # keep last: the scheduler uses the channels added before it
 ]
+APP_KEY: web.AppKey[App] = web.AppKey("wuzha", App)   # how the HTTP server's handlers find the App
 
 
 async def health(request: web.Request) -> web.Response:
     """Liveness and the outbox's state, for monitoring."""
-    app: App = request.app["wuzha"]
+    app: App = request.app[APP_KEY]
     counts = await app.store.outbox.counts()
     return web.json_response({"ok": True, "channels": sorted(app.channels), "outbox": counts})
 
@@ -33,7 +35,7 @@ async def health(request: web.Request) -> web.Response:
 def build_http(app: App) -> web.Application:
     """The aiohttp application shared by callbacks, webhooks and /health."""
     http = web.Application(client_max_size=64 * 1024)
-    http["wuzha"] = app
+    http[APP_KEY] = app
     http.router.add_get("/health", health)
     return http
 

@@ -28,6 +28,7 @@ class Limits:
     per_address_per_minute: int = 0     # e.g. 20 for Telegram groups, 30 for WeCom members
     concurrency: int = 8                # requests in flight at once
     batch: int = 200                    # rows claimed from the outbox at once (the in-flight bound)
+    recipients_per_call: int = 1        # >1: rows with the same message go out together (deliver_many)
 
 
 @dataclass
@@ -40,6 +41,14 @@ class Channel:
     async def deliver(self, address: str, message: Outgoing) -> Delivery:
         """Send one message to an address of this channel."""
         raise NotImplementedError
+
+    async def deliver_many(self, addresses: list[str], message: Outgoing) -> dict[str, Delivery]:
+        """Send one message to several addresses in one call (channels with recipients_per_call > 1)."""
+        raise NotImplementedError
+
+    def batchable(self, address: str) -> bool:
+        """Whether rows for this address may share a call with others (not for groups or aliases)."""
+        return self.limits.recipients_per_call > 1
 
     def address_limits(self, address: str) -> tuple[float, int]:
         """(interval seconds, per-minute cap) for one address; override for groups."""

@@ -1,0 +1,373 @@
+"""What the Official Account and WeCom adapters share: guarded callbacks, passive replies, API calls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
+from wechatpy.exceptions import WeChatClientException
+
+from bot.events import Incoming, Kind, Media, Outgoing, text
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024                 # WeChat callbacks are a few hundred bytes; anything this big is not one
+TEXT_BYTES = 2000                    # passive replies and text messages are capped at 2048 bytes
+TOKEN_CODES = (40001, 40014, 42001)  # invalid credential, invalid token, expired token: fetch a new one
+LETTERS = "ABCDEFGHIJ"
+SUCCESS = "success"
+
+
+class Refused(Exception):
+    """A callback we will not touch: carries the HTTP status to answer with."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def refuse(request: web.Request, status: int, reason: str) -> web.Response:
+    """Log a refused callback with the peer address and answer it with a bare status."""
+    peer = request.remote or "?"
+    log.warning("refused %s %s from %s: %d %s", request.method, request.path, peer, status, reason)
+    return web.Response(status=status, text=reason)
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request body, refusing anything over MAX_BODY before reading it all."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise Refused(413, "body too large")
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise Refused(413, "body too large")
+    return bytes(body)
+
+
+def safe_xml_fields(body: bytes | str) -> dict[str, str]:
+    """Parse a WeChat XML document with defusedxml (no DTD, no entities) into its top-level fields."""
+    if not body or not str(body).strip():
+        raise Refused(400, "empty body")
+    try:
+        root = fromstring(body, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise Refused(400, f"XML with a DTD or entities refused ({type(exc).__name__})") from exc
+    except (ParseError, ValueError, TypeError) as exc:
+        raise Refused(400, "malformed XML") from exc
+    if root.tag != "xml":
+        raise Refused(400, "not a WeChat message")
+    return {child.tag: (child.text or "") for child in root}
+
+
+def message_key(fields: dict[str, str]) -> str:
+    """The dedupe key of a callback: its MsgId, or sender + CreateTime (+ event) for events."""
+    msg_id = fields.get("MsgId") or fields.get("MsgID") or ""
+    if msg_id and msg_id != "0":
+        return f"id:{msg_id}"
+    return f"ev:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:{fields.get('Event', '')}"
+
+
+# --- rendering -----------------------------------------------------------------------------------------------
+
+@dataclass
+class Part:
+    """One thing to send: a text, an image or a file."""
+
+    kind: str            # text, image, file
+    text: str = ""
+    data: bytes = b""
+    filename: str = ""
+
+
+def split_text(body: str, limit: int = TEXT_BYTES) -> list[str]:
+    """Cut text into pieces of at most limit UTF-8 bytes, at line breaks where possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in body.splitlines(keepends=True):
+        while len(line.encode("utf-8")) > limit:      # one very long line: cut it by characters
+            cut = len(line)
+            while len(line[:cut].encode("utf-8")) > limit:
+                cut = cut * 3 // 4
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:cut])
+            line = line[cut:]
+        if len((current + line).encode("utf-8")) > limit:
+            pieces.append(current)
+            current = ""
+        current += line
+    if current.strip() or not pieces:
+        pieces.append(current)
+    return [p.rstrip("\n") for p in pieces]
+
+
+def render_text(message: Outgoing, buttons_hint: str, quiz_hint: str) -> str:
+    """A message as WeChat text: lettered quiz options, numbered buttons, and how to answer them."""
+    lines: list[str] = []
+    if message.quiz is not None:
+        lines.append(message.quiz.question)
+        lines += [f"{LETTERS[i]}. {option}" for i, option in enumerate(message.quiz.options)]
+        lines.append(quiz_hint)
+    elif message.text:
+        lines.append(message.text)
+    if message.buttons:
+        lines.append("")
+        lines += [f"{i}. {b.label}" for i, b in enumerate(message.flat_buttons(), 1)]
+        lines.append(buttons_hint)
+    return "\n".join(lines).strip("\n")
+
+
+def render_parts(message: Outgoing, buttons_hint: str, quiz_hint: str) -> list[Part]:
+    """What to send for one message, in order: text pieces, then the image or file."""
+    parts = [Part("text", piece) for piece in split_text(render_text(message, buttons_hint, quiz_hint))
+             if piece.strip()]
+    if message.image is not None:
+        parts.append(Part("image", data=message.image, filename=message.filename or "wuzha.png"))
+    if message.file is not None:
+        parts.append(Part("file", data=message.file, filename=message.filename or "wuzha.bin"))
+    return parts
+
+
+def part_message(part: Part) -> Outgoing:
+    """A rendered part as a message that renders to itself (for the send API later)."""
+    if part.kind == "image":
+        return Outgoing(image=part.data, filename=part.filename)
+    if part.kind == "file":
+        return Outgoing(file=part.data, filename=part.filename)
+    return Outgoing(text=part.text)
+
+
+class Hints:
+    """The 'reply with the number / letter' lines in each account's language."""
+
+    def __init__(self, app, platform: str) -> None:
+        self.app, self.platform = app, platform
+
+    async def language(self, user_key: str) -> str:
+        """The account's language, or the configured default."""
+        account = await self.app.store.accounts.find(self.platform, user_key)
+        return (account.language if account else None) or self.app.config.general.default_language
+
+    async def parts(self, message: Outgoing, user_key: str) -> list[Part]:
+        """Render a message for one person."""
+        lang = await self.language(user_key)
+        translate = self.app.services.translate
+        return render_parts(message, translate("wechat.reply_number", lang), translate("wechat.reply_letter", lang))
+
+    async def remember_choices(self, message: Outgoing, user_key: str) -> None:
+        """After a push with options, let '2' / 'B' answer it as they would a reply's buttons."""
+        if message.quiz is not None and message.quiz.answer_prefix:
+            choices = [(o, f"{message.quiz.answer_prefix}{i}") for i, o in enumerate(message.quiz.options)]
+        elif message.buttons:
+            choices = [(b.label, b.data) for b in message.flat_buttons()]
+        else:
+            return
+        account = await self.app.store.accounts.find(self.platform, user_key)
+        if account is not None:
+            await self.app.store.choices.set(account.id, choices)
+
+
+# --- synchronous wechatpy clients, off the event loop --------------------------------------------------------
+
+class ApiRunner:
+    """Runs a wechatpy client's calls in threads, a few at a time, keeping its token in the database."""
+
+    def __init__(self, client, store, kv_key: str, concurrency: int = 8) -> None:
+        self.client = client
+        self.store = store
+        self.kv_key = kv_key
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._token_lock = threading.Lock()
+        self._saved: str | None = None
+        self.token_fetches = 0
+
+    async def load_token(self) -> bool:
+        """Reuse a token cached by an earlier run if it is still good for a minute; True if one was."""
+        raw = await self.store.kv.get(self.kv_key)
+        if not raw:
+            return False
+        data = json.loads(raw)
+        if data.get("expires_at", 0) - time.time() <= 60:
+            return False
+        self.client.session.set(self.client.access_token_key, data["token"])
+        self.client.expires_at = int(data["expires_at"])
+        self._saved = data["token"]
+        return True
+
+    async def call(self, fn, *args, **kwargs):
+        """Run one client call off the loop; a stale token is replaced once and the call repeated."""
+        async with self._semaphore:
+            try:
+                return await asyncio.to_thread(self._call_with_token, fn, *args, **kwargs)
+            finally:
+                await self._persist_token()
+
+    def _current(self) -> str | None:
+        return self.client.session.get(self.client.access_token_key)
+
+    def _ensure_token(self, stale: str | None = None) -> None:
+        with self._token_lock:
+            token = self._current()
+            fresh = token and self.client.expires_at and self.client.expires_at - time.time() > 60
+            if token != stale and fresh:
+                return
+            self.client.fetch_access_token()
+            self.token_fetches += 1
+
+    def _call_with_token(self, fn, *args, **kwargs):
+        self._ensure_token()
+        used = self._current()
+        try:
+            return fn(*args, **kwargs)
+        except WeChatClientException as exc:
+            if exc.errcode not in TOKEN_CODES:
+                raise
+            log.info("access token refused (%s); fetching a new one", exc.errcode)
+            self._ensure_token(stale=used)
+            return fn(*args, **kwargs)
+
+    async def _persist_token(self) -> None:
+        token = self._current()
+        if token and token != self._saved and self.client.expires_at:
+            self._saved = token
+            await self.store.kv.set(self.kv_key, json.dumps({"token": token, "expires_at": self.client.expires_at}))
+
+
+def error_code(exc: Exception) -> int | None:
+    """The WeChat errcode of a client exception, if it has one."""
+    code = getattr(exc, "errcode", None)
+    try:
+        return int(code) if code is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+# --- passive replies ----------------------------------------------------------------------------------------
+
+class PassiveReplies:
+    """Handles a callback within WeChat's budget: the first reply goes back in the HTTP response,
+    everything else (or everything, when the handler is slow) through the channel's send API via the outbox."""
+
+    def __init__(self, app, channel, budget_s: float) -> None:
+        self.app = app
+        self.channel = channel
+        self.platform = channel.name
+        self.budget_s = budget_s
+        self.hints = Hints(app, channel.name)
+        self._tasks: set[asyncio.Task] = set()
+
+    async def answer(self, incoming: Incoming, msg_key: str, prepare=None) -> str | None:
+        """The text for the passive reply, or None to answer 'success' (retry, slow handler, nothing to say)."""
+        if not await self.app.store.wechat.first_sight(self.platform, msg_key):
+            log.info("%s retry of %s answered without handling it again", self.platform, msg_key)
+            return None
+        task = asyncio.create_task(self._handle(incoming, prepare))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        try:
+            replies = await asyncio.wait_for(asyncio.shield(task), self.budget_s)
+        except TimeoutError:
+            log.info("%s %s: reply not ready within %.1fs; it goes through the send API", self.platform, msg_key,
+                     self.budget_s)
+            follow = asyncio.create_task(self._send_when_done(task, incoming.user_key, msg_key))
+            self._tasks.add(follow)
+            follow.add_done_callback(self._tasks.discard)
+            return None
+        return await self._split_and_queue(replies, incoming.user_key, msg_key, passive=True)
+
+    async def _handle(self, incoming: Incoming, prepare) -> list[Outgoing]:
+        if prepare is not None:
+            prepared = await prepare(incoming)
+            if isinstance(prepared, list):       # the adapter answered itself (a picture that did not arrive)
+                return prepared
+            incoming = prepared
+        return await self.app.handle(incoming)
+
+    async def _send_when_done(self, task: asyncio.Task, user_key: str, msg_key: str) -> None:
+        try:
+            replies = await task
+        except Exception:
+            log.exception("%s handler for %s failed", self.platform, msg_key)
+            return
+        await self._split_and_queue(replies, user_key, msg_key, passive=False)
+
+    async def _split_and_queue(self, replies: list[Outgoing], user_key: str, msg_key: str,
+                               passive: bool) -> str | None:
+        """Render the replies; keep the first text for the response, queue the rest in order."""
+        parts = [part for reply in replies for part in await self.hints.parts(reply, user_key)]
+        first = None
+        if passive and parts and parts[0].kind == "text":
+            first = parts.pop(0).text
+        for index, part in enumerate(parts):
+            message = part_message(part)
+            message.urgent = True   # an answer the person is waiting for: never held back by quiet hours
+            await self.app.outbox.push_to_address(
+                self.platform, user_key, "reply", message, dedupe_key=f"reply:{self.platform}:{msg_key}:{index}",
+                priority=0,
+            )
+        return first
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Let handlers still running finish (their replies are queued), up to grace_s seconds."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace_s)
+
+
+# --- callbacks into neutral events -------------------------------------------------------------------------
+
+def incoming_from(message, platform: str) -> Incoming | None:
+    """A parsed wechatpy message as an Incoming; None for events that need no answer."""
+    user = message.source
+    kind, payload = Kind.TEXT, ""
+    msg_type = getattr(message, "type", "")
+    if msg_type == "event":
+        event = getattr(message, "event", "")
+        if event.startswith("subscribe"):
+            kind = Kind.JOIN
+        elif event == "unsubscribe":
+            kind = Kind.LEAVE
+        elif event == "click":
+            kind, payload = Kind.BUTTON, (message.key or "").strip()
+        else:
+            return None                      # view, location, enter_agent, ...: nothing to say
+    elif msg_type == "text":
+        payload = message.content or ""
+    elif msg_type == "voice" and (getattr(message, "recognition", None) or "").strip():
+        payload = message.recognition.strip()
+    elif msg_type in ("image", "voice"):
+        kind = Kind.MEDIA
+    incoming = Incoming(platform=platform, user_key=user, chat_key=user, kind=kind, payload=payload, raw=message)
+    return incoming
+
+
+async def fetch_media_into(incoming: Incoming, channel, app) -> Incoming | list[Outgoing]:
+    """Give a picture or voice callback its bytes (report evidence); a polite answer if they cannot be had."""
+    if incoming.kind != Kind.MEDIA:
+        return incoming
+    message = incoming.raw
+    limit = app.config.reports.evidence_max_mb * 1024 * 1024
+    lang = await channel.hints.language(incoming.user_key)
+    try:
+        data = await channel.fetch_media(message.media_id)
+    except Exception as exc:
+        log.warning("%s: media %s could not be fetched: %s", channel.name, message.media_id, exc)
+        return [text(app.services.translate("wechat.media_failed", lang))]
+    if len(data) > limit:
+        mb = app.config.reports.evidence_max_mb
+        return [text(app.services.translate("wechat.media_too_large", lang, mb=mb))]
+    if message.type == "image":
+        incoming.media = Media("photo", f"{message.media_id}.jpg", data, "image/jpeg")
+    else:
+        fmt = (getattr(message, "format", "") or "amr").lower()
+        incoming.media = Media("voice", f"{message.media_id}.{fmt}", data, f"audio/{fmt}")
+    return incoming

@@ -1,0 +1,215 @@
+"""The Official Account end to end: real signed / AES-encrypted callbacks against the real routes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from bot.app import App
+from bot.channels import wechat_oa
+from bot.events import Outgoing
+from tests.fakes.wechat_api import FakeWechatApi
+from tests.wechat_support import OA_TOKEN, WechatPerson, serve_http, sign, wechat_secrets
+
+
+@pytest.fixture
+async def fake_api():
+    """The fake WeChat API server."""
+    api = await FakeWechatApi().start()
+    yield api
+    await api.stop()
+
+
+@pytest.fixture
+async def oa(config, clock, fake_api):
+    """An App with the Official Account enabled, its HTTP server and outbox senders running."""
+    config.channels.wechat_oa.enabled = True
+    config.channels.wechat_oa.reply_budget_ms = 1500
+    config.secrets.update(wechat_secrets(fake_api.base))
+    app = await App(config, clock=clock).open()
+    served = await serve_http(app, [wechat_oa.start])
+    stop = asyncio.Event()
+    senders = asyncio.create_task(app.run_senders(stop))
+    session = aiohttp.ClientSession()
+    rig = Rig(app, fake_api, session, served.base + "/wechat/oa", clock)
+    yield rig
+    stop.set()
+    await senders
+    await session.close()
+    await served.stop()
+    await app.close()
+
+
+class Rig:
+    """What an Official Account test holds."""
+
+    def __init__(self, app, api, session, url, clock) -> None:
+        self.app, self.api, self.session, self.url, self.clock = app, api, session, url, clock
+
+    def person(self, openid: str, aes: bool = True) -> WechatPerson:
+        """Someone following the account."""
+        return WechatPerson(self.session, self.url, openid, "wechat_oa", aes=aes)
+
+    async def sent_to(self, openid: str, count: int, wait_s: float = 5.0) -> list[dict]:
+        """Wait until `count` customer-service messages reached openid; return them."""
+        for _ in range(int(wait_s * 50)):
+            found = [c.body for c in self.api.to("message/custom/send") if c.body["touser"] == openid]
+            if len(found) >= count:
+                return found
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"only {len(found)} messages reached {openid}: {found}")
+
+
+async def test_url_verification_echoes_only_a_signed_request(oa):
+    query = {"signature": sign(OA_TOKEN, "1700000000", "abc"), "timestamp": "1700000000", "nonce": "abc",
+             "echostr": "hello-echo"}
+    async with oa.session.get(oa.url, params=query) as response:
+        assert response.status == 200
+        assert await response.text() == "hello-echo"
+    query["signature"] = "0" * 40
+    async with oa.session.get(oa.url, params=query) as response:
+        assert response.status == 403
+
+
+@pytest.mark.parametrize("aes", [True, False], ids=["safe-mode", "plain-mode"])
+async def test_subscribe_then_full_onboarding(oa, demo_class, aes):
+    alice = oa.person("o-alice", aes=aes)
+    reply = await alice.event("subscribe")
+    assert reply.status == 200
+    assert "中文" in reply.text and "1." in reply.text and "回复数字" in reply.text
+    reply = await alice.say("2")                         # "English" by its number
+    assert "class code" in reply.text.lower()
+    reply = await alice.say(demo_class.join_code)
+    assert "number" in reply.text.lower()
+    reply = await alice.say("20230001")
+    assert "linked" in reply.text.lower() or "✅" in reply.text
+    account = await oa.app.store.accounts.find("wechat_oa", "o-alice")
+    assert account.person_id is not None and account.language == "en"
+    reply = await alice.say("/me")
+    assert "20230001" in reply.text
+
+
+async def test_help_by_menu_click_and_unsubscribe(oa, demo_class):
+    bob = oa.person("o-bob")
+    await bob.event("subscribe")
+    reply = await bob.event("CLICK", EventKey="/help")
+    assert "/help" in reply.text
+    reply = await bob.event("unsubscribe")
+    assert reply.body == "success"
+    account = await oa.app.store.accounts.find("wechat_oa", "o-bob")
+    assert account.reachable == 0
+
+
+async def test_duplicate_retry_is_answered_but_handled_once(oa):
+    carol = oa.person("o-carol")
+    xml = carol.xml("text", msg_id=777, Content="/start")
+    first = await carol.post(*carol.signed(xml))
+    assert first.text
+    retry = await carol.post(*carol.signed(xml))          # same MsgId, new signature: WeChat's retry
+    assert retry.status == 200 and retry.body == "success"
+    event = carol.xml("event", create_time=1_800_000_000, Event="subscribe")
+    await carol.post(*carol.signed(event))
+    again = await carol.post(*carol.signed(event))          # same sender + CreateTime
+    assert again.body == "success"
+    assert await oa.app.db.fetchval("SELECT COUNT(*) FROM wechat_seen") == 2
+
+
+async def test_second_reply_goes_through_customer_service_api(oa, demo_class):
+    dave = oa.person("o-dave")
+    await dave.event("subscribe")
+    long_text = "安全提示" * 400                             # more than one passive message can hold
+    oa.app.dispatcher.routes.join = _replies_with(Outgoing(text=long_text))
+    reply = await dave.event("subscribe", CreateTime="1")
+    assert reply.text and len(reply.text.encode()) <= 2048
+    sent = await oa.sent_to("o-dave", 1)
+    assert sent[0]["msgtype"] == "text"
+    assert reply.text + "".join(s["text"]["content"] for s in sent) == long_text
+
+
+async def test_slow_reply_misses_the_budget_and_follows_by_api(oa):
+    async def slow(msg, ctx):
+        await asyncio.sleep(2.0)                          # budget is 1.5 s in these tests
+        return [Outgoing(text="slow answer")]
+
+    oa.app.dispatcher.routes.free_text = slow
+    erin = oa.person("o-erin")
+    reply = await erin.say("something unusual")
+    assert reply.body == "success"
+    sent = await oa.sent_to("o-erin", 1)
+    assert sent[0]["text"]["content"] == "slow answer"
+
+
+async def test_push_outside_48h_without_template_is_undeliverable(oa):
+    frank = oa.person("o-frank")
+    await frank.say("/help")
+    oa.clock.advance(hours=49)
+    await oa.app.outbox.push_to_address("wechat_oa", "o-frank", "warning-1", Outgoing(text="本周警示"), "w1:frank")
+    await _settled(oa.app)
+    row = await oa.app.db.fetchone("SELECT state, error FROM outbox WHERE dedupe_key = 'w1:frank'")
+    assert (row["state"], row["error"]) == ("undeliverable", "outside 48h window")
+    assert oa.api.to("message/custom/send") == []
+
+
+async def test_push_outside_48h_uses_the_template(oa):
+    oa.app.channels["wechat_oa"].template_id = "TPL-1"
+    gina = oa.person("o-gina")
+    await gina.say("/help")
+    oa.clock.advance(hours=49)
+    await oa.app.outbox.push_to_address("wechat_oa", "o-gina", "warning-1", Outgoing(text="本周警示\n刷单是诈骗"),
+                                        "w1:gina")
+    await _settled(oa.app)
+    (call,) = oa.api.to("message/template/send")
+    assert call.body["template_id"] == "TPL-1" and call.body["touser"] == "o-gina"
+    assert call.body["data"]["first"]["value"] == "本周警示"
+
+
+async def test_api_error_codes(oa):
+    channel = oa.app.channels["wechat_oa"]
+    hana = oa.person("o-hana")
+    await hana.say("/help")
+    oa.api.fail_next("message/custom/send", 45015)
+    result = await channel.deliver("o-hana", Outgoing(text="x"))
+    assert result.permanent and result.error == "outside 48h window"
+    oa.api.fail_next("message/custom/send", 45047)
+    result = await channel.deliver("o-hana", Outgoing(text="x"))
+    assert result.permanent and "limit" in result.error
+    oa.api.fail_next("message/custom/send", 45009)
+    result = await channel.deliver("o-hana", Outgoing(text="x"))
+    assert not result.ok and result.retry_after and result.retry_after <= 3600
+    oa.api.expire_tokens()                                # 42001: fetch a new token once and send again
+    fetched = channel.api.token_fetches
+    result = await channel.deliver("o-hana", Outgoing(text="y"))
+    assert result.ok and channel.api.token_fetches == fetched + 1
+
+
+async def test_token_is_cached_in_the_database_across_restarts(oa, config, clock):
+    ivan = oa.person("o-ivan")
+    await ivan.say("/help")
+    await oa.app.channels["wechat_oa"].deliver("o-ivan", Outgoing(text="hi"))
+    assert len(oa.api.to("token")) == 1
+    second = await App(config, clock=clock).open()
+    try:
+        from aiohttp import web
+
+        await wechat_oa.start(second, web.Application())
+        await second.channels["wechat_oa"].deliver("o-ivan", Outgoing(text="again"))
+    finally:
+        await second.close()
+    assert len(oa.api.to("token")) == 1
+
+
+def _replies_with(*messages):
+    async def handler(msg, ctx):
+        return list(messages)
+    return handler
+
+
+async def _settled(app, wait_s: float = 5.0) -> None:
+    for _ in range(int(wait_s * 50)):
+        counts = await app.store.outbox.counts()
+        if counts["pending"] == 0 and counts["inflight"] == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"outbox not settled: {counts}")
