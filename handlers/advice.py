@@ -32,6 +32,8 @@ def _reply_language(ctx: Context, body: str) -> None:
 
 async def answer_free_text(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Free text outside a conversation: a feature request goes there, anything else gets advice."""
+    if msg.is_group:
+        return []           # group chatter (the security group, class groups) is not addressed to the bot
     intent = detect_intent(msg.payload)
     if intent is not None:
         return await _run_command(_INTENT_COMMANDS[intent], msg, ctx)
@@ -51,6 +53,10 @@ async def continue_advice(msg: Incoming, ctx: Context) -> list[Outgoing]:
     assert ctx.state is not None
     if msg.media is not None or not msg.payload.strip():
         return [text(ctx.t("advice.ask_prompt"))]
+    intent = detect_intent(msg.payload)
+    if intent is not None:
+        ctx.end()
+        return await _run_command(_INTENT_COMMANDS[intent], msg, ctx)
     if ctx.state.step == "clarify":
         first = ctx.state.data.get("text", "")
         ctx.end()

@@ -159,3 +159,16 @@ def test_intents(body, intent):
 ])
 def test_descriptions_are_not_intents(body):
     assert detect_intent(body) is None
+
+
+async def test_a_feature_request_inside_the_clarifying_question_goes_to_the_feature(student):
+    await student.say("有个人一直加我好友")
+    await student.say("承诺书在哪")
+    assert "承诺" in student.text and "再问一个问题" not in student.text
+
+
+async def test_group_chatter_is_not_answered(app):
+    from bot.events import Incoming, Kind
+
+    replies = await app.handle(Incoming("test", "u9", "group1", Kind.TEXT, "大家好，明天几点上课？", is_group=True))
+    assert replies == []
