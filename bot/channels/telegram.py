@@ -42,6 +42,7 @@ from telegram.error import (
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.base import Channel, Delivery, Limits
+from bot.channels.telegram_http import AiohttpRequest
 from bot.events import Button, Incoming, Kind, Media, Outgoing, QuizSpec
 from bot.i18n import normalize_language
 from storage.telegram import PollRecord
@@ -152,7 +153,7 @@ class TelegramChannel(Channel):
         limits = Limits(
             per_second=1000.0 if paid_broadcast else 30.0,
             per_address_interval=0.0 if paid_broadcast else 1.0,
-            concurrency=48 if paid_broadcast else 16,   # httpcore scans its whole connection pool per request: keep the pool small
+            concurrency=48 if paid_broadcast else 16,
             batch=1000 if paid_broadcast else 200,
         )
         super().__init__(name=PLATFORM, limits=limits)
@@ -169,10 +170,12 @@ class TelegramChannel(Channel):
             Application.builder().token(token)
             .base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
             .concurrent_updates(256).job_queue(None)
-            .connection_pool_size(limits.concurrency + 8).pool_timeout(request_timeout)
-            .connect_timeout(request_timeout).read_timeout(request_timeout).write_timeout(request_timeout)
-            .media_write_timeout(request_timeout * 3)
-            .get_updates_read_timeout(poll_timeout + request_timeout)
+            # One pool for answers and outbox pushes, a small one for the long poll (see telegram_http).
+            .request(AiohttpRequest(pool_size=limits.concurrency + 32, read_timeout=request_timeout,
+                                    connect_timeout=request_timeout, pool_timeout=request_timeout,
+                                    media_timeout=request_timeout * 3))
+            .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=request_timeout,  # PTB adds the poll time
+                                                connect_timeout=request_timeout, pool_timeout=request_timeout))
         )
         if webhook_url:
             builder = builder.updater(None)
