@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from bot.channels.base import Channel
@@ -11,7 +12,7 @@ from bot.config import Config
 from bot.dispatcher import Dispatcher
 from bot.events import Incoming, Outgoing
 from bot.i18n import Translator
-from bot.library.loader import load_library
+from bot.library.loader import load_library_cached
 from bot.outbox import Outbox, OutboxSender
 from bot.services import Services
 from storage.db import Database
@@ -36,7 +37,8 @@ class App:
         """Load the library (refusing an invalid one), open and migrate the database."""
         from handlers.routes import build_routes
 
-        library = load_library(self.config.content_path())
+        # A shallow copy per App: the parsed content and its indexes are shared, the top-level fields are not.
+        library = dataclasses.replace(load_library_cached(self.config.content_path()))
         self.db = await Database(self.config.database_path).open()
         store = Store(self.db, self.clock)
         self.services = Services(

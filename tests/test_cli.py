@@ -103,10 +103,10 @@ def test_serve_answers_health_and_stops_cleanly_on_sigterm(tmp_path):
                     break
             except OSError:
                 time.sleep(0.2)
-        assert body is not None and '"ok": true' in body
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        _, stderr = proc.communicate()
+    assert body is not None and '"ok": true' in body, stderr

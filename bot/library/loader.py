@@ -75,6 +75,26 @@ def check_library(folder: Path) -> list[str]:
     return []
 
 
+_CACHE: dict[Path, tuple[tuple, Library]] = {}
+
+
+def _signature(folder: Path) -> tuple:
+    """What identifies a library's state on disk: every TOML file's path, size and mtime."""
+    return tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*.toml")))
+
+
+def load_library_cached(folder: Path) -> Library:
+    """Load a library once per process while its files are unchanged (the library is read-only)."""
+    folder = Path(folder).resolve()
+    signature = _signature(folder)
+    cached = _CACHE.get(folder)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    library = load_library(folder)
+    _CACHE[folder] = (signature, library)
+    return library
+
+
 def load_library(folder: Path) -> Library:
     """Load and validate the library in folder; raise LibraryError listing every problem."""
     folder = Path(folder)
