@@ -19,13 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.channels.base import Channel, Delivery, Limits  # noqa: E402
-from bot.clock import Clock, iso  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.events import Button, text  # noqa: E402
-from bot.outbox import Outbox, OutboxSender  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.store import Store  # noqa: E402
+from bot.channels.base import Channel, Delivery, Limits
+from bot.clock import Clock, iso
+from bot.config import load_config
+from bot.events import Button, text
+from bot.outbox import Outbox, OutboxSender
+from storage.db import Database
+from storage.store import Store
 
 PLATFORM = "bench"
 
