@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
 import pytest
 
 from bot.app import App
 from bot.channels import wechat_oa
 from bot.events import Outgoing
 from tests.fakes.wechat_api import FakeWechatApi
-from tests.wechat_support import OA_TOKEN, WechatPerson, serve_http, sign, wechat_secrets
+from tests.wechat_support import OA_TOKEN, sign, wechat_rig
 
 
 @pytest.fixture
@@ -25,41 +24,9 @@ async def fake_api():
 @pytest.fixture
 async def oa(config, clock, fake_api):
     """An App with the Official Account enabled, its HTTP server and outbox senders running."""
-    config.channels.wechat_oa.enabled = True
-    config.channels.wechat_oa.reply_budget_ms = 1500
-    config.secrets.update(wechat_secrets(fake_api.base))
-    app = await App(config, clock=clock).open()
-    served = await serve_http(app, [wechat_oa.start])
-    stop = asyncio.Event()
-    senders = asyncio.create_task(app.run_senders(stop))
-    session = aiohttp.ClientSession()
-    rig = Rig(app, fake_api, session, served.base + "/wechat/oa", clock)
-    yield rig
-    stop.set()
-    await senders
-    await session.close()
-    await served.stop()
-    await app.close()
-
-
-class Rig:
-    """What an Official Account test holds."""
-
-    def __init__(self, app, api, session, url, clock) -> None:
-        self.app, self.api, self.session, self.url, self.clock = app, api, session, url, clock
-
-    def person(self, openid: str, aes: bool = True) -> WechatPerson:
-        """Someone following the account."""
-        return WechatPerson(self.session, self.url, openid, "wechat_oa", aes=aes)
-
-    async def sent_to(self, openid: str, count: int, wait_s: float = 5.0) -> list[dict]:
-        """Wait until `count` customer-service messages reached openid; return them."""
-        for _ in range(int(wait_s * 50)):
-            found = [c.body for c in self.api.to("message/custom/send") if c.body["touser"] == openid]
-            if len(found) >= count:
-                return found
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"only {len(found)} messages reached {openid}: {found}")
+    async with wechat_rig(config, clock, fake_api, [wechat_oa.start]) as rig:
+        rig.url = rig.base + "/wechat/oa"
+        yield rig
 
 
 async def test_url_verification_echoes_only_a_signed_request(oa):
@@ -146,7 +113,7 @@ async def test_push_outside_48h_without_template_is_undeliverable(oa):
     await frank.say("/help")
     oa.clock.advance(hours=49)
     await oa.app.outbox.push_to_address("wechat_oa", "o-frank", "warning-1", Outgoing(text="本周警示"), "w1:frank")
-    await _settled(oa.app)
+    await oa.settled()
     row = await oa.app.db.fetchone("SELECT state, error FROM outbox WHERE dedupe_key = 'w1:frank'")
     assert (row["state"], row["error"]) == ("undeliverable", "outside 48h window")
     assert oa.api.to("message/custom/send") == []
@@ -159,7 +126,7 @@ async def test_push_outside_48h_uses_the_template(oa):
     oa.clock.advance(hours=49)
     await oa.app.outbox.push_to_address("wechat_oa", "o-gina", "warning-1", Outgoing(text="本周警示\n刷单是诈骗"),
                                         "w1:gina")
-    await _settled(oa.app)
+    await oa.settled()
     (call,) = oa.api.to("message/template/send")
     assert call.body["template_id"] == "TPL-1" and call.body["touser"] == "o-gina"
     assert call.body["data"]["first"]["value"] == "本周警示"
@@ -204,12 +171,3 @@ def _replies_with(*messages):
     async def handler(msg, ctx):
         return list(messages)
     return handler
-
-
-async def _settled(app, wait_s: float = 5.0) -> None:
-    for _ in range(int(wait_s * 50)):
-        counts = await app.store.outbox.counts()
-        if counts["pending"] == 0 and counts["inflight"] == 0:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"outbox not settled: {counts}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -14,6 +16,8 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.enterprise.crypto import WeChatCrypto as WeComCrypto
 from wechatpy.utils import WeChatSigner
 
+from bot.app import App
+from bot.clock import iso
 from bot.serve import build_http
 
 OA_TOKEN = "oa-token"
@@ -151,3 +155,63 @@ class WechatPerson:
     async def event(self, event: str, **fields) -> Reply:
         """An event (subscribe, unsubscribe, CLICK with EventKey)."""
         return await self.send("event", Event=event, **fields)
+
+
+class Rig:
+    """An App with WeChat channels, its HTTP server, outbox senders and the fake API."""
+
+    def __init__(self, app, api, session, base, clock) -> None:
+        self.app, self.api, self.session, self.base, self.clock = app, api, session, base, clock
+
+    def person(self, user: str, platform: str = "wechat_oa", aes: bool = True) -> WechatPerson:
+        """Someone following the account (wechat_oa) or a member of the company (wecom)."""
+        path = "/wechat/oa" if platform == "wechat_oa" else "/wechat/work"
+        return WechatPerson(self.session, self.base + path, user, platform, aes=aes)
+
+    async def sent_to(self, openid: str, count: int, wait_s: float = 5.0) -> list[dict]:
+        """Wait until `count` customer-service messages reached openid; return them."""
+        found: list[dict] = []
+        for _ in range(int(wait_s * 50)):
+            found = [c.body for c in self.api.to("message/custom/send") if c.body["touser"] == openid]
+            if len(found) >= count:
+                return found
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"only {len(found)} messages reached {openid}: {found}")
+
+    async def settled(self, wait_s: float = 5.0) -> dict:
+        """Wait until the outbox has nothing due in flight or pending now; return the counts."""
+        counts: dict = {}
+        for _ in range(int(wait_s * 50)):
+            counts = await self.app.store.outbox.counts()
+            due = await self.app.db.fetchval(
+                "SELECT COUNT(*) FROM outbox WHERE state = 'inflight' OR (state = 'pending' AND not_before <= ?)",
+                (iso(self.clock.now()),),
+            )
+            if not due:
+                return counts
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"outbox not settled: {counts}")
+
+
+@asynccontextmanager
+async def wechat_rig(config, clock, api, starters, budget_ms: int = 1500, senders: bool = True):
+    """Open an App with the WeChat channels enabled against the fake API and serve the real routes."""
+    config.channels.wechat_oa.enabled = True
+    config.channels.wecom.enabled = True
+    config.channels.wechat_oa.reply_budget_ms = budget_ms
+    config.channels.wecom.reply_budget_ms = budget_ms
+    config.secrets.update(wechat_secrets(api.base))
+    app = await App(config, clock=clock).open()
+    served = await serve_http(app, starters)
+    stop = asyncio.Event()
+    running = asyncio.create_task(app.run_senders(stop)) if senders else None
+    session = aiohttp.ClientSession()
+    try:
+        yield Rig(app, api, session, served.base, clock)
+    finally:
+        stop.set()
+        if running is not None:
+            await running
+        await session.close()
+        await served.stop()
+        await app.close()

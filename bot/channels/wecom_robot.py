@@ -1,0 +1,109 @@
+"""The security office's WeCom group robot: markdown report cards with @-mentions, 20 a minute, queued."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import aiohttp
+
+from bot.channels.base import Channel, Delivery, Limits
+from bot.channels.wechat_common import split_text
+from bot.events import Outgoing
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "wecom_robot"
+ADDRESS = "robot"
+DEFAULT_API_BASE = "https://qyapi.weixin.qq.com"
+PER_MINUTE = 20               # WeCom's cap per robot; the outbox queues the rest
+MARKDOWN_BYTES = 4000         # markdown content is capped at 4096 bytes
+_CASE = re.compile(r"R-[\w-]+")
+
+
+def case_of(message: Outgoing) -> str | None:
+    """The case number a report card is about (from its ref or its buttons)."""
+    if message.ref.startswith("card:"):
+        return message.ref.split(":", 1)[1]
+    for button in message.flat_buttons():
+        if button.data.startswith("rep:"):
+            return button.data.rsplit(":", 1)[-1]
+    found = _CASE.search(message.text)
+    return found.group(0) if found else None
+
+
+def render_markdown(message: Outgoing, actions: str, mentions: list[str]) -> str:
+    """A card as robot markdown: bold first line, the rest quoted, the text commands, the mentions."""
+    title, _, rest = (message.text or (message.quiz.question if message.quiz else "")).partition("\n")
+    lines = [f"**{title.strip()}**"] if title.strip() else []
+    lines += [f"> {line}" if line.strip() else "" for line in rest.splitlines()]
+    if actions:
+        lines += ["", actions]
+    if mentions:
+        lines += ["", " ".join(f"<@{m}>" for m in mentions)]
+    return "\n".join(lines)
+
+
+class WecomRobotChannel(Channel):
+    """Posts to the group robot webhook; the outbox keeps it under 20 messages a minute."""
+
+    def __init__(self, app, key: str, api_base: str) -> None:
+        super().__init__(name=PLATFORM, limits=Limits(concurrency=1, batch=50, per_address_per_minute=PER_MINUTE))
+        self.app = app
+        self.url = api_base.rstrip("/") + "/cgi-bin/webhook/send"
+        self.key = key
+        self._session: aiohttp.ClientSession | None = None
+
+    async def duty_mentions(self) -> list[str]:
+        """WeCom user ids of the configured duty officers."""
+        ids = [int(v) for v in self.app.config.reports.duty_officers if str(v).isdigit()]
+        return await self.app.store.wechat.user_keys_of_people("wecom", ids)
+
+    async def deliver(self, address: str, message: Outgoing) -> Delivery:
+        """Send one markdown message (a long one in pieces) to the group."""
+        lang = self.app.config.general.default_language
+        case = case_of(message)
+        actions = self.app.services.translate("wechat.robot_actions", lang, case=case) if case else ""
+        mentions = await self.duty_mentions() if (case or message.urgent) else []
+        body = render_markdown(message, actions, mentions)
+        for piece in split_text(body, MARKDOWN_BYTES):
+            result = await self._post({"msgtype": "markdown", "markdown": {"content": piece}})
+            if not result.ok:
+                return result
+        return Delivery(ok=True)
+
+    async def _post(self, payload: dict) -> Delivery:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        async with self._session.post(self.url, params={"key": self.key}, json=payload) as response:
+            if response.status != 200:
+                return Delivery(ok=False, error=f"HTTP {response.status}")
+            answer = await response.json(content_type=None)
+        code = int(answer.get("errcode", 0))
+        if code == 0:
+            return Delivery(ok=True)
+        if code == 45009:              # over 20 a minute after all (another sender on the same robot): wait
+            return Delivery(ok=False, retry_after=60, error="45009 robot limit")
+        if code in (93000, 93004):     # invalid or removed webhook key: nothing will get through
+            return Delivery(ok=False, permanent=True, error=f"{code} robot webhook invalid")
+        return Delivery(ok=False, error=f"{code} {answer.get('errmsg', '')}"[:300])
+
+    async def stop(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+async def start(app, http):
+    """Starter for `wuzha serve`: the robot channel when it is a security-channel target with a key."""
+    if "wecom_robot" not in app.config.security_channel.targets:
+        return None
+    key = app.config.secrets.get("WUZHA_WECOM_ROBOT_KEY")
+    if not key:
+        log.error("security_channel.targets has wecom_robot but WUZHA_WECOM_ROBOT_KEY is not set: "
+                  "report cards for the robot stay queued")
+        return None
+    channel = WecomRobotChannel(app, key, app.config.secrets.get("WUZHA_WECOM_API_BASE", DEFAULT_API_BASE))
+    app.add_channel(channel)
+    return channel
