@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
+from bot.scheduler import make_trigger
 
 
 class ConfigError(Exception):
@@ -82,6 +82,12 @@ class RolesConfig:
 
 
 @dataclass
+class OfficeConfig:
+    report_weeks: int = 18                # weeks the weekly report picture covers (about a term)
+    export_roles: list[str] = field(default_factory=lambda: ["security"])   # who may /export the ledger
+
+
+@dataclass
 class SecurityChannelConfig:
     targets: list[str] = field(default_factory=lambda: ["console"])
 
@@ -127,6 +133,7 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     roles: RolesConfig = field(default_factory=RolesConfig)
     security_channel: SecurityChannelConfig = field(default_factory=SecurityChannelConfig)
+    office: OfficeConfig = field(default_factory=OfficeConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     # Filled from the environment, never from the file.
     secrets: dict[str, str] = field(default_factory=dict)
@@ -291,7 +298,7 @@ def _validate(config: Config) -> None:
                 raise ConfigError(f"config: schedule.quiet_hours: {exc}") from exc
             continue
         try:
-            CronTrigger.from_crontab(value, timezone=config.general.timezone)
+            make_trigger(value, config.general.timezone)
         except ValueError as exc:
             raise ConfigError(f"config: schedule.{f.name}: bad cron expression {value!r}: {exc}") from exc
     ranges = {
@@ -305,6 +312,7 @@ def _validate(config: Config) -> None:
         "server.port": (config.server.port, 0, 65535),
         "reports.max_per_day": (config.reports.max_per_day, 1, 1000),
         "reports.evidence_max_mb": (config.reports.evidence_max_mb, 1, 100),
+        "office.report_weeks": (config.office.report_weeks, 2, 53),
     }
     for key, (value, low, high) in ranges.items():
         if not low <= value <= high:
