@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 CronSource = str | Callable[[Any], str]
 JobFactory = Callable[[Any], Awaitable[Any]]
 # Modules imported before the scheduler starts; each calls register_job() at import time.
-JOB_MODULES: list[str] = ["handlers.program_jobs", "handlers.drill_jobs", "handlers.report_jobs"]
+JOB_MODULES: list[str] = ["handlers.program_jobs", "handlers.drill_jobs", "handlers.report_jobs",
+                          "handlers.office_jobs"]
 MISFIRE_GRACE_S = 6 * 3600      # a run late by more than this (process asleep) is skipped, not run late
 CATCH_UP_LIMIT = timedelta(days=7)
 _LAST_RUN_KEY = "scheduler:last_run:"

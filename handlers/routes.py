@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from bot.dispatcher import ButtonRoute, Command, RouteTable, TextRoute
-from bot.roles import CLASS_LEADERS, CONTEST_STARTERS, EVERYONE, MEMBERS, OFFICE
+from bot.roles import CLASS_LEADERS, CONTEST_STARTERS, EVERYONE, MEMBERS, OFFICE, OFFICE_AND_ADMIN
 from handlers import (
     advice,
     basics,
     campaigns,
     checkin,
+    classlog,
+    classview,
     contest,
     drill,
     drill_assign,
+    office,
+    office_warn,
     onboarding,
     pledge,
     quiz,
@@ -50,6 +54,12 @@ def build_routes() -> RouteTable:
             Command("check", report_lookup.check_identifier, MEMBERS, "help.check"),
             Command("reports", report_office.list_open_reports, OFFICE, "help.reports"),
             Command("casefile", report_office.show_case, OFFICE, "help.casefile"),
+            Command("class", classview.show_class, CLASS_LEADERS | OFFICE, "help.class"),
+            Command("remind", classview.remind, CLASS_LEADERS, "help.remind"),
+            Command("log", classlog.start_log, CLASS_LEADERS, "help.log"),
+            Command("stats", office.show_stats, OFFICE, "help.stats"),
+            Command("warn", office_warn.start_warn, OFFICE, "help.warn"),
+            Command("export", office.export_file, OFFICE_AND_ADMIN, "help.export"),
         ],
         buttons=[
             ButtonRoute("lang:", onboarding.choose_language, EVERYONE),
@@ -73,6 +83,10 @@ def build_routes() -> RouteTable:
             ButtonRoute("rep:resolve:", report_office.press_resolve, OFFICE),
             ButtonRoute("rep:care:", report_office.press_care, OFFICE),
             ButtonRoute("rep:warn:", report_office.press_warn, OFFICE),
+            ButtonRoute(classview.SHOW, classview.press_show, CLASS_LEADERS | OFFICE),
+            ButtonRoute(classview.REMIND, classview.press_remind, CLASS_LEADERS),
+            ButtonRoute(classlog.PREFIX, classlog.press_log, CLASS_LEADERS),
+            ButtonRoute(office_warn.PREFIX, office_warn.press_warn, OFFICE),
         ],
         text_routes=[
             TextRoute(report_office.COMMAND_PATTERN, report_office.run_text_command, OFFICE),
@@ -84,6 +98,8 @@ def build_routes() -> RouteTable:
             drill.CONVERSATION: drill.continue_drill,
             advice.CONVERSATION: advice.continue_advice,
             report.CONVERSATION: report.continue_report,
+            classlog.CONVERSATION: classlog.continue_log,
+            office_warn.CONVERSATION: office_warn.continue_warn,
         },
         free_text=advice.answer_free_text,
         media=basics.answer_media,

@@ -8,10 +8,12 @@ from storage.classes import ClassRepo
 from storage.conversations import ChoiceRepo, ConversationRepo
 from storage.db import Database
 from storage.drills import DrillRepo
+from storage.office import OfficeRepo
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo
 from storage.program import AudienceRepo, CheckinRepo, ContestRepo, PledgeRepo, QuizRepo, WarningRepo
 from storage.reports import ReportRepo
+from storage.stats import StatsRepo
 from storage.telegram import TelegramRepo
 from storage.wechat import WechatRepo
 
@@ -40,3 +42,5 @@ class Store:
         self.telegram = TelegramRepo(db, clock)
         self.wechat = WechatRepo(db, clock)
         self.drills = DrillRepo(db, clock)
+        self.office = OfficeRepo(db, clock)
+        self.stats = StatsRepo(db, clock)

@@ -1,0 +1,226 @@
+"""The ledger (台账): the school's anti-fraud work over a period, as a workbook ready to print and file.
+
+Four sheets: a summary of the figures, the activities (case warnings, contests, dorm talks, class
+meetings, reminders, drills assigned and completed), the reports with their handling timeline (no
+reporter identity), and per-class figures. Headers come from content/ui/office.toml (Chinese by default).
+
+Formats: XLSX (one worksheet per sheet, bold frozen header, landscape, fit to page width, header repeated
+on every printed page), or CSV as a ZIP holding one UTF-8 (with BOM, so Excel shows Chinese) CSV file per
+sheet — one file per sheet keeps each table's own columns, which a single file with a section column
+would have to pad.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+from bot.clock import parse_iso
+from bot.figures import Period, compute_figures
+from storage.stats import Scope
+
+PERCENT = "0.0%"
+ACTION_KEYS = ("submitted", "escalated", "reescalated", "acknowledged", "assigned", "resolved")
+STATUSES = ("received", "acknowledged", "in_progress", "resolved")
+
+
+@dataclass
+class Sheet:
+    """One table: a title, headers, rows, and the columns holding fractions to show as percentages."""
+
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list] = field(default_factory=list)
+    percent_columns: set[int] = field(default_factory=set)
+    widths: list[int] = field(default_factory=list)
+
+
+async def build_sheets(store, config, library, translate, period: Period, college: str = "",
+                       lang: str = "zh") -> list[Sheet]:
+    """Read everything the ledger needs for a period (and college) into sheets."""
+    t = lambda key, **v: translate(f"ledger.{key}", lang, **v)  # noqa: E731
+    tz = config.tz
+    since, until = period.bounds(tz)
+    first, last = period.first.isoformat(), period.last.isoformat()
+
+    def local(text: str | None) -> str:
+        return parse_iso(text).astimezone(tz).strftime("%Y-%m-%d %H:%M") if text else ""
+
+    def type_name(type_id: str) -> str:
+        return library.types[type_id].name.get(lang) if type_id in library.types else type_id
+
+    figures = await compute_figures(store, config, library.pledge.version, Scope(college=college), period)
+    summary = Sheet("summary", t("sheet_summary"), [t("h_item"), t("h_value")], widths=[30, 40])
+    pop = figures.population
+    summary.rows = [
+        [t("s_school"), config.general.school_name_zh if lang == "zh" else config.general.school_name_en],
+        [t("s_scope"), college or t("whole_school")],
+        [t("s_period"), f"{first} — {last}"],
+        [t("s_people"), pop.people],
+        [t("s_bound"), pop.bound],
+        [t("s_pledge"), _fraction(pop.pledged, pop.people)],
+        [t("s_checkin"), _fraction(figures.checkin_days, pop.bound * period.days)],
+        [t("s_awareness"), _fraction(pop.passed, pop.people)],
+        [t("s_quiz_avg"), round(figures.quiz_average, 1) if figures.quiz_average is not None else ""],
+        [t("s_reports"), figures.reports.count],
+        [t("s_urgent"), figures.reports.urgent],
+        [t("s_money"), figures.reports.money],
+        [t("s_ack_median"), round(figures.reports.median_ack, 1) if figures.reports.median_ack is not None else ""],
+        [t("s_reports_last_year"), figures.last_year.count],
+        [t("s_money_last_year"), figures.last_year.money],
+        [t("s_double"), t("yes") if figures.double_decrease else t("no")],
+    ]
+    summary.percent_columns = {1}
+
+    activities = Sheet("activities", t("sheet_activities"),
+                       [t("h_date"), t("h_kind"), t("h_scope"), t("h_content"), t("h_people"), t("h_note")],
+                       widths=[12, 16, 20, 44, 10, 24])
+    office = store.office
+    for w in await office.warnings_between(since, until):
+        case = library.case_by_id(w["case_id"]) if w["case_id"] else None
+        content = case.text(lang).title if case else (w["body"] or "")[:80]
+        activities.rows.append([local(w["created_at"])[:10], t("a_office_warning"), _audience(t, w["audience"]),
+                                content, w["queued"], t("n_unreachable", n=w["unreachable"])])
+    for day, case_id, _fraud_type, people, answered in await office.weekly_warnings_between(first, last):
+        case = library.case_by_id(case_id)
+        activities.rows.append([day, t("a_weekly_warning"), t("whole_school"),
+                                case.text(lang).title if case else case_id, people, t("n_answered", n=answered)])
+    for c in await office.contests_between(since, until):
+        average = f"{c['average']:.1f}" if c["average"] is not None else "-"
+        scope = {"school": t("whole_school")}.get(c["scope"], c["scope_value"])
+        if c["scope"] == "class" and str(c["scope_value"]).isdigit():
+            klass = await store.classes.get(int(c["scope_value"]))
+            scope = klass.name if klass else scope
+        activities.rows.append([local(c["created_at"])[:10], t("a_contest"), scope, t("n_contest", id=c["id"]),
+                                c["entries"], t("n_average", score=average)])
+    for log in await office.logs_between(first, last, college):
+        activities.rows.append([log["held_on"], t(f"a_{log['kind']}"), log["class_name"], log["topic"],
+                                log["attendance"], t("n_photo") if log["photo_path"] else ""])
+    for r in await office.reminders_between(first, last, college):
+        activities.rows.append([r["day"], t("a_reminder"), r["class_name"], t(f"item_{r['item']}"), r["queued"],
+                                t("n_missing", n=r["missing"])])
+    drill_titles = {d.id: d.title.get(lang) for d in _drills(library)}
+    for drill_id, assigned, finished in await store.drills.ledger(since, until):
+        activities.rows.append([first, t("a_drill_assigned"), t("whole_school"), drill_titles.get(drill_id, drill_id),
+                                assigned, t("n_finished", n=finished)])
+    for drill_id, runs, passed in await store.drills.finished_between(since, until):
+        activities.rows.append([first, t("a_drill_done"), t("whole_school"), drill_titles.get(drill_id, drill_id),
+                                runs, t("n_passed", n=passed)])
+    activities.rows.sort(key=lambda row: row[0])
+
+    reports = Sheet("reports", t("sheet_reports"),
+                    [t("h_case_no"), t("h_submitted"), t("h_type"), t("h_urgent"), t("h_amount"), t("h_college"),
+                     t("h_class"), t("h_status"), t("h_acknowledged"), t("h_ack_minutes"), t("h_resolved"),
+                     t("h_timeline"), t("h_resolution")],
+                    widths=[16, 17, 14, 6, 11, 14, 14, 9, 17, 10, 17, 48, 30])
+    events = await office.report_events_between(since, until)
+    for r in await office.reports_between(since, until, college):
+        minutes = ""
+        if r["acknowledged_at"]:
+            delta = parse_iso(r["acknowledged_at"]) - parse_iso(r["submitted_at"])
+            minutes = round(max(0.0, delta.total_seconds() / 60), 1)
+        timeline = "\n".join(
+            f"{local(at)} {t('e_' + action) if action in ACTION_KEYS else action}" + (f"：{note}" if note else "")
+            for action, note, at in events.get(r["id"], []))
+        status = t(f"st_{r['status']}") if r["status"] in STATUSES else r["status"]
+        reports.rows.append([r["case_no"], local(r["submitted_at"]), type_name(r["fraud_type"]),
+                             t("yes") if r["urgent"] else "", r["amount_yuan"] or 0, r["college"] or "",
+                             r["class_name"] or "", status, local(r["acknowledged_at"]), minutes,
+                             local(r["resolved_at"]), timeline, r["resolution_note"] or ""])
+
+    classes = Sheet("classes", t("sheet_classes"),
+                    [t("h_college"), t("h_class"), t("h_people"), t("h_bound"), t("h_pledged"), t("h_pledge_rate"),
+                     t("h_checkin_rate"), t("h_passed"), t("h_awareness"), t("h_dorm_talks"), t("h_meetings"),
+                     t("h_drilled")],
+                    widths=[16, 16, 8, 8, 10, 11, 9, 10, 9, 11, 9, 10])
+    for f in await store.stats.per_class(library.pledge.version, until, first, last, since, college=college):
+        classes.rows.append([f["college"], f["name"], f["people"], f["bound"], f["pledged"],
+                             _fraction(f["pledged"], f["people"]), _fraction(f["checkin_days"], f["bound"] * period.days),
+                             f["passed"], _fraction(f["passed"], f["people"]), f["dorm_talk"], f["class_meeting"],
+                             f["drilled"]])
+    classes.percent_columns = {5, 6, 8}
+    return [summary, activities, reports, classes]
+
+
+def _drills(library) -> list:
+    return list(library.extra.get("drills", {}).values())
+
+
+def _audience(t, audience: str) -> str:
+    return t("whole_school") if audience == "all" else audience
+
+
+def _fraction(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def to_xlsx(sheets: list[Sheet], title: str) -> bytes:
+    """The sheets as an XLSX workbook, laid out for printing."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for sheet in sheets:
+        ws = book.create_sheet(sheet.title[:31])
+        ws.append(sheet.headers)
+        for cell in ws[1]:
+            cell.font, cell.fill, cell.alignment = bold, fill, Alignment(wrap_text=True, vertical="center")
+        for row in sheet.rows:
+            ws.append(row)
+        for column in sheet.percent_columns:
+            letter = get_column_letter(column + 1)
+            for cell in ws[letter][1:]:
+                if isinstance(cell.value, float):
+                    cell.number_format = PERCENT
+        if sheet.key == "summary":   # the summary mixes counts and rates: only its rate rows get the format
+            for cell in ws["B"][1:]:
+                cell.number_format = PERCENT if isinstance(cell.value, float) else "General"
+        if sheet.key == "reports":
+            for cell in ws["L"][1:]:
+                cell.alignment = wrap
+        for i, width in enumerate(sheet.widths, 1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.freeze_panes = "A2"
+        ws.print_title_rows = "1:1"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.oddHeader.center.text = f"{title} — {sheet.title}"
+        ws.oddFooter.center.text = "&P / &N"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def to_csv_zip(sheets: list[Sheet]) -> bytes:
+    """The sheets as a ZIP of CSV files (UTF-8 with BOM), one per sheet, rates written as '85.0%'."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n, sheet in enumerate(sheets, 1):
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(sheet.headers)
+            for row in sheet.rows:
+                writer.writerow([f"{v * 100:.1f}%" if i in sheet.percent_columns and isinstance(v, float) else v
+                                 for i, v in enumerate(row)])
+            archive.writestr(f"{n}_{sheet.title}.csv", "\ufeff" + out.getvalue())
+    return buffer.getvalue()
+
+
+async def export_ledger(store, config, library, translate, period: Period, college: str = "", fmt: str = "xlsx",
+                        lang: str = "zh") -> tuple[bytes, str]:
+    """The ledger file's bytes and a file name for it."""
+    sheets = await build_sheets(store, config, library, translate, period, college, lang)
+    title = translate("ledger.title", lang)
+    stem = f"{title}_{college + '_' if college else ''}{period.first.isoformat()}_{period.last.isoformat()}"
+    if fmt == "csv":
+        return to_csv_zip(sheets), f"{stem}.zip"
+    return to_xlsx(sheets, title), f"{stem}.xlsx"

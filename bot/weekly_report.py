@@ -1,0 +1,220 @@
+"""The weekly report picture: coverage per college, reports and money lost per week against last year, top types.
+
+Rendered with matplotlib's object API (no pyplot, no display) in a worker thread. Chinese labels need a
+CJK font: the one the mplfonts package installs (Noto Sans CJK SC, pulled in by pyproject.toml), else a
+font dropped into content/fonts/, else one the system has (fonts-noto-cjk, fonts-wqy-microhei). Without
+any, find_cjk_font() raises rather than drawing tofu boxes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from bot.clock import iso, local_day, parse_iso
+from bot.events import Outgoing
+
+SYSTEM_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
+                     "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei")
+PACKAGED_FONT = "NotoSansCJKsc-Regular.otf"
+WIDTH_IN, DPI = 7.2, 150       # 1080 px wide: sharp on a phone, small enough to send
+TOP_TYPES = 8
+
+
+class FontMissing(RuntimeError):
+    """No font with Chinese glyphs could be found."""
+
+
+def find_cjk_font(content_dir: Path | None = None) -> Path:
+    """The path of a font file with Chinese glyphs: packaged, shipped in content/fonts, or the system's."""
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is not None and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            candidate = Path(folder) / "fonts" / PACKAGED_FONT
+            if candidate.exists():
+                return candidate
+    if content_dir is not None:
+        for pattern in ("*.otf", "*.ttf", "*.ttc"):
+            found = sorted((content_dir / "fonts").glob(pattern))
+            if found:
+                return found[0]
+    from matplotlib import font_manager
+
+    for entry in font_manager.fontManager.ttflist:
+        if entry.name in SYSTEM_FONT_NAMES:
+            return Path(entry.fname)
+    raise FontMissing("no CJK font: pip install mplfonts, or put a .otf/.ttf with Chinese glyphs in content/fonts/")
+
+
+@dataclass
+class WeeklyData:
+    """Everything the picture shows."""
+
+    title: str
+    subtitle: str
+    colleges: list[tuple[str, float, float]]                # name, awareness %, pledge %
+    weeks: list[str]                                        # labels of the week starts, 'MM-DD'
+    reports: list[int]
+    reports_last_year: list[int]
+    money: list[int]
+    money_last_year: list[int]
+    top_types: list[tuple[str, int]]
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def week_start(day: date) -> date:
+    """The Monday of a day's week."""
+    return day - timedelta(days=day.weekday())
+
+
+async def collect(store, config, library, translate, lang: str = "zh", today: date | None = None) -> WeeklyData:
+    """Read the figures for the picture: the last office.report_weeks complete weeks."""
+    tz = config.tz
+    today = today or date.fromisoformat(local_day(store.clock.now(), tz))
+    weeks = config.office.report_weeks
+    end = week_start(today)                      # the current week is not complete: stop at its Monday
+    start = end - timedelta(weeks=weeks)
+    last_year_shift = timedelta(weeks=52)        # same weekdays a year back
+
+    def bound(day: date) -> str:
+        return iso(datetime.combine(day, time(), tzinfo=tz))
+
+    def per_week(rows, first: date) -> tuple[list[int], list[int]]:
+        counts, money = [0] * weeks, [0] * weeks
+        for submitted, amount in rows:
+            local = parse_iso(submitted).astimezone(tz).date()
+            index = (local - first).days // 7
+            if 0 <= index < weeks:
+                counts[index] += 1
+                money[index] += int(amount)
+        return counts, money
+
+    this_year = await store.stats.report_times(bound(start), bound(end))
+    last_year = await store.stats.report_times(bound(start - last_year_shift), bound(end - last_year_shift))
+    reports, money = per_week(this_year, start)
+    reports_ly, money_ly = per_week(last_year, start - last_year_shift)
+    figures = await store.stats.reports(_school(), bound(start), bound(end))
+    colleges = [(name, 100.0 * passed / people if people else 0.0, 100.0 * pledged / people if people else 0.0)
+                for name, people, pledged, passed in await store.stats.per_college(library.pledge.version)]
+    t = lambda key, **v: translate(f"weekly.{key}", lang, **v)  # noqa: E731
+    school = config.general.school_name_zh if lang == "zh" else config.general.school_name_en
+
+    def type_name(type_id: str) -> str:
+        return library.types[type_id].name.get(lang) if type_id in library.types else type_id
+
+    return WeeklyData(
+        title=t("title", school=school, day=today.isoformat()),
+        subtitle=t("subtitle", first=start.isoformat(), last=(end - timedelta(days=1)).isoformat(),
+                   reports=sum(reports), reports_ly=sum(reports_ly), money=f"{sum(money):,}",
+                   money_ly=f"{sum(money_ly):,}"),
+        colleges=colleges,
+        weeks=[(start + timedelta(weeks=i)).strftime("%m-%d") for i in range(weeks)],
+        reports=reports, reports_last_year=reports_ly, money=money, money_last_year=money_ly,
+        top_types=[(type_name(k), v) for k, v in figures.by_type[:TOP_TYPES]],
+        labels={key: t(key) for key in ("coverage", "awareness", "pledge", "reports", "money", "this_year",
+                                        "last_year", "top_types", "week_of", "none", "yuan")},
+    )
+
+
+def _school():
+    from storage.stats import Scope
+
+    return Scope()
+
+
+def render(data: WeeklyData, font_path: Path) -> bytes:
+    """Draw the picture and return PNG bytes."""
+    import io
+
+    from matplotlib import font_manager
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    font_manager.fontManager.addfont(str(font_path))
+    family = font_manager.FontProperties(fname=str(font_path)).get_name()
+    rc = {"font.family": [family, "DejaVu Sans"], "axes.unicode_minus": False, "font.size": 11}
+    import matplotlib
+
+    with matplotlib.rc_context(rc):
+        n_colleges = max(1, len(data.colleges))
+        heights = [max(2.2, 0.3 * n_colleges + 0.8), 2.8, 2.8, max(1.8, 0.35 * max(1, len(data.top_types)) + 0.8)]
+        fig = Figure(figsize=(WIDTH_IN, sum(heights) + 1.6), dpi=DPI)
+        FigureCanvasAgg(fig)
+        grid = fig.add_gridspec(4, 1, height_ratios=heights, hspace=0.55, top=1 - 1.25 / (sum(heights) + 1.6),
+                                bottom=0.35 / (sum(heights) + 1.6), left=0.24, right=0.96)
+        fig.suptitle(data.title, fontsize=16, fontweight="bold", y=1 - 0.25 / (sum(heights) + 1.6))
+        fig.text(0.5, 1 - 0.85 / (sum(heights) + 1.6), data.subtitle, ha="center", fontsize=10, color="#444")
+        labels = data.labels
+
+        ax = fig.add_subplot(grid[0])
+        ax.set_title(labels["coverage"], loc="left", fontsize=13, fontweight="bold")
+        if data.colleges:
+            names = [c[0] for c in data.colleges]
+            ys = list(range(len(names)))
+            ax.barh([y + 0.2 for y in ys], [c[1] for c in data.colleges], height=0.4, color="#2E7D32",
+                    label=labels["awareness"])
+            ax.barh([y - 0.2 for y in ys], [c[2] for c in data.colleges], height=0.4, color="#1565C0",
+                    label=labels["pledge"])
+            ax.set_yticks(ys, names)
+            ax.invert_yaxis()
+            ax.set_xlim(0, 100)
+            ax.axvline(100, color="#999", lw=0.8, ls="--")
+            ax.legend(loc="lower right", fontsize=9, framealpha=0.9)
+            ax.set_xlabel("%")
+        else:
+            ax.text(0.5, 0.5, labels["none"], ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+
+        for row, (series, last, key, color) in enumerate(
+                [(data.reports, data.reports_last_year, "reports", "#C62828"),
+                 (data.money, data.money_last_year, "money", "#EF6C00")], start=1):
+            ax = fig.add_subplot(grid[row])
+            ax.set_title(labels[key], loc="left", fontsize=13, fontweight="bold")
+            xs = list(range(len(data.weeks)))
+            ax.plot(xs, series, marker="o", color=color, lw=2, label=labels["this_year"])
+            ax.plot(xs, last, marker="s", color="#9E9E9E", lw=1.5, ls="--", label=labels["last_year"])
+            step = max(1, len(xs) // 9)
+            ax.set_xticks(xs[::step], data.weeks[::step], fontsize=9)
+            ax.set_xlabel(labels["week_of"], fontsize=9)
+            ax.set_ylim(bottom=0)
+            ax.grid(axis="y", alpha=0.3)
+            ax.legend(loc="upper left", fontsize=9)
+            if key == "money":
+                ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
+
+        ax = fig.add_subplot(grid[3])
+        ax.set_title(labels["top_types"], loc="left", fontsize=13, fontweight="bold")
+        if data.top_types:
+            names = [t[0] for t in data.top_types]
+            ax.barh(range(len(names)), [t[1] for t in data.top_types], color="#6A1B9A")
+            ax.set_yticks(range(len(names)), names)
+            ax.invert_yaxis()
+            for y, (_name, count) in enumerate(data.top_types):
+                ax.text(count, y, f" {count}", va="center", fontsize=9)
+        else:
+            ax.text(0.5, 0.5, labels["none"], ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=DPI, facecolor="white")
+    return out.getvalue()
+
+
+async def weekly_png(app, lang: str = "zh", today: date | None = None) -> bytes:
+    """The picture for the app's database, rendered off the event loop."""
+    data = await collect(app.store, app.config, app.services.library, app.services.translate, lang, today)
+    font = find_cjk_font(app.config.content_path())
+    return await asyncio.to_thread(render, data, font)
+
+
+async def send_weekly_report(app) -> bool:
+    """The Monday job: queue the picture for the security channel (once per day)."""
+    day = local_day(app.clock.now(), app.config.tz)
+    lang = app.config.general.default_language
+    png = await weekly_png(app, lang)
+    caption = app.services.translate("weekly.caption", lang, day=day)
+    message = Outgoing(text=caption, image=png, filename=f"weekly-{day}.png")
+    return await app.outbox.push_to_security("weekly_report", message, f"weekly_report:{day}") > 0
