@@ -171,3 +171,17 @@ def _replies_with(*messages):
     async def handler(msg, ctx):
         return list(messages)
     return handler
+
+
+async def test_voice_with_recognition_is_text_and_a_location_gets_a_polite_answer(oa):
+    kim = oa.person("o-kim")
+    reply = await kim.send("voice", MediaId="V1", Format="amr", Recognition="/help")
+    assert "/help" in reply.text
+    reply = await kim.send("location", Location_X="31.2", Location_Y="121.5", Scale="15", Label="somewhere")
+    assert reply.status == 200 and reply.text                  # told what it can send instead, nothing broke
+
+
+async def test_a_picture_that_cannot_be_fetched_is_answered_politely(oa):
+    lin = oa.person("o-lin")
+    reply = await lin.send("image", MediaId="MISSING", PicUrl="http://example.invalid/x.jpg")
+    assert "再发一次" in reply.text
