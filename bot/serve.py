@@ -20,12 +20,10 @@ log = logging.getLogger(__name__)
 STARTERS: list[str] = [
     "bot.channels.telegram:start",  # when channels.telegram.enabled: long polling or the webhook route
     "bot.channels.wechat_oa:start",   # when channels.wechat_oa.enabled: /wechat/oa callbacks, customer-service sends
-    "bot.channels.wechat_oa:start",   # when channels.wechat_oa.enabled: /wechat/oa callbacks, customer-service sends
     "bot.channels.wecom:start",       # when channels.wecom.enabled: /wechat/work callbacks, app messages
     "bot.channels.wecom_robot:start", # when security_channel.targets has wecom_robot: the group robot webhook
     "bot.scheduler:start",          # keep last: the scheduler uses the channels added before it
 ]
-APP_KEY: web.AppKey[App] = web.AppKey("wuzha", App)   # how the HTTP server's handlers find the App
 APP_KEY: web.AppKey[App] = web.AppKey("wuzha", App)   # how the HTTP server's handlers find the App
 
 
