@@ -144,13 +144,13 @@ def render(data: WeeklyData, font_path: Path) -> bytes:
         fig = Figure(figsize=(WIDTH_IN, sum(heights) + 1.6), dpi=DPI)
         FigureCanvasAgg(fig)
         grid = fig.add_gridspec(4, 1, height_ratios=heights, hspace=0.55, top=1 - 1.25 / (sum(heights) + 1.6),
-                                bottom=0.35 / (sum(heights) + 1.6), left=0.24, right=0.96)
-        fig.suptitle(data.title, fontsize=16, fontweight="bold", y=1 - 0.25 / (sum(heights) + 1.6))
+                                bottom=0.35 / (sum(heights) + 1.6), left=0.27, right=0.94)
+        fig.suptitle(data.title, fontsize=17, y=1 - 0.25 / (sum(heights) + 1.6))
         fig.text(0.5, 1 - 0.85 / (sum(heights) + 1.6), data.subtitle, ha="center", fontsize=10, color="#444")
         labels = data.labels
 
         ax = fig.add_subplot(grid[0])
-        ax.set_title(labels["coverage"], loc="left", fontsize=13, fontweight="bold")
+        ax.set_title(labels["coverage"], loc="left", fontsize=13)
         if data.colleges:
             names = [c[0] for c in data.colleges]
             ys = list(range(len(names)))
@@ -158,12 +158,16 @@ def render(data: WeeklyData, font_path: Path) -> bytes:
                     label=labels["awareness"])
             ax.barh([y - 0.2 for y in ys], [c[2] for c in data.colleges], height=0.4, color="#1565C0",
                     label=labels["pledge"])
-            ax.set_yticks(ys, names)
+            ax.set_yticks(ys, [_wrap(n) for n in names])
             ax.invert_yaxis()
-            ax.set_xlim(0, 100)
+            ax.set_xlim(0, 112)
+            ax.set_xticks(range(0, 101, 20), [f"{v}%" for v in range(0, 101, 20)])
             ax.axvline(100, color="#999", lw=0.8, ls="--")
-            ax.legend(loc="lower right", fontsize=9, framealpha=0.9)
-            ax.set_xlabel("%")
+            for y, (_name, awareness, pledge) in enumerate(data.colleges):
+                ax.text(awareness, y + 0.2, f" {awareness:.0f}", va="center", fontsize=8)
+                ax.text(pledge, y - 0.2, f" {pledge:.0f}", va="center", fontsize=8)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 / heights[0] * 2.2), ncol=2, fontsize=9,
+                      frameon=False)
         else:
             ax.text(0.5, 0.5, labels["none"], ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
@@ -172,7 +176,7 @@ def render(data: WeeklyData, font_path: Path) -> bytes:
                 [(data.reports, data.reports_last_year, "reports", "#C62828"),
                  (data.money, data.money_last_year, "money", "#EF6C00")], start=1):
             ax = fig.add_subplot(grid[row])
-            ax.set_title(labels[key], loc="left", fontsize=13, fontweight="bold")
+            ax.set_title(labels[key], loc="left", fontsize=13)
             xs = list(range(len(data.weeks)))
             ax.plot(xs, series, marker="o", color=color, lw=2, label=labels["this_year"])
             ax.plot(xs, last, marker="s", color="#9E9E9E", lw=1.5, ls="--", label=labels["last_year"])
@@ -186,11 +190,11 @@ def render(data: WeeklyData, font_path: Path) -> bytes:
                 ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
 
         ax = fig.add_subplot(grid[3])
-        ax.set_title(labels["top_types"], loc="left", fontsize=13, fontweight="bold")
+        ax.set_title(labels["top_types"], loc="left", fontsize=13)
         if data.top_types:
             names = [t[0] for t in data.top_types]
             ax.barh(range(len(names)), [t[1] for t in data.top_types], color="#6A1B9A")
-            ax.set_yticks(range(len(names)), names)
+            ax.set_yticks(range(len(names)), [_wrap(n) for n in names])
             ax.invert_yaxis()
             for y, (_name, count) in enumerate(data.top_types):
                 ax.text(count, y, f" {count}", va="center", fontsize=9)
@@ -201,6 +205,14 @@ def render(data: WeeklyData, font_path: Path) -> bytes:
         out = io.BytesIO()
         fig.savefig(out, format="png", dpi=DPI, facecolor="white")
     return out.getvalue()
+
+
+def _wrap(label: str, width: int = 12) -> str:
+    """Break a label longer than the margin (about 12 characters) over two even lines."""
+    if len(label) <= width:
+        return label
+    cut = (len(label) + 1) // 2
+    return label[:cut].rstrip() + "\n" + label[cut:].lstrip()
 
 
 async def weekly_png(app, lang: str = "zh", today: date | None = None) -> bytes:

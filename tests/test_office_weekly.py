@@ -1,0 +1,74 @@
+"""The weekly report picture: a CJK font is found, the PNG is produced, the Monday job sends it to security."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from PIL import Image
+
+from bot.cli import main as wuzha
+from bot.weekly_report import collect, find_cjk_font, render
+from tests.office_support import add_class, add_person, pledge, quiz, report
+from tests.program_support import local
+from tests.support import RecordingChannel
+
+
+async def _some_data(app) -> None:
+    a1 = await add_class(app, "计科2301", "计算机学院")
+    b1 = await add_class(app, "英语2302", "外国语学院")
+    for n in range(4):
+        pid = await add_person(app, f"A{n}", a1, "计算机学院")
+        if n < 3:
+            await pledge(app, pid)
+        if n < 2:
+            await quiz(app, pid, 90, local(2026, 11, 1))
+    await add_person(app, "B0", b1, "外国语学院")
+    await report(app, "R-1", local(2026, 11, 18), "brushing", 5000)          # last complete week
+    await report(app, "R-2", local(2026, 11, 11), "brushing", 1000)
+    await report(app, "R-3", local(2025, 11, 19), "loan", 800)              # 52 weeks before R-1's week
+    await report(app, "R-4", local(2026, 11, 23, 9), "loan", 99)            # this week: not complete, left out
+
+
+def test_a_cjk_font_is_found_and_has_chinese_glyphs():
+    from fontTools.ttLib import TTFont
+
+    path = find_cjk_font()
+    with TTFont(str(path), fontNumber=0, lazy=True) as font:
+        cmap = font.getBestCmap()
+    assert all(ord(ch) in cmap for ch in "反诈周报知晓率承诺书覆盖学院刷单返利")
+
+
+async def test_the_figures_and_the_picture(app):
+    await _some_data(app)
+    data = await collect(app.store, app.config, app.services.library, app.services.translate, "zh",
+                         today=date(2026, 11, 23))
+    assert data.colleges == [("外国语学院", 0.0, 0.0), ("计算机学院", 50.0, 75.0)]
+    assert len(data.weeks) == app.config.office.report_weeks and data.weeks[-1] == "11-16"
+    assert data.reports[-1] == 1 and data.reports[-2] == 1 and sum(data.reports) == 2
+    assert data.money[-1] == 5000 and data.reports_last_year[-1] == 1 and data.money_last_year[-1] == 800
+    assert data.top_types[0] == (app.services.library.types["brushing"].name.get("zh"), 2)
+    png = render(data, find_cjk_font())                   # warnings are errors: a missing glyph would fail here
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size[0] == 1080 and image.size[1] > 1500
+    assert len(png) > 50_000
+
+
+async def test_the_monday_job_sends_it_to_the_security_channel(app):
+    from bot.weekly_report import send_weekly_report
+
+    await _some_data(app)
+    assert await send_weekly_report(app) is True
+    assert await send_weekly_report(app) is False          # once per day
+    console = RecordingChannel("console")
+    sender = app.add_channel(console)
+    while await sender.drain_once():
+        pass
+    (address, message), = console.sent
+    assert address == "security" and message.image[:8] == b"\x89PNG\r\n\x1a\n" and "周报" in message.text
+
+
+def test_wuzha_report_weekly_writes_the_png(tmp_path, capsys):
+    out = tmp_path / "weekly.png"
+    assert wuzha(["--db", str(tmp_path / "cli.db"), "report", "weekly", "--out", str(out)]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG" and "weekly report written" in capsys.readouterr().out
