@@ -7,7 +7,7 @@ from datetime import date
 
 from PIL import Image
 
-from bot.cli import main as wuzha
+from bot.cli import build_parser
 from bot.weekly_report import collect, find_cjk_font, render
 from tests.office_support import add_class, add_person, pledge, quiz, report
 from tests.program_support import local
@@ -68,7 +68,8 @@ async def test_the_monday_job_sends_it_to_the_security_channel(app):
     assert address == "security" and message.image[:8] == b"\x89PNG\r\n\x1a\n" and "周报" in message.text
 
 
-def test_wuzha_report_weekly_writes_the_png(tmp_path, capsys):
+async def test_wuzha_report_weekly_writes_the_png(config, tmp_path, capsys):
     out = tmp_path / "weekly.png"
-    assert wuzha(["--db", str(tmp_path / "cli.db"), "report", "weekly", "--out", str(out)]) == 0
+    args = build_parser().parse_args(["report", "weekly", "--out", str(out)])
+    assert await args.func(args, config) == 0
     assert out.read_bytes()[:4] == b"\x89PNG" and "weekly report written" in capsys.readouterr().out

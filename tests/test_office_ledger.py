@@ -1,0 +1,174 @@
+"""The ledger (台账): XLSX opened with openpyxl and checked cell by cell, the CSV ZIP, /export and its audit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.cli import build_parser
+from bot.clock import iso
+from bot.figures import Period
+from bot.ledger import export_ledger
+from tests.office_support import add_class, add_person, chat, checkin, pledge, quiz, report
+from tests.program_support import local
+
+PERIOD = Period(date(2026, 11, 1), date(2026, 11, 23))
+
+
+@pytest.fixture
+async def filled(app):
+    """Two classes with a few people, a dorm talk, a reminder, a warning, and two reports with timelines."""
+    a1, b1 = await add_class(app, "计科2301", "计算机学院"), await add_class(app, "英语2302", "外国语学院")
+    mon = await add_person(app, "M1", a1, "计算机学院", role="monitor", name="班长")
+    s1 = await add_person(app, "S1", a1, "计算机学院", name="学生一")
+    await add_person(app, "S2", a1, "计算机学院", bound=False)
+    await add_person(app, "X1", b1, "外国语学院")
+    await add_person(app, "SEC", None, "", role="security")
+    for pid in (mon, s1):
+        await pledge(app, pid)
+    await quiz(app, mon, 90, local(2026, 11, 5))
+    await checkin(app, mon, "2026-11-20")
+    await checkin(app, s1, "2026-11-21")
+    await app.store.office.add_log(a1, "dorm_talk", "2026-11-20", "防范刷单", 3, "classlogs/1/x.jpg", mon)
+    await app.store.office.add_log(a1, "class_meeting", "2026-10-30", "上月的班会", 3, None, mon)  # before the period
+    await app.store.office.add_reminder(a1, "pledge", "2026-11-22", 1, 1, mon)
+    warning_id = await app.store.office.add_warning("brushing-1", None, "all", 4, None)
+    await app.store.office.finish_warning(warning_id, 3, 1)
+    r1 = await report(app, "R-2026-000001", local(2026, 11, 18, 9, 0), "brushing", 5000, urgent=True,
+                      college="计算机学院", class_id=a1, ack_minutes=4)
+    await report(app, "R-2026-000002", local(2026, 11, 22, 10, 0), "loan", 0, college="外国语学院", class_id=b1)
+    await report(app, "R-2025-000009", local(2025, 11, 10), "loan", 700, college="计算机学院")
+    await app.store.db.execute("DELETE FROM report_events")
+    for action, note, moment in (("submitted", None, local(2026, 11, 18, 9, 0)),
+                                 ("acknowledged", None, local(2026, 11, 18, 9, 4)),
+                                 ("resolved", "已联系银行止付", local(2026, 11, 19, 15, 30))):
+        await app.store.db.execute("INSERT INTO report_events (report_id, action, note, at) VALUES (?, ?, ?, ?)",
+                                   (r1, action, note, iso(moment)))
+    await app.store.db.execute("UPDATE reports SET status = 'resolved', resolved_at = ?, resolution_note = ?"
+                               " WHERE id = ?", (iso(local(2026, 11, 19, 15, 30)), "已联系银行止付", r1))
+    return {"a1": a1, "b1": b1}
+
+
+async def _workbook(app, college: str = ""):
+    data, name = await export_ledger(app.store, app.config, app.services.library, app.services.translate, PERIOD,
+                                     college)
+    return load_workbook(io.BytesIO(data)), name
+
+
+async def test_the_xlsx_cell_by_cell(app, filled):
+    book, name = await _workbook(app)
+    assert name == "反诈工作台账_2026-11-01_2026-11-23.xlsx"
+    assert book.sheetnames == ["汇总", "活动记录", "举报处置", "班级情况"]
+
+    summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=2, values_only=True)}
+    assert summary["范围"] == "全校" and summary["期间"] == "2026-11-01 — 2026-11-23"
+    assert summary["人数"] == 4 and summary["已绑定人数"] == 3
+    assert summary["承诺书覆盖率"] == 0.5 and summary["知晓率"] == 0.25
+    assert summary["打卡率"] == round(2 / (3 * 23), 4)
+    assert summary["举报案件数"] == 2 and summary["紧急案件数"] == 1 and summary["报告损失金额（元）"] == 5000
+    assert summary["受理用时中位数（分钟）"] == 4.0
+    assert summary["去年同期案件数"] == 1 and summary["去年同期损失金额（元）"] == 700
+    assert summary["是否实现双降"] == "否"
+    assert book["汇总"]["B7"].number_format == "0.0%"
+
+    acts = book["活动记录"]
+    assert [c.value for c in acts[1]] == ["日期", "类别", "范围", "内容", "人数", "备注"]
+    rows = [list(r) for r in acts.iter_rows(min_row=2, values_only=True)]
+    case_title = app.services.library.case_by_id("brushing-1").zh.title
+    assert ["2026-11-20", "寝室恳谈会", "计科2301", "防范刷单", 3, "有照片"] in rows
+    assert ["2026-11-22", "班级提醒", "计科2301", "承诺书", 1, "缺项 1 人"] in rows
+    assert ["2026-11-23", "即时案例警示", "全校", case_title, 3, "无法送达 1 人"] in rows
+    assert not any(r[3] == "上月的班会" for r in rows)
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+
+    reps = book["举报处置"]
+    assert [c.value for c in reps[1]][:5] == ["案件编号", "提交时间", "诈骗类型", "紧急", "损失金额（元）"]
+    first = [c.value for c in reps[2]]
+    assert first[0] == "R-2026-000001" and first[1] == "2026-11-18 09:00"
+    assert first[2] == app.services.library.types["brushing"].name.zh
+    assert first[3:8] == ["是", 5000, "计算机学院", "计科2301", "已结案"]
+    assert first[8] == "2026-11-18 09:04" and first[9] == 4.0 and first[10] == "2026-11-19 15:30"
+    assert first[11] == "2026-11-18 09:00 提交\n2026-11-18 09:04 受理\n2026-11-19 15:30 结案：已联系银行止付"
+    assert first[12] == "已联系银行止付"
+    second = [c.value for c in reps[3]]
+    assert second[0] == "R-2026-000002" and second[7] == "已接收" and second[8] is None and second[9] is None
+    assert reps.max_row == 3
+
+    klass = book["班级情况"]
+    assert [c.value for c in klass[1]][:6] == ["学院", "班级", "人数", "已绑定", "签承诺书", "承诺覆盖率"]
+    a1 = [c.value for c in klass[3]]
+    assert a1[:5] == ["计算机学院", "计科2301", 3, 2, 2]
+    assert a1[5] == round(2 / 3, 4) and a1[6] == round(2 / (2 * 23), 4) and a1[7] == 1
+    assert a1[9:] == [1, 0, 0]
+    assert klass["F3"].number_format == "0.0%"
+    assert [c.value for c in klass[2]][:3] == ["外国语学院", "英语2302", 1]
+    assert acts.print_title_rows == "$1:$1" and acts.page_setup.orientation == "landscape"
+
+
+async def test_a_college_ledger_keeps_to_that_college(app, filled):
+    book, name = await _workbook(app, "外国语学院")
+    assert "外国语学院" in name
+    assert [r[0] for r in book["举报处置"].iter_rows(min_row=2, values_only=True)] == ["R-2026-000002"]
+    assert [r[1] for r in book["班级情况"].iter_rows(min_row=2, values_only=True)] == ["英语2302"]
+    assert not any(r[1] == "寝室恳谈会" for r in book["活动记录"].iter_rows(min_row=2, values_only=True))
+
+
+async def test_the_csv_zip_has_one_file_per_sheet(app, filled):
+    data, name = await export_ledger(app.store, app.config, app.services.library, app.services.translate, PERIOD,
+                                     fmt="csv")
+    assert name.endswith(".zip")
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.namelist() == ["1_汇总.csv", "2_活动记录.csv", "3_举报处置.csv", "4_班级情况.csv"]
+    raw = archive.read("4_班级情况.csv").decode("utf-8")
+    assert raw.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(raw.lstrip("\ufeff"))))
+    assert rows[0][:3] == ["学院", "班级", "人数"] and rows[2][5] == "66.7%"
+
+
+async def test_export_in_the_chat_is_security_only_and_audited(app, filled):
+    sec = chat(app, "SEC")
+    await sec.say("/export 2026-11-01..2026-11-23")
+    (reply,) = sec.replies
+    assert reply.filename.endswith(".xlsx") and reply.file[:2] == b"PK" and "台账" in reply.text
+    audit = await app.store.audit.recent(5, "export.ledger")
+    assert len(audit) == 1 and audit[0]["target"] == reply.filename and '"via": "chat"' in audit[0]["detail"]
+    await sec.say("/export term csv")
+    assert sec.replies[0].filename.endswith(".zip")
+    await sec.say("/export 火星")
+    assert "看不懂" in sec.text
+    await add_person(app, "ADM", None, "", role="admin")
+    admin = chat(app, "ADM")
+    await admin.say("/export")
+    assert admin.replies[0].file is None and "仅限学校保卫处" in admin.text
+    assert len(await app.store.audit.recent(10, "export.refused")) == 1
+    monitor = chat(app, "M1")
+    await monitor.say("/export")
+    assert monitor.replies[0].file is None and monitor.replies[0].alert
+
+
+async def run_cli(config, *argv: str) -> int:
+    """Parse a `wuzha` command line and run its command on the test config (inside the test's event loop)."""
+    args = build_parser().parse_args(list(argv))
+    return await args.func(args, config)
+
+
+async def test_wuzha_export_ledger_and_audit_from_the_command_line(config, tmp_path, capsys):
+    out = tmp_path / "ledger.xlsx"
+    assert await run_cli(config, "export", "ledger", "--from", "2026-09-01", "--to", "2026-11-23", "--out", str(out)) == 0
+    assert load_workbook(out).sheetnames == ["汇总", "活动记录", "举报处置", "班级情况"]
+    out_csv = tmp_path / "ledger.zip"
+    assert await run_cli(config, "export", "ledger", "--from", "2026-09-01", "--to", "2026-11-23", "--format", "csv",
+                         "--out", str(out_csv)) == 0
+    assert zipfile.is_zipfile(out_csv)
+    assert await run_cli(config, "export", "ledger", "--from", "2026-11-23", "--to", "2026-09-01") == 2
+    assert await run_cli(config, "export", "ledger", "--from", "2026-09-01", "--to", "2026-11-23",
+                         "--college", "火星") == 2
+    capsys.readouterr()
+    assert await run_cli(config, "audit") == 0
+    printed = capsys.readouterr().out
+    assert printed.count("export.ledger") == 2 and "ledger.xlsx" in printed and "via=cli" in printed
