@@ -175,8 +175,6 @@ class Dispatcher:
             return await self.routes.join(msg, ctx)
         if msg.kind == Kind.LEAVE:
             return await self.routes.leave(msg, ctx)
-        if msg.kind == Kind.BUTTON and msg.payload.startswith("/"):
-            msg.kind = Kind.TEXT  # a button that carries a command, e.g. "/pledge"
         if msg.kind == Kind.TEXT:
             body = msg.payload.strip()[:MAX_TEXT]
             parsed = parse_command(body) if body.startswith("/") else None
@@ -192,6 +190,8 @@ class Dispatcher:
                 choice = match_choice(body, await ctx.store.choices.get(ctx.account.id))
                 if choice is not None:
                     msg.kind, msg.payload = Kind.BUTTON, choice
+        if msg.kind == Kind.BUTTON and (command := parse_command(msg.payload)):
+            msg.kind, msg.command, msg.payload = Kind.COMMAND, command[0], command[1]  # e.g. a "/report" button
         if msg.kind == Kind.COMMAND:
             return await self._command(msg, ctx)
         if msg.kind in (Kind.BUTTON, Kind.POLL_ANSWER):

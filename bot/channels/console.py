@@ -61,7 +61,7 @@ class ConsoleChannel(Channel):
         if address == self.user_key or (address == SECURITY_ADDRESS and self.is_security):
             self.write(message, PUSH_PREFIX)
             return Delivery(ok=True)
-        return Delivery(ok=False, defer_s=30)
+        return Delivery(ok=False, defer_s=3)
 
     async def refresh_role(self) -> None:
         """Remember whether this session belongs to a security person (they see the cards)."""
