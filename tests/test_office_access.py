@@ -15,14 +15,14 @@ OFFICE_COMMANDS = ("/stats", "/warn", "/export", "/reports", "/casefile R-2026-0
 @pytest.fixture
 async def people(app):
     """A student, a monitor and a counsellor of A1, a monitor of B1, a security officer; four freshmen in B."""
-    a1, b1 = await add_class(app, "A1", "A"), await add_class(app, "B1", "B")
+    a1, b1 = await add_class(app, "A1", "A"), await add_class(app, "B1", "外国语学院")
     await add_person(app, "STU", a1, "A", name="学生")
     await add_person(app, "MON", a1, "A", role="monitor")
-    await add_person(app, "MONB", b1, "B", role="monitor")
+    await add_person(app, "MONB", b1, "外国语学院", role="monitor")
     await add_person(app, "CNS", a1, "A", role="counsellor")
     await add_person(app, "SEC", None, "", role="security")
     for n in range(4):
-        await add_person(app, f"F{n}", b1, "B", tags="freshman", bound=n < 3, lang="en" if n == 0 else "zh")
+        await add_person(app, f"F{n}", b1, "外国语学院", tags="freshman", bound=n < 3, lang="en" if n == 0 else "zh")
     await report(app, "R-2026-000001", local(2026, 11, 20), "brushing", 3000, college="A", class_id=a1)
     return {"a1": a1, "b1": b1}
 
@@ -96,7 +96,8 @@ async def test_warn_typed_text_to_a_class_and_cancel(app, people):
     await sec.press_label("取消")
     assert "已取消" in sec.text and await app.store.db.fetchval("SELECT COUNT(*) FROM outbox") == 0
     await sec.say("/warn 近期有人冒充辅导员收取资料费，请勿转账，务必电话核实。")
-    await sec.say("B")
+    await sec.say("外国语学院")
     await sec.press_label("确认发布")
-    payload = await app.store.db.fetchval("SELECT payload FROM outbox LIMIT 1")
-    assert "冒充辅导员" in payload and "保卫处" in payload
+    payloads = [r[0] for r in await app.store.db.fetchall("SELECT payload FROM outbox ORDER BY person_id")]
+    assert len(payloads) == 4 and all("冒充辅导员" in p for p in payloads)      # MONB and F0-F2 in college B
+    assert "security office" in payloads[1] and "保卫处" in payloads[0]        # F0 reads English
