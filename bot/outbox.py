@@ -159,6 +159,7 @@ class OutboxSender:
         self.limiter = ChannelLimiter(channel.limits.per_second)
         self.poll_s = poll_s
         self._semaphore = asyncio.Semaphore(max(1, channel.limits.concurrency))
+        self._address_tail: dict[str, asyncio.Future] = {}   # the last delivery queued per address (lanes > 1)
 
     def quiet_now(self) -> bool:
         """Whether pushes other than emergencies must wait now."""
@@ -167,6 +168,12 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until stop is set; finishes the batch in hand before returning."""
+        # With lanes > 1 the next batch is claimed while the last is still going out, so the channel's
+        # rate does not dip while a batch is settled and the next claimed (the limiter and the
+        # in-flight bound are shared; _deliver_address keeps each address's rows in order).
+        await asyncio.gather(*(self._run_lane(stop) for _ in range(max(1, self.channel.limits.lanes))))
+
+    async def _run_lane(self, stop: asyncio.Event) -> None:
         wake = self.outbox.wakeup(self.channel.name)
         while not stop.is_set():
             try:
@@ -208,6 +215,19 @@ class OutboxSender:
 
     async def _deliver_address(self, address: str, rows: list[OutboxRow]) -> list[Outcome]:
         """Send one address's rows in order, waiting between them as its limits require."""
+        previous = self._address_tail.get(address)
+        done = asyncio.get_running_loop().create_future()
+        self._address_tail[address] = done
+        try:
+            if previous is not None:   # another lane is still sending to this address: keep the order
+                await previous
+            return await self._deliver_in_order(address, rows)
+        finally:
+            done.set_result(None)
+            if self._address_tail.get(address) is done:
+                del self._address_tail[address]
+
+    async def _deliver_in_order(self, address: str, rows: list[OutboxRow]) -> list[Outcome]:
         interval, per_minute = self.channel.address_limits(address)
         outcomes = []
         for row in rows:

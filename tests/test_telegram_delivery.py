@@ -148,3 +148,18 @@ async def test_webhook_mode_refuses_to_start_without_a_secret(app):
     channel = TelegramChannel(app, "1:x", base_url="http://127.0.0.1:9", webhook_url="https://bot.example.edu/hook")
     with pytest.raises(RuntimeError, match="WUZHA_TELEGRAM_WEBHOOK_SECRET"):
         await channel.start()
+
+
+async def test_the_paid_tier_claims_ahead_but_keeps_each_persons_pushes_in_order(app):
+    rig, stop, senders = await open_rig(app, paid_broadcast=True)
+    try:
+        assert rig.channel.limits.lanes == 2
+        rig.channel.limits.batch = 1                      # one row per batch: the two lanes overlap on one person
+        (person,) = await bind_people(app, 1)
+        rig.api.inject("sendMessage", status=0, delay_s=0.3)   # the first push is slow to be accepted
+        for n in range(1, 5):
+            assert await app.outbox.push_to_person(person, f"order-{n}", text(f"第{n}条"))
+        await rig.api.wait_for(lambda: len(rig.api.texts_to(FIRST_USER)) == 4, within=10)
+        assert rig.api.texts_to(FIRST_USER) == ["第1条", "第2条", "第3条", "第4条"]
+    finally:
+        await close_rig(rig, stop, senders)

@@ -28,6 +28,7 @@ class Limits:
     per_address_per_minute: int = 0     # e.g. 20 for Telegram groups, 30 for WeCom members
     concurrency: int = 8                # requests in flight at once
     batch: int = 200                    # rows claimed from the outbox at once (the in-flight bound)
+    lanes: int = 1                      # batches in hand at once: 2 claims the next while one is still sending
     recipients_per_call: int = 1        # >1: rows with the same message go out together (deliver_many)
 
 

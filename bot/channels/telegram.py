@@ -155,6 +155,7 @@ class TelegramChannel(Channel):
             per_address_interval=0.0 if paid_broadcast else 1.0,
             concurrency=48 if paid_broadcast else 16,
             batch=1000 if paid_broadcast else 200,
+            lanes=2 if paid_broadcast else 1,   # at 1,000 msg/s the pause between batches alone cost ~6 %
         )
         super().__init__(name=PLATFORM, limits=limits)
         self.app = app
