@@ -1,0 +1,45 @@
+"""The dispatcher's own rules: commands, offered choices by number/letter/words, role refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.dispatcher import match_choice, parse_command
+
+CHOICES = [("是 Yes", "c:yes"), ("否 No", "c:no"), ("跳过", "c:skip"), ("我已阅读并承诺", "/pledge")]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [("/help", ("help", "")), ("/start ABC123", ("start", "ABC123")), ("/Quiz@wuzha_bot loan", ("quiz", "loan")),
+     ("help", None), ("/", None), ("/123", None)],
+)
+def test_parse_command(body, expected):
+    assert parse_command(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [("1", "c:yes"), ("2", "c:no"), ("B", "c:no"), ("b", "c:no"), ("选B", "c:no"), ("选项 c", "c:skip"),
+     ("4", "/pledge"), ("跳过", "c:skip"), ("yes", "c:yes"), ("我已阅读并承诺", "/pledge"),
+     ("9", None), ("E", None), ("", None),
+     ("有人让我跳过验证直接转账到安全账户，我已经转了五千块", None)],
+)
+def test_match_choice(body, expected):
+    assert match_choice(body, CHOICES) == expected
+
+
+async def test_an_option_that_carries_a_command_runs_it_when_answered_by_number(app, user_factory):
+    kim = user_factory("kim")
+    await kim.say("有个自称淘宝客服的人说我买的衣服有质量问题要三倍退款，让我下载会议软件共享屏幕")
+    report_button = next(b for r in kim.replies for b in r.flat_buttons() if b.data.startswith("/report"))
+    position = [b.data for r in kim.replies for b in r.flat_buttons()].index(report_button.data) + 1
+    await kim.say(str(position))
+    assert "110" in kim.text and "/start" in kim.text     # the report command ran: a guest is asked to bind
+
+
+async def test_a_refused_press_is_an_alert(app, demo_class, user_factory):
+    lee = user_factory("lee")
+    await lee.bind(demo_class.join_code, "2023100")
+    await lee.press("rep:ack:R-2026-000001")
+    assert lee.replies[0].alert
