@@ -8,6 +8,7 @@ from storage.classes import ClassRepo
 from storage.conversations import ChoiceRepo, ConversationRepo
 from storage.db import Database
 from storage.drills import DrillRepo
+from storage.inbox import InboxRepo
 from storage.office import OfficeRepo
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo
@@ -44,3 +45,4 @@ class Store:
         self.drills = DrillRepo(db, clock)
         self.office = OfficeRepo(db, clock)
         self.stats = StatsRepo(db, clock)
+        self.inbox = InboxRepo(db, clock)

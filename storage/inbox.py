@@ -1,0 +1,121 @@
+"""The inbox table: incoming platform events written down before they are handled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import iso
+from storage.db import Database
+
+OPEN_STATES = ("received", "handled")
+
+
+@dataclass
+class InboxRow:
+    """One recorded event and how far its handling got."""
+
+    id: int
+    platform: str
+    event_key: str
+    incoming: str | None
+    raw: str | None
+    reply_to: str
+    state: str
+    replies: str | None
+    attempts: int
+    received_at: str
+    handled_at: str | None
+
+
+def _row(row) -> InboxRow:
+    return InboxRow(row["id"], row["platform"], row["event_key"], row["incoming"], row["raw"], row["reply_to"],
+                    row["state"], row["replies"], row["attempts"], row["received_at"], row["handled_at"])
+
+
+class InboxRepo:
+    """Records events once (by event key) and moves them received → handled → replied."""
+
+    def __init__(self, db: Database, clock) -> None:
+        self.db, self.clock = db, clock
+
+    async def record(self, platform: str, event_key: str, incoming: str | None, raw: str | None,
+                     reply_to: str) -> tuple[bool, InboxRow]:
+        """Insert the event unless its key is known; (True if new, the stored row)."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO inbox (platform, event_key, incoming, raw, reply_to, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (platform, event_key, incoming, raw, reply_to, iso(self.clock.now())),
+            )
+            inserted = cursor.rowcount == 1
+            async with conn.execute("SELECT * FROM inbox WHERE event_key = ?", (event_key,)) as found:
+                row = await found.fetchone()
+        return inserted, _row(row)
+
+    async def take_over(self, row: InboxRow) -> bool:
+        """Claim a stale 'received' row for handling again; False if someone else moved it on first."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE inbox SET received_at = ? WHERE id = ? AND state = 'received' AND received_at = ?",
+                (iso(self.clock.now()), row.id, row.received_at),
+            )
+            return cursor.rowcount == 1
+
+    async def get(self, event_key: str) -> InboxRow | None:
+        """The row of an event key, or None."""
+        row = await self.db.fetchone("SELECT * FROM inbox WHERE event_key = ?", (event_key,))
+        return _row(row) if row else None
+
+    async def set_incoming(self, event_key: str, incoming: str, reply_to: str | None = None) -> None:
+        """Store the (completed) neutral event, e.g. once its media has been fetched."""
+        await self.db.execute(
+            "UPDATE inbox SET incoming = ?, reply_to = COALESCE(?, reply_to) WHERE event_key = ?",
+            (incoming, reply_to, event_key),
+        )
+
+    async def set_handled(self, event_key: str, replies: str, incoming: str | None = None,
+                          reply_to: str | None = None) -> None:
+        """Keep the replies and mark the event handled (only a row still 'received' moves)."""
+        await self.db.execute(
+            "UPDATE inbox SET state = 'handled', replies = ?, handled_at = ?, incoming = COALESCE(?, incoming),"
+            " reply_to = COALESCE(?, reply_to), error = NULL WHERE event_key = ? AND state = 'received'",
+            (replies, iso(self.clock.now()), incoming, reply_to, event_key),
+        )
+
+    async def set_replied(self, event_key: str) -> None:
+        """The replies are out (or queued in the outbox): nothing is left to do for this event."""
+        await self.db.execute(
+            "UPDATE inbox SET state = 'replied' WHERE event_key = ? AND state IN ('received', 'handled')",
+            (event_key,),
+        )
+
+    async def note_failure(self, row_id: int, error: str, give_up_after: int) -> bool:
+        """Count a failed recovery; set the row aside as 'failed' after give_up_after; True if it was."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE inbox SET attempts = attempts + 1, error = ?,"
+                " state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END WHERE id = ?",
+                (error[:300], give_up_after, row_id),
+            )
+            async with conn.execute("SELECT state FROM inbox WHERE id = ?", (row_id,)) as cursor:
+                return (await cursor.fetchone())[0] == "failed"
+
+    async def open_rows(self, platform: str) -> list[InboxRow]:
+        """Events of a platform whose handling or replying never finished, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM inbox WHERE platform = ? AND state IN ('received', 'handled') ORDER BY id", (platform,)
+        )
+        return [_row(r) for r in rows]
+
+    async def prune_replied(self, before: str) -> list[str | None]:
+        """Delete replied events received before a time; return their incoming JSON (to drop media files)."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "DELETE FROM inbox WHERE state = 'replied' AND received_at < ? RETURNING incoming", (before,)
+            ) as cursor:
+                return [r[0] for r in await cursor.fetchall()]
+
+    async def counts(self) -> dict[str, int]:
+        """Rows by state."""
+        rows = await self.db.fetchall("SELECT state, COUNT(*) FROM inbox GROUP BY state")
+        return {r[0]: r[1] for r in rows}
