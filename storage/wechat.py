@@ -1,38 +1,18 @@
-"""WeChat bookkeeping: callbacks already seen (retries) and each person's last interaction."""
+"""WeChat bookkeeping: each person's last interaction (callback retries are deduplicated by the inbox)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.clock import iso, parse_iso
 from storage.db import Database
 
-SEEN_KEEP = timedelta(days=1)
-
 
 class WechatRepo:
-    """Dedupe of callback retries and the 48 h customer-service window."""
+    """The 48 h customer-service window and who holds a role on a WeChat platform."""
 
     def __init__(self, db: Database, clock) -> None:
         self.db, self.clock = db, clock
-
-    async def first_sight(self, platform: str, msg_key: str) -> bool:
-        """Record a callback; True the first time, False for a retry of one already taken in."""
-        now = self.clock.now()
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT OR IGNORE INTO wechat_seen (platform, msg_key, seen_at) VALUES (?, ?, ?)",
-                (platform, msg_key, iso(now)),
-            )
-            return cursor.rowcount == 1
-
-    async def prune_seen(self) -> int:
-        """Forget callbacks older than a day (WeChat retries within seconds)."""
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM wechat_seen WHERE seen_at < ?", (iso(self.clock.now() - SEEN_KEEP),)
-            )
-            return cursor.rowcount
 
     async def touch_interaction(self, platform: str, user_key: str) -> None:
         """Note that the person just wrote to us (opens the 48 h window)."""

@@ -36,7 +36,7 @@ async def rig(config, clock, fake_api):
 
 async def assert_nothing_stored(rig) -> None:
     """No account, dedupe row or outbox row was written."""
-    for table in ("accounts", "wechat_seen", "outbox", "wechat_interactions"):
+    for table in ("accounts", "inbox", "outbox", "wechat_interactions"):
         assert await rig.app.db.fetchval(f"SELECT COUNT(*) FROM {table}") == 0, table
 
 

@@ -80,7 +80,7 @@ async def test_duplicate_retry_is_answered_but_handled_once(oa):
     await carol.post(*carol.signed(event))
     again = await carol.post(*carol.signed(event))          # same sender + CreateTime
     assert again.body == "success"
-    assert await oa.app.db.fetchval("SELECT COUNT(*) FROM wechat_seen") == 2
+    assert await oa.app.db.fetchval("SELECT COUNT(*) FROM inbox WHERE platform = 'wechat_oa'") == 2
 
 
 async def test_second_reply_goes_through_customer_service_api(oa, demo_class):

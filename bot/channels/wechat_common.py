@@ -14,6 +14,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 from wechatpy.exceptions import WeChatClientException
 
+from bot import inbox
 from bot.events import Incoming, Kind, Media, Outgoing, text
 
 log = logging.getLogger(__name__)
@@ -266,12 +267,20 @@ class PassiveReplies:
         self.hints = Hints(app, channel.name)
         self._tasks: set[asyncio.Task] = set()
 
-    async def answer(self, incoming: Incoming, msg_key: str, prepare=None) -> str | None:
-        """The text for the passive reply, or None to answer 'success' (retry, slow handler, nothing to say)."""
-        if not await self.app.store.wechat.first_sight(self.platform, msg_key):
-            log.info("%s retry of %s answered without handling it again", self.platform, msg_key)
+    async def answer(self, incoming: Incoming, msg_key: str, prepare=None, raw: str | None = None) -> str | None:
+        """The text for the passive reply, or None to answer 'success' (retry, slow handler, nothing to say).
+
+        The callback is written to the inbox before it is handled: a retry of one in progress or done
+        is answered without handling it again, and one whose handling died with the process is
+        finished by `recover` at the next start.
+        """
+        event_key = self.event_key(msg_key)
+        receipt = await inbox.receive(self.app, incoming, event_key, raw=raw)
+        if not receipt.new:
+            log.info("%s retry of %s answered without handling it again (%s)", self.platform, msg_key,
+                     receipt.status)
             return None
-        task = asyncio.create_task(self._handle(incoming, prepare))
+        task = asyncio.create_task(self._handle(incoming, prepare, event_key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         try:
@@ -283,15 +292,22 @@ class PassiveReplies:
             self._tasks.add(follow)
             follow.add_done_callback(self._tasks.discard)
             return None
-        return await self._split_and_queue(replies, incoming.user_key, msg_key, passive=True)
+        first = await self._split_and_queue(replies, incoming.user_key, msg_key, passive=True)
+        await inbox.mark_replied(self.app, event_key)
+        return first
 
-    async def _handle(self, incoming: Incoming, prepare) -> list[Outgoing]:
+    def event_key(self, msg_key: str) -> str:
+        """The inbox key of a callback: 'wechat_oa:id:<MsgId>' or 'wecom:ev:<user>:<CreateTime>:<Event>'."""
+        return f"{self.platform}:{msg_key}"
+
+    async def _handle(self, incoming: Incoming, prepare, event_key: str) -> list[Outgoing]:
         if prepare is not None:
             prepared = await prepare(incoming)
             if isinstance(prepared, list):       # the adapter answered itself (a picture that did not arrive)
+                await inbox.record_replies(self.app, event_key, prepared)
                 return prepared
             incoming = prepared
-        return await self.app.handle(incoming)
+        return await inbox.handle(self.app, event_key, incoming)
 
     async def _send_when_done(self, task: asyncio.Task, user_key: str, msg_key: str) -> None:
         try:
@@ -300,16 +316,39 @@ class PassiveReplies:
             log.exception("%s handler for %s failed", self.platform, msg_key)
             return
         await self._split_and_queue(replies, user_key, msg_key, passive=False)
+        await inbox.mark_replied(self.app, self.event_key(msg_key))
+
+    async def recover(self, parse) -> inbox.Recovery:
+        """At start: finish the callbacks a previous process took in but did not answer (parse: XML to message)."""
+        async def prepare(row, msg: Incoming | None) -> inbox.Prepared:
+            if msg is None:
+                raise ValueError("a WeChat callback stored without its Incoming")
+            if msg.kind == Kind.MEDIA and msg.media is None and row.raw:
+                msg.raw = parse(row.raw)            # the media id and format, to fetch the picture again
+                prepared = await fetch_media_into(msg, self.channel, self.app)
+                return inbox.Prepared(replies=prepared) if isinstance(prepared, list) else inbox.Prepared(prepared)
+            return inbox.Prepared(msg)
+
+        return await inbox.recover(self.app, self.platform, prepare=prepare, push=self.push_replies)
+
+    async def push_replies(self, row, user_key: str, replies: list[Outgoing]) -> None:
+        """Recovery: queue a stored answer through the send API, keyed exactly as the live path keys it."""
+        await self._split_and_queue(replies, user_key, row.event_key.split(":", 1)[1], passive=False)
 
     async def _split_and_queue(self, replies: list[Outgoing], user_key: str, msg_key: str,
                                passive: bool) -> str | None:
-        """Render the replies; keep the first text for the response, queue the rest in order."""
+        """Render the replies; keep the first text for the response, queue the rest in order.
+
+        Each part's dedupe key is its index among all parts, passive or not, so a recovery that
+        queues every part again adds only the ones the dead process had not queued.
+        """
         parts = [part for reply in replies for part in await self.hints.parts(reply, user_key)]
         first = None
+        start = 0
         if passive and parts and parts[0].kind == "text":
-            first = parts.pop(0).text
-        for index, part in enumerate(parts):
-            message = part_message(part)
+            first, start = parts[0].text, 1
+        for index in range(start, len(parts)):
+            message = part_message(parts[index])
             message.urgent = True   # an answer the person is waiting for: never held back by quiet hours
             await self.app.outbox.push_to_address(
                 self.platform, user_key, "reply", message, dedupe_key=f"reply:{self.platform}:{msg_key}:{index}",

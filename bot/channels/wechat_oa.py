@@ -187,7 +187,7 @@ class OACallback:
             return refuse(request, exc.status, exc.reason)
         except (KeyError, ValueError, AttributeError, TypeError) as exc:
             return refuse(request, 400, f"not a WeChat message ({type(exc).__name__})")
-        reply = await self.handle(message, fields)
+        reply = await self.handle(message, fields, xml)
         if not reply:
             return web.Response(text=SUCCESS)
         xml_reply = create_reply(reply, message).render()
@@ -206,14 +206,15 @@ class OACallback:
         except (InvalidAppIdException, ValueError, TypeError) as exc:
             raise Refused(400, "cannot decrypt") from exc
 
-    async def handle(self, message, fields: dict[str, str]) -> str | None:
-        """Dedupe, note the interaction, dispatch within the budget; the passive reply text or None."""
+    async def handle(self, message, fields: dict[str, str], xml: str | bytes = "") -> str | None:
+        """Take it into the inbox, note the interaction, dispatch within the budget; the passive reply or None."""
         incoming = incoming_from(message, PLATFORM)
         if incoming is None:
             return None
         if incoming.kind != Kind.LEAVE:
             await self.app.store.wechat.touch_interaction(PLATFORM, incoming.user_key)
-        return await self.passive.answer(incoming, message_key(fields), prepare=self._prepare)
+        raw = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+        return await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=raw)
 
     async def _prepare(self, incoming: Incoming) -> Incoming | list[Outgoing]:
         return await fetch_media_into(incoming, self.channel, self.app)
@@ -246,5 +247,5 @@ async def start(app, http: web.Application):
     http.router.add_get(PATH, callback.verify)
     http.router.add_post(PATH, callback.receive)
     app.add_channel(channel)
-    await app.store.wechat.prune_seen()
+    await callback.passive.recover(parse_message)   # callbacks a crash left unanswered
     return Running(callback.passive)

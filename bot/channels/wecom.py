@@ -229,7 +229,7 @@ class WecomCallback:
         reply = None
         if incoming is not None:
             await self.app.store.wechat.touch_interaction(PLATFORM, incoming.user_key)
-            reply = await self.passive.answer(incoming, message_key(fields), prepare=self._prepare)
+            reply = await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=xml)
         if not reply:
             return web.Response(text=SUCCESS)
         xml_reply = create_reply(reply, message).render()
@@ -272,5 +272,5 @@ async def start(app, http: web.Application):
     http.router.add_get(PATH, callback.verify)
     http.router.add_post(PATH, callback.receive)
     app.add_channel(channel)
-    await app.store.wechat.prune_seen()
+    await callback.passive.recover(parse_message)   # callbacks a crash left unanswered
     return Running(callback.passive)
