@@ -41,8 +41,11 @@ from telegram.error import (
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot import inbox
 from bot.channels.base import Channel, Delivery, Limits
 from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_inbox import InboxQueue, event_key
+from bot.channels.telegram_inbox import recover as recover_updates
 from bot.events import Button, Incoming, Kind, Media, Outgoing, QuizSpec
 from bot.i18n import normalize_language
 from storage.telegram import PollRecord
@@ -171,6 +174,7 @@ class TelegramChannel(Channel):
             Application.builder().token(token)
             .base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
             .concurrent_updates(256).job_queue(None)
+            .update_queue(InboxQueue(app))   # each update is on disk before PTB confirms it to Telegram
             # One pool for answers and outbox pushes, a small one for the long poll (see telegram_http).
             .request(AiohttpRequest(pool_size=limits.concurrency + 32, read_timeout=request_timeout,
                                     connect_timeout=request_timeout, pool_timeout=request_timeout,
@@ -229,6 +233,7 @@ class TelegramChannel(Channel):
             cfg.security_chat_id = await self.repo.current_chat_id(cfg.security_chat_id)
         await self.application.initialize()
         self.username = self.bot.username or ""
+        await recover_updates(self)      # updates a crash left unanswered, before new ones flow
         try:
             await self.set_commands()
         except Exception:   # a menu is a convenience: never keep the bot from answering
@@ -300,6 +305,7 @@ class TelegramChannel(Channel):
         if key is None:
             try:
                 await self._on_chat_event(update)
+                await inbox.mark_replied(self.app, event_key(update))
             finally:
                 self.handled += 1
             return
@@ -342,14 +348,17 @@ class TelegramChannel(Channel):
         log.warning("telegram chat %s migrated to %s (%d queued pushes moved)", old_chat_id, new_chat_id, moved)
 
     async def _answer(self, update: Update) -> None:
+        key = event_key(update)          # InboxQueue recorded the update before PTB handed it to us
         converted = await self.to_incoming(update)
         if converted is None:
             if update.callback_query is not None:
                 await self._answer_query(update.callback_query.id, None)
+            await inbox.mark_replied(self.app, key)
             return
         incoming, target = converted
-        replies = await self.app.handle(incoming)
+        replies = await inbox.handle(self.app, key, incoming, reply_to=str(target.chat_id))
         await self.reply(target, replies)
+        await inbox.mark_replied(self.app, key)
 
     async def to_incoming(self, update: Update) -> tuple[Incoming, ReplyTarget] | None:
         """Turn an update into a neutral event and where its answers go; None when it needs no answer."""
