@@ -74,19 +74,33 @@ class Database:
         return int(row[0])
 
     async def upgrade(self, folder: Path = MIGRATIONS_DIR) -> list[int]:
-        """Apply every migration newer than the database, each in its own transaction."""
+        """Apply every migration not applied yet, in number order, each in its own transaction.
+
+        Applied numbers are recorded one by one, so a migration numbered below one already
+        applied (work merged from another branch) still runs.
+        """
+        assert self._writer is not None
+        await self._writer.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
+        )
+        done = {row[0] for row in await self._writer.execute_fetchall("SELECT number FROM schema_migrations")}
+        legacy = await self.schema_version()
         applied = []
-        current = await self.schema_version()
         for number, path in available_migrations(folder):
-            if number <= current:
+            if number in done:
                 continue
-            script = path.read_text(encoding="utf-8")
             async with self.transaction() as conn:
-                for statement in _split_sql(script):
-                    await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version={number}")
-            log.info("applied migration %s", path.name)
-            applied.append(number)
+                if not done and number <= legacy:
+                    pass  # applied before migrations were recorded one by one
+                else:
+                    for statement in _split_sql(path.read_text(encoding="utf-8")):
+                        await conn.execute(statement)
+                    applied.append(number)
+                    log.info("applied migration %s", path.name)
+                await conn.execute("INSERT INTO schema_migrations (number, name) VALUES (?, ?)", (number, path.name))
+                await conn.execute(f"PRAGMA user_version={max(number, legacy)}")
+                legacy = max(number, legacy)
         return applied
 
     @asynccontextmanager
@@ -105,9 +119,9 @@ class Database:
 
     async def execute(self, sql: str, params: Sequence | dict = ()) -> int:
         """Run one write statement in its own transaction; return lastrowid."""
-        async with self.transaction() as conn:
-            cursor = await conn.execute(sql, params)
-            return cursor.lastrowid or 0
+        assert self._writer is not None, "database is not open"
+        async with self._write_lock:
+            return await self._writer._execute(_execute_immediate, self._writer._conn, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence | dict]) -> None:
         """Run one write statement for many rows in a single transaction."""
@@ -159,3 +173,14 @@ def _split_sql(script: str) -> list[str]:
     if buffer.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in buffer.splitlines()):
         raise ValueError(f"incomplete SQL statement at the end of a migration: {buffer[:60]!r}")
     return statements
+
+
+def _execute_immediate(conn: sqlite3.Connection, sql: str, params) -> int:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        cursor = conn.execute(sql, params)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return cursor.lastrowid or 0

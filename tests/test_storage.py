@@ -61,3 +61,17 @@ async def test_backup_is_a_consistent_copy(tmp_path):
     copy = sqlite3.connect(Path(tmp_path / "copy.db"))
     assert copy.execute("SELECT value FROM kv WHERE key = 'k'").fetchone()[0] == "v"
     copy.close()
+
+
+async def test_a_lower_numbered_migration_that_arrives_later_still_runs(tmp_path):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_first.sql").write_text("CREATE TABLE a (x INTEGER);", encoding="utf-8")
+    (folder / "0003_third.sql").write_text("CREATE TABLE c (x INTEGER);", encoding="utf-8")
+    db = Database(tmp_path / "w.db")
+    await db.open(migrate=False)
+    assert await db.upgrade(folder) == [1, 3]
+    (folder / "0002_second.sql").write_text("CREATE TABLE b (x INTEGER);", encoding="utf-8")
+    assert await db.upgrade(folder) == [2]
+    assert await db.schema_version() == 3
+    await db.close()
