@@ -92,11 +92,12 @@ class Matcher:
         for t in types:
             doc: Counter[str] = Counter()
             for phrase in (*t.phrases.zh, *t.phrases.en, *t.keywords):
-                for tok in tokens(normalize(phrase)):
-                    doc[tok] += 1.0
+                doc.update(tokens(normalize(phrase)))
+            aux: Counter[str] = Counter()
             for text in _teaching_texts(t):
-                for tok in tokens(normalize(text)):
-                    doc[tok] += w.aux_weight
+                aux.update(tokens(normalize(text)))
+            for tok, c in aux.items():
+                doc[tok] += w.aux_weight * c
             counts[t.id] = doc
         df: Counter[str] = Counter()
         for doc in counts.values():
@@ -110,12 +111,13 @@ class Matcher:
             doc = counts[type_id]
             vector = {tok: (1.0 + math.log(c) if c >= 1 else c) * self._idf[tok] for tok, c in doc.items()}
             # Chinese and English parts are normalised apart, so English is not drowned by bigrams.
+            cjk = {tok: _is_cjk(tok) for tok in vector}
             lengths = {False: 0.0, True: 0.0}
             for tok, x in vector.items():
-                lengths[_is_cjk(tok)] += x * x
+                lengths[cjk[tok]] += x * x
+            norms = {flag: math.sqrt(total) or 1.0 for flag, total in lengths.items()}
             for tok, x in vector.items():
-                length = math.sqrt(lengths[_is_cjk(tok)]) or 1.0
-                self._postings[tok].append((index, self._idf[tok] * x / length))
+                self._postings[tok].append((index, self._idf[tok] * x / norms[cjk[tok]]))
         # Phrases for rapidfuzz: each token becomes one private-use character, so the token scorers
         # compare short strings; an inverted index limits scoring to phrases sharing a token.
         self._token_chars: dict[str, str] = {}
