@@ -236,4 +236,8 @@ class Dispatcher:
                 choices = [(o, f"{reply.quiz.answer_prefix}{i}") for i, o in enumerate(reply.quiz.options)]
             elif reply.buttons:
                 choices = [(b.label, b.data) for b in reply.flat_buttons()]
+        # Most answers offer no options to an account that had none: a read on the reader connection
+        # is much cheaper than a write transaction, which every update would otherwise queue for.
+        if choices == await ctx.store.choices.get(ctx.account.id):
+            return
         await ctx.store.choices.set(ctx.account.id, choices)
