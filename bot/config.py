@@ -52,6 +52,7 @@ class ProgramConfig:
     quiz_size: int = 10
     pass_score: int = 80
     green_checkin_days: int = 5
+    weekly_activity: str = "case"         # case, drill, or alternate (a drill on even ISO weeks)
     contest_questions: int = 10
     contest_seconds: int = 30             # time limit per contest question
     contest_minutes: int = 60             # how long a contest stays open
@@ -317,6 +318,8 @@ def _validate(config: Config) -> None:
     for key, (value, low, high) in ranges.items():
         if not low <= value <= high:
             raise ConfigError(f"config: {key}: must be between {low} and {high}, got {value}")
+    if config.program.weekly_activity not in ("case", "drill", "alternate"):
+        raise ConfigError("config: program.weekly_activity: must be case, drill or alternate")
     allowed_targets = {"console", "telegram", "wecom_robot", "wecom_app"}
     for i, target in enumerate(config.security_channel.targets):
         if target not in allowed_targets:

@@ -22,6 +22,7 @@ from handlers.checkin import ROTATE_DAYS, day_before, question_message, question
 from handlers.contest import leaderboard_text
 from handlers.picking import pick_case, rng_for, type_weights
 from handlers.warning import case_message
+from handlers.weekly_drill import drill_week, push_weekly_drills
 
 YIELD_EVERY = 500
 
@@ -83,10 +84,16 @@ async def _ask_pledge_again(app) -> PushSummary:
 
 
 async def push_weekly_warning(app, day: str | None = None) -> PushSummary:
-    """Queue a case story for everyone reachable, chosen by their tags, never one they already had."""
+    """Queue the weekly activity: a case story chosen by tags (never one already had), or a drill."""
     day = day or _today(app)
     campaign = f"warning:{day}"
-    return await _push_cases(app, campaign, day, await app.store.audience.reachable(), types=(), intro=None)
+    audience = await app.store.audience.reachable()
+    if not drill_week(app.config.program.weekly_activity, day):
+        return await _push_cases(app, campaign, day, audience, types=(), intro=None)
+    summary, no_drill_left = await push_weekly_drills(app, campaign, day, audience)
+    cases = await _push_cases(app, campaign, day, no_drill_left, types=(), intro=None)
+    return PushSummary(summary.queued + cases.queued, summary.duplicates + cases.duplicates,
+                       summary.unreachable + cases.unreachable)
 
 
 async def _push_cases(app, campaign: str, day: str, audience, types: tuple[str, ...], intro) -> PushSummary:

@@ -103,6 +103,16 @@ class DrillRepo:
                     fresh.add(person_id)
         return fresh
 
+    async def met_by_person(self) -> dict[int, set[str]]:
+        """For everyone, the drills they were assigned or have finished."""
+        rows = await self.db.fetchall(
+            "SELECT person_id, drill_id FROM drill_assignments UNION SELECT person_id, drill_id FROM drill_results"
+        )
+        met: dict[int, set[str]] = {}
+        for person_id, drill_id in rows:
+            met.setdefault(person_id, set()).add(drill_id)
+        return met
+
     async def assigned_open(self, person_id: int) -> list[str]:
         """Drills assigned to a person that they have not finished yet, oldest first."""
         rows = await self.db.fetchall(
