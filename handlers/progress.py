@@ -61,5 +61,9 @@ async def progress_lines(ctx: Context) -> list[str]:
         lines.append(ctx.t("progress.passed", score=p.best_score or 0))
     else:
         lines.append(ctx.t("progress.not_passed", pass_score=ctx.config.program.pass_score))
+    best = await ctx.store.drills.best(ctx.person.id)
+    passed = sum(1 for _, did_pass in best.values() if did_pass)
+    total = len(ctx.library.extra.get("drills", {}))
+    lines.append(ctx.t("progress.drills", done=len(best), passed=passed, total=total))
     lines.append(ctx.t("progress.green") if p.green else ctx.t("progress.not_green"))
     return lines
