@@ -7,6 +7,7 @@ import re
 from bot.context import Context
 from bot.events import Button, Incoming, Kind, Outgoing, text
 from bot.library.matcher import OTHER, detect_intent
+from handlers.basics import answer_media
 from handlers.common import bullet_list, button_arg, numbered_list
 
 CONVERSATION = "advice"
@@ -51,6 +52,8 @@ async def ask_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
 async def continue_advice(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """A typed answer inside the advice conversation: the description, or the clarifying detail."""
     assert ctx.state is not None
+    if ctx.state.step == "answered" and msg.media is not None:
+        return await answer_media(msg, ctx)
     if msg.media is not None or not msg.payload.strip():
         return [text(ctx.t("advice.ask_prompt"))]
     intent = detect_intent(msg.payload)
@@ -103,8 +106,10 @@ async def advise(body: str, ctx: Context) -> list[Outgoing]:
         return [text(ctx.t("advice.nonsense"))]
     type_id, confidence = matcher.top(body)
     if matcher.is_urgent(body):
+        _keep_for_report(ctx, body)
         return _emergency(ctx, type_id if type_id != OTHER or confidence >= CONFIDENT else None)
     if type_id != OTHER and confidence >= CONFIDENT:
+        _keep_for_report(ctx, body)
         return [advice_card(ctx, type_id, confidence)]
     ctx.begin(CONVERSATION, "clarify", text=body[:1000])
     return [text(ctx.t("advice.clarify"), *_clarify_rows(ctx))]
@@ -119,9 +124,15 @@ async def _after_clarify(combined: str, ctx: Context) -> list[Outgoing]:
         type_id, confidence = matcher.top(combined)
         return _emergency(ctx, type_id if confidence >= STILL_CONFIDENT else None)
     type_id, confidence = matcher.top(combined)
+    _keep_for_report(ctx, combined)
     if confidence >= STILL_CONFIDENT:
         return [advice_card(ctx, type_id, confidence)]
     return _general_advice(ctx)
+
+
+def _keep_for_report(ctx: Context, description: str) -> None:
+    """Hold the description in the conversation, so a /report right after starts from the person's words."""
+    ctx.begin(CONVERSATION, "answered", text=description[:1000])
 
 
 def _general_advice(ctx: Context) -> list[Outgoing]:

@@ -43,11 +43,17 @@ async def start_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
         return [text(ctx.t("report.limit_reached", n=limit))]
     preset = msg.payload.strip().lower()
     preset = preset if preset in ctx.library.types else ""
+    # Straight after advice, the person's own description starts the report: they need not type it twice.
+    told = ctx.state.data.get("text") if ctx.in_conversation("advice") and ctx.state else None
     report_id = await ctx.store.reports.create_draft(
         ctx.person.id, ctx.account.id, ctx.person.college or None, ctx.person.class_id, ctx.lang,
         fraud_type=preset or "other")
     ctx.begin(CONVERSATION, "money", report_id=report_id, typed=bool(preset), code_only=False)
-    return [text(ctx.t("report.intro")), ask(ctx, "money")]
+    replies = [text(ctx.t("report.intro"))]
+    if told:
+        await store_description(told, ctx)
+        replies.append(text(ctx.t("report.kept_description", description=told[:200])))
+    return [*replies, ask(ctx, "money")]
 
 
 async def continue_report(msg: Incoming, ctx: Context) -> list[Outgoing]:

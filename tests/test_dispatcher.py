@@ -43,3 +43,14 @@ async def test_a_refused_press_is_an_alert(app, demo_class, user_factory):
     await lee.bind(demo_class.join_code, "2023100")
     await lee.press("rep:ack:R-2026-000001")
     assert lee.replies[0].alert
+
+
+async def test_a_report_right_after_advice_starts_from_the_persons_words(app, demo_class, user_factory):
+    mia = user_factory("mia")
+    await mia.bind(demo_class.join_code, "2023101")
+    story = "有人在QQ上说做刷单任务可以返利，前两单返了钱，现在让我垫付三千才能提现"
+    await mia.say(story)
+    await mia.press_label("举报")
+    assert "我已把你刚才的描述" in mia.text
+    draft = await app.store.db.fetchone("SELECT description, fraud_type FROM reports ORDER BY id DESC LIMIT 1")
+    assert draft["description"] == story and draft["fraud_type"] == "brushing"
