@@ -86,8 +86,8 @@ async def receive(app, msg: Incoming | None, event_key: str, *, platform: str | 
     platform = msg.platform if msg is not None else (platform or event_key.split(":", 1)[0])
     encoded = await encode_incoming(app, msg, event_key) if msg is not None else None
     address = reply_to if reply_to is not None else (msg.chat_key if msg is not None else "")
-    inserted, row = await app.store.inbox.record(platform, event_key, encoded, raw, address)
-    if inserted:
+    row = await app.store.inbox.record(platform, event_key, encoded, raw, address)
+    if row is None:
         return Receipt(event_key, NEW)
     if row.state == "received":
         if app.clock.now() - parse_iso(row.received_at) > STALE and await app.store.inbox.take_over(row):

@@ -39,18 +39,18 @@ class InboxRepo:
         self.db, self.clock = db, clock
 
     async def record(self, platform: str, event_key: str, incoming: str | None, raw: str | None,
-                     reply_to: str) -> tuple[bool, InboxRow]:
-        """Insert the event unless its key is known; (True if new, the stored row)."""
+                     reply_to: str) -> InboxRow | None:
+        """Insert the event unless its key is known; None when new, else the row already stored."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT OR IGNORE INTO inbox (platform, event_key, incoming, raw, reply_to, received_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (platform, event_key, incoming, raw, reply_to, iso(self.clock.now())),
             )
-            inserted = cursor.rowcount == 1
+            if cursor.rowcount == 1:     # the common case: one round trip less on every update
+                return None
             async with conn.execute("SELECT * FROM inbox WHERE event_key = ?", (event_key,)) as found:
-                row = await found.fetchone()
-        return inserted, _row(row)
+                return _row(await found.fetchone())
 
     async def take_over(self, row: InboxRow) -> bool:
         """Claim a stale 'received' row for handling again; False if someone else moved it on first."""
