@@ -47,3 +47,13 @@ def user_factory(app):
     def make(key: str, **kwargs) -> User:
         return User(app, key, **kwargs)
     return make
+
+
+@pytest.fixture
+async def fake_api():
+    """The fake WeChat / WeCom API server on 127.0.0.1."""
+    from tests.fakes.wechat_api import FakeWechatApi
+
+    api = await FakeWechatApi().start()
+    yield api
+    await api.stop()

@@ -7,18 +7,9 @@ import json
 import pytest
 
 from bot.channels import wechat_oa, wecom
-from tests.fakes.wechat_api import FakeWechatApi
 from tests.wechat_support import wechat_rig
 
 LETTERS = "ABCD"
-
-
-@pytest.fixture
-async def fake_api():
-    """The fake WeChat / WeCom API server."""
-    api = await FakeWechatApi().start()
-    yield api
-    await api.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import logging
 import pytest
 
 from bot.channels import wechat_oa, wecom
-from tests.fakes.wechat_api import FakeWechatApi
 from tests.wechat_support import wechat_rig
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
@@ -17,14 +16,6 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 XXE = """<?xml version="1.0"?>
 <!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <xml><ToUserName>a</ToUserName><FromUserName>&xxe;</FromUserName><MsgType>text</MsgType></xml>"""
-
-
-@pytest.fixture
-async def fake_api():
-    """The fake WeChat / WeCom API server."""
-    api = await FakeWechatApi().start()
-    yield api
-    await api.stop()
 
 
 @pytest.fixture

@@ -9,16 +9,7 @@ import pytest
 from bot.app import App
 from bot.channels import wechat_oa
 from bot.events import Outgoing
-from tests.fakes.wechat_api import FakeWechatApi
 from tests.wechat_support import OA_TOKEN, sign, wechat_rig
-
-
-@pytest.fixture
-async def fake_api():
-    """The fake WeChat API server."""
-    api = await FakeWechatApi().start()
-    yield api
-    await api.stop()
 
 
 @pytest.fixture

@@ -11,16 +11,7 @@ from bot.channels import wecom, wecom_robot
 from bot.clock import iso
 from bot.events import Button, Outgoing
 from bot.ratelimit import ChannelLimiter
-from tests.fakes.wechat_api import FakeWechatApi
 from tests.wechat_support import WECOM_AES_KEY, WECOM_CORPID, WECOM_TOKEN, sign, wechat_rig
-
-
-@pytest.fixture
-async def fake_api():
-    """The fake WeChat / WeCom API server."""
-    api = await FakeWechatApi().start()
-    yield api
-    await api.stop()
 
 
 @pytest.fixture
