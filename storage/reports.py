@@ -135,8 +135,11 @@ class ReportRepo:
             case_no = row["case_no"]
             if case_no is None:
                 case_no = await self._next_case_no(conn, now, tz)
+                # submitted_at is when the case exists (an urgent one before its form is done): the figures
+                # and the time to acknowledge count from here.
                 await conn.execute(
-                    "UPDATE reports SET case_no = ?, status = 'received' WHERE id = ?", (case_no, report_id)
+                    "UPDATE reports SET case_no = ?, status = 'received', submitted_at = ? WHERE id = ?",
+                    (case_no, iso(now), report_id),
                 )
                 if row["reporter_person_id"] is not None:
                     await conn.execute(
@@ -153,7 +156,8 @@ class ReportRepo:
                 detach = (", anonymous = 1, reporter_person_id = NULL, reporter_account_id = NULL, class_id = NULL"
                           if anonymous else "")
                 await conn.execute(
-                    f"UPDATE reports SET form_complete = 1, submitted_at = ?{detach} WHERE id = ?",
+                    f"UPDATE reports SET form_complete = 1, submitted_at = COALESCE(submitted_at, ?){detach}"
+                    " WHERE id = ?",
                     (iso(now), report_id),
                 )
                 await conn.execute(

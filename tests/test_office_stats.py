@@ -131,3 +131,18 @@ def test_periods():
     leap = Period(date(2028, 2, 29), date(2028, 3, 6))
     assert leap.last_year() == Period(date(2027, 2, 28), date(2027, 3, 6))
     assert WEEK.previous() == Period(date(2026, 11, 10), date(2026, 11, 16))
+
+
+async def test_an_urgent_case_counts_from_the_moment_it_is_escalated(app, demo_class, user_factory):
+    """A case escalated before its form is finished is already a case in the figures."""
+    victim = user_factory("urgent-victim")
+    await victim.bind(demo_class.join_code, "2023190")
+    await victim.say("/report")
+    await victim.press("rep:money:money")
+    row = await app.store.db.fetchone("SELECT case_no, submitted_at, form_complete FROM reports")
+    assert row["case_no"] and row["submitted_at"] and not row["form_complete"]
+    app.config.roles.security.append("S0190")
+    officer = user_factory("officer-190")
+    await officer.bind(demo_class.join_code, "S0190")
+    await officer.say("/stats")
+    assert "举报 1 件（紧急 1）" in officer.text
