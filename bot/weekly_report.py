@@ -132,6 +132,7 @@ def render(data: WeeklyData, font_path: Path) -> bytes:
     from matplotlib import font_manager
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     font_manager.fontManager.addfont(str(font_path))
     family = font_manager.FontProperties(fname=str(font_path)).get_name()
@@ -183,7 +184,9 @@ def render(data: WeeklyData, font_path: Path) -> bytes:
             step = max(1, len(xs) // 9)
             ax.set_xticks(xs[::step], data.weeks[::step], fontsize=9)
             ax.set_xlabel(labels["week_of"], fontsize=9)
-            ax.set_ylim(bottom=0)
+            # Counts and yuan are whole numbers; a quiet term still gets a readable 0-1 axis.
+            ax.set_ylim(bottom=0, top=max(1, *series, *last) * 1.15)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(axis="y", alpha=0.3)
             ax.legend(loc="upper left", fontsize=9)
             if key == "money":
