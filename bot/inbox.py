@@ -97,6 +97,14 @@ async def receive(app, msg: Incoming | None, event_key: str, *, platform: str | 
     return Receipt(event_key, DUPLICATE)
 
 
+async def receive_many(app, platform: str, events: list[tuple[str, str]]) -> set[str]:
+    """Write down a batch of (event_key, raw) events in one transaction; return the keys to handle.
+
+    A key already known is not handled again here: a stale one of those is recovery's job at start.
+    """
+    return await app.store.inbox.record_many(platform, [(key, raw, "") for key, raw in events])
+
+
 async def handle(app, event_key: str, msg: Incoming, reply_to: str | None = None) -> list[Outgoing]:
     """Run the dispatcher on a received event and keep its replies (state 'handled')."""
     encoded = await encode_incoming(app, msg, event_key)     # before the dispatcher rewrites kind / payload

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import iso
-from storage.db import Database
+from storage.db import Database, GroupCommit
 
 OPEN_STATES = ("received", "handled")
 
@@ -37,6 +37,12 @@ class InboxRepo:
 
     def __init__(self, db: Database, clock) -> None:
         self.db, self.clock = db, clock
+        # Every live event moves twice; concurrent moves share a transaction (see GroupCommit).
+        self._handled = GroupCommit(db, (
+            "UPDATE inbox SET state = 'handled', replies = ?, handled_at = ?, incoming = COALESCE(?, incoming),"
+            " reply_to = COALESCE(?, reply_to), error = NULL WHERE event_key = ? AND state = 'received'"))
+        self._replied = GroupCommit(
+            db, "UPDATE inbox SET state = 'replied' WHERE event_key = ? AND state IN ('received', 'handled')")
 
     async def record(self, platform: str, event_key: str, incoming: str | None, raw: str | None,
                      reply_to: str) -> InboxRow | None:
@@ -51,6 +57,23 @@ class InboxRepo:
                 return None
             async with conn.execute("SELECT * FROM inbox WHERE event_key = ?", (event_key,)) as found:
                 return _row(await found.fetchone())
+
+    async def record_many(self, platform: str, events: list[tuple[str, str | None, str]]) -> set[str]:
+        """Insert (event_key, raw, reply_to) events in one transaction; return the keys that were new."""
+        if not events:
+            return set()
+        keys = [key for key, _, _ in events]
+        now = iso(self.clock.now())
+        async with self.db.transaction() as conn:
+            marks = ",".join("?" * len(keys))
+            async with conn.execute(f"SELECT event_key FROM inbox WHERE event_key IN ({marks})", keys) as found:
+                known = {row[0] for row in await found.fetchall()}
+            fresh = [(platform, key, raw, reply_to, now) for key, raw, reply_to in events if key not in known]
+            await conn.executemany(
+                "INSERT OR IGNORE INTO inbox (platform, event_key, incoming, raw, reply_to, received_at)"
+                " VALUES (?, ?, NULL, ?, ?, ?)", fresh,
+            )
+        return {row[1] for row in fresh}
 
     async def take_over(self, row: InboxRow) -> bool:
         """Claim a stale 'received' row for handling again; False if someone else moved it on first."""
@@ -76,18 +99,11 @@ class InboxRepo:
     async def set_handled(self, event_key: str, replies: str, incoming: str | None = None,
                           reply_to: str | None = None) -> None:
         """Keep the replies and mark the event handled (only a row still 'received' moves)."""
-        await self.db.execute(
-            "UPDATE inbox SET state = 'handled', replies = ?, handled_at = ?, incoming = COALESCE(?, incoming),"
-            " reply_to = COALESCE(?, reply_to), error = NULL WHERE event_key = ? AND state = 'received'",
-            (replies, iso(self.clock.now()), incoming, reply_to, event_key),
-        )
+        await self._handled.run((replies, iso(self.clock.now()), incoming, reply_to, event_key))
 
     async def set_replied(self, event_key: str) -> None:
         """The replies are out (or queued in the outbox): nothing is left to do for this event."""
-        await self.db.execute(
-            "UPDATE inbox SET state = 'replied' WHERE event_key = ? AND state IN ('received', 'handled')",
-            (event_key,),
-        )
+        await self._replied.run((event_key,))
 
     async def note_failure(self, row_id: int, error: str, give_up_after: int) -> bool:
         """Count a failed recovery; set the row aside as 'failed' after give_up_after; True if it was."""

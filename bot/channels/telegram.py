@@ -170,17 +170,21 @@ class TelegramChannel(Channel):
         self.handled = 0                 # updates fully answered (tests and the bench wait on it)
         self._locks: dict[str, list] = {}
         root = api_root(base_url)
+        # Each update is on disk before Telegram hears it was received: with long polling the queue holds
+        # a poll's updates and writes them in one go just before the next getUpdates confirms them.
+        self.update_queue = InboxQueue(app, batched=not webhook_url)
         builder = (
             Application.builder().token(token)
             .base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
             .concurrent_updates(256).job_queue(None)
-            .update_queue(InboxQueue(app))   # each update is on disk before PTB confirms it to Telegram
+            .update_queue(self.update_queue)
             # One pool for answers and outbox pushes, a small one for the long poll (see telegram_http).
             .request(AiohttpRequest(pool_size=limits.concurrency + 32, read_timeout=request_timeout,
                                     connect_timeout=request_timeout, pool_timeout=request_timeout,
                                     media_timeout=request_timeout * 3))
             .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=request_timeout,  # PTB adds the poll time
-                                                connect_timeout=request_timeout, pool_timeout=request_timeout))
+                                                connect_timeout=request_timeout, pool_timeout=request_timeout,
+                                                before_request=self.update_queue.flush))
         )
         if webhook_url:
             builder = builder.updater(None)
@@ -254,6 +258,7 @@ class TelegramChannel(Channel):
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
+        await self.update_queue.flush()     # the last poll's updates, if no getUpdates came after them
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()

@@ -8,6 +8,8 @@ a fraction of that. The wire format is PTB's own: form-encoded parameters, multi
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -19,8 +21,10 @@ class AiohttpRequest(BaseRequest):
     """A telegram.request.BaseRequest whose calls go through one aiohttp session and its pool."""
 
     def __init__(self, pool_size: int = 32, read_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
-                 pool_timeout: float | None = 1.0, media_timeout: float | None = 20.0) -> None:
+                 pool_timeout: float | None = 1.0, media_timeout: float | None = 20.0,
+                 before_request: Callable[[], Awaitable[None]] | None = None) -> None:
         self.pool_size = pool_size
+        self.before_request = before_request   # e.g. write held updates down before getUpdates confirms them
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
@@ -68,6 +72,8 @@ class AiohttpRequest(BaseRequest):
         """Make one call; return (HTTP status, body). PTB turns statuses into its errors."""
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
+        if self.before_request is not None:
+            await self.before_request()
         files = request_data.multipart_data if request_data is not None and request_data.contains_files else None
         body: aiohttp.FormData | bytes | None = None
         headers = None

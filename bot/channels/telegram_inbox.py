@@ -30,22 +30,42 @@ def event_key(update: Update) -> str:
 
 
 class InboxQueue(asyncio.Queue):
-    """PTB's update queue: an update is written to the inbox before it is queued; a known one is dropped."""
+    """PTB's update queue: an update is written to the inbox before it is queued; a known one is dropped.
 
-    def __init__(self, app) -> None:
+    With long polling (batched), the updates of one poll are held and written in one transaction
+    by `flush`, which runs just before the next getUpdates request: that request is what confirms
+    them to Telegram, so they are on disk first, at one write per poll instead of one per update.
+    """
+
+    def __init__(self, app, batched: bool = False) -> None:
         super().__init__()
         self.app = app
+        self.batched = batched
+        self._held: list[Update] = []
 
     async def put(self, item) -> None:
         """Record an Update, then queue it (PTB's own signals pass straight through)."""
-        if isinstance(item, Update):
-            raw = json.dumps(item.to_dict(), ensure_ascii=False)
-            receipt = await inbox.receive(self.app, None, event_key(item), platform=PLATFORM, raw=raw)
-            if not receipt.new:
-                log.info("telegram update %s already taken in (%s); not handled again", item.update_id,
-                         receipt.status)
-                return
-        await super().put(item)
+        if not isinstance(item, Update):
+            await super().put(item)
+        elif self.batched:
+            self._held.append(item)
+        else:
+            await self._take_in([item])
+
+    async def flush(self) -> None:
+        """Write the held updates down in one transaction and queue the new ones, in order."""
+        held, self._held = self._held, []
+        if held:
+            await self._take_in(held)
+
+    async def _take_in(self, updates: list[Update]) -> None:
+        events = [(event_key(u), json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates]
+        fresh = await inbox.receive_many(self.app, PLATFORM, events)
+        for update in updates:
+            if event_key(update) in fresh:
+                await super().put(update)
+            else:
+                log.info("telegram update %s already taken in; not handled again", update.update_id)
 
 
 async def recover(channel) -> inbox.Recovery:
