@@ -163,6 +163,41 @@ class Database:
             await destination.close()
 
 
+class GroupCommit:
+    """Runs one write statement for many callers, batching those that arrive together into one transaction.
+
+    Each caller's `run` returns once its own row is committed, so the semantics of a single write are
+    kept; under load, the rows that queued up while a commit was under way go in the next one.
+    """
+
+    def __init__(self, db: Database, sql: str) -> None:
+        self.db, self.sql = db, sql
+        self._waiting: list[tuple[Sequence, asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
+
+    async def run(self, params: Sequence) -> None:
+        """Write one row's statement; return when it is committed."""
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((params, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all())
+        await done
+
+    async def _write_all(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await self.db.executemany(self.sql, [params for params, _ in batch])
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a migration script into complete statements, comments and all."""
     statements, buffer = [], ""
