@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from bot.clock import iso
+from datetime import timedelta
+
+from bot.clock import iso, parse_iso
 from storage.db import Database
 from storage.records import Account, from_row
+
+SEEN_PRECISION = timedelta(minutes=1)   # last_seen_at is kept to the minute
 
 
 class AccountRepo:
@@ -26,6 +30,10 @@ class AccountRepo:
 
     async def touch(self, platform: str, user_key: str, chat_key: str) -> Account:
         """Return the account, creating it, and record that the person was just seen."""
+        account = await self.find(platform, user_key)
+        if (account is not None and account.chat_key == chat_key and account.reachable and account.last_seen_at
+                and self.clock.now() - parse_iso(account.last_seen_at) < SEEN_PRECISION):
+            return account      # seen moments ago: one write less on every message of a conversation
         now = iso(self.clock.now())
         await self.db.execute(
             "INSERT INTO accounts (platform, user_key, chat_key, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)"
