@@ -75,3 +75,24 @@ async def test_a_lower_numbered_migration_that_arrives_later_still_runs(tmp_path
     assert await db.upgrade(folder) == [2]
     assert await db.schema_version() == 3
     await db.close()
+
+
+async def test_group_commit_batches_concurrent_writes_and_each_caller_sees_its_own(tmp_path):
+    import asyncio
+
+    from storage.db import GroupCommit
+
+    db = await Database(tmp_path / "w.db").open()
+    try:
+        writer = GroupCommit(db, "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, 'now')")
+        await asyncio.gather(*(writer.run((f"k{i}", str(i))) for i in range(50)))
+        assert await db.fetchval("SELECT COUNT(*) FROM kv") == 50
+        failing = GroupCommit(db, "INSERT INTO no_such_table VALUES (?)")
+        try:
+            await failing.run((1,))
+        except Exception as exc:  # the caller gets the database's error
+            assert "no_such_table" in str(exc)
+        else:
+            raise AssertionError("the failed write was not reported")
+    finally:
+        await db.close()
