@@ -45,7 +45,8 @@ async def resume_pushes(msg: Incoming, ctx: Context) -> list[Outgoing]:
 async def show_pushes(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """/pushes (security office): the outbox by state, and the latest rows that failed for good."""
     counts = await ctx.store.outbox.counts()
-    lines = [ctx.t("pushes.title", **counts)]
+    lines = [ctx.t("pushes.title", **counts),
+             ctx.t("pushes.unreachable_accounts", count=await ctx.store.accounts.unreachable_count())]
     dead = await ctx.store.outbox.latest_dead()
     if dead:
         lines.append(ctx.t("pushes.dead_title"))

@@ -175,3 +175,18 @@ async def test_dead_rows_are_counted_for_the_security_office(app, user_factory, 
     await officer.say("/pushes")
     assert "失败 1" in officer.text and "server on fire" in officer.text
     await user_factory("alice").say("/pushes")
+
+
+async def test_the_office_sees_how_many_accounts_blocked_the_bot(app, user_factory, demo_class, config):
+    from bot.channels.base import Delivery
+
+    officer, _ = await bound_users(user_factory, demo_class, "officer", "alice")
+    person = await app.store.people.by_number("2023002")
+    await app.outbox.push_to_person(person.id, "warning:y", text("y"))
+    channel = RecordingChannel("test")
+    channel.fail_with = Delivery(ok=False, unreachable=True, error="bot was blocked by the user")
+    await app.add_channel(channel).drain_once()
+    assert (await app.store.outbox.counts())["undeliverable"] == 1
+    config.roles.security.append("2023001")
+    await officer.say("/pushes")
+    assert "不再推送的账号：1 个" in officer.text
