@@ -22,6 +22,7 @@ COMMAND_PATTERN = re.compile(
 VERBS = {"受理": "ack", "ack": "ack", "指派": "assign", "分派": "assign", "assign": "assign",
          "结案": "resolve", "resolve": "resolve", "回复": "reply", "reply": "reply", "查看": "view", "view": "view"}
 MAX_NOTE = 1000
+MAX_ATTACHMENTS = 10        # evidence files sent with /casefile; the rest are listed
 
 
 def refusal(ctx: Context, key: str, **values) -> Outgoing:
@@ -285,4 +286,20 @@ async def case_details(ctx: Context, report) -> list[Outgoing]:
     card.text = card.text + "\n" + "\n".join(extra)
     card.ref = ""
     card.urgent = False
-    return [card]
+    return [card, *evidence_attachments(ctx, evidence)]
+
+
+def evidence_attachments(ctx: Context, evidence) -> list[Outgoing]:
+    """The evidence files themselves, for the officer who opened the case (photos as pictures)."""
+    attachments = []
+    for row in evidence[:MAX_ATTACHMENTS]:
+        path = ctx.config.evidence_path / row["path"]
+        if not path.is_file():
+            attachments.append(text(ctx.t("report.case_evidence_missing", name=row["filename"])))
+            continue
+        data = path.read_bytes()
+        if row["kind"] == "photo":
+            attachments.append(Outgoing(image=data, filename=row["filename"]))
+        else:
+            attachments.append(Outgoing(file=data, filename=row["filename"]))
+    return attachments

@@ -239,3 +239,13 @@ async def test_crash_between_submit_and_escalation_still_escalates_after_restart
         assert report["escalated_at"] is not None
     finally:
         await reopened.close()
+
+
+async def test_case_details_come_with_the_evidence_files(app, people):
+    case_no = await urgent_case(people["student"])
+    picture = b"\x89PNG" + b"evidence" * 100
+    await people["student"].send_file(picture, "chat.png")
+    officer = people["officer"]
+    await officer.say(f"/casefile {case_no}")
+    attachments = [r for r in officer.replies if r.image is not None]
+    assert len(attachments) == 1 and attachments[0].image == picture and attachments[0].filename == "chat.png"
