@@ -1,9 +1,14 @@
-"""The reports' periodic job: escalation sweep and re-escalation ladder, every minute."""
+"""The reports' periodic jobs: escalation sweep and re-escalation ladder every minute; old drafts nightly."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bot.clock import iso
 from bot.scheduler import register_job
 from handlers.report_escalation import run_escalations
+
+DRAFT_DAYS = 7     # a form started and never filed is dropped after this, with its files (least data kept)
 
 
 async def escalate_reports(app) -> int:
@@ -12,3 +17,19 @@ async def escalate_reports(app) -> int:
 
 
 register_job("reports.escalations", "* * * * *", escalate_reports)
+
+
+async def drop_abandoned_drafts(app) -> int:
+    """Delete report drafts nobody filed within DRAFT_DAYS, and their evidence files; return how many files."""
+    before = iso(app.clock.now() - timedelta(days=DRAFT_DAYS))
+    await app.store.db.execute("DELETE FROM conversations WHERE name = 'report' AND updated_at < ?", (before,))
+    paths = await app.store.reports.drop_abandoned_drafts(before)
+    for relative in paths:
+        path = app.config.evidence_path / relative
+        path.unlink(missing_ok=True)
+        if path.parent.is_dir() and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+    return len(paths)
+
+
+register_job("reports.drop_drafts", "17 3 * * *", drop_abandoned_drafts)

@@ -166,6 +166,21 @@ class ReportRepo:
                 )
         return case_no
 
+    async def drop_abandoned_drafts(self, before: str) -> list[str]:
+        """Delete drafts never filed and untouched since before; return their evidence paths to remove."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id FROM reports WHERE status = 'draft' AND case_no IS NULL AND created_at < ?", (before,)
+            ) as cursor:
+                ids = [row[0] for row in await cursor.fetchall()]
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            async with conn.execute(f"SELECT path FROM report_evidence WHERE report_id IN ({marks})", ids) as cursor:
+                paths = [row[0] for row in await cursor.fetchall()]
+            await conn.execute(f"DELETE FROM reports WHERE id IN ({marks})", ids)   # cascades to its rows
+        return paths
+
     async def _next_case_no(self, conn, now: datetime, tz) -> str:
         year = now.astimezone(tz).year
         prefix = f"R-{year}-"

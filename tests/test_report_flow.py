@@ -259,3 +259,26 @@ async def test_same_identifier_from_two_people_raises_a_campaign_alert(app, demo
     alerts = [c for c in sent if c.ref.startswith("campaign:")]
     assert len(alerts) == 1 and "refund-help.cn/pay" in alerts[0].text
     assert alerts[0].flat_buttons()[0].data.startswith("rep:warn:")
+
+
+async def test_a_draft_nobody_filed_is_dropped_after_a_week_with_its_files(app, clock, demo_class, user_factory):
+    from handlers.report_jobs import drop_abandoned_drafts
+
+    student = user_factory("drafty")
+    await student.bind(demo_class.join_code, "2023555")
+    await student.say("/report")
+    await student.press("rep:money:no")
+    await student.send_file(b"\x89PNG" + b"d" * 500, "half.png")
+    draft = await app.store.db.fetchone("SELECT id, status FROM reports")
+    assert draft["status"] == "draft"
+    evidence = await app.store.reports.evidence(draft["id"])
+    path = app.config.evidence_path / evidence[0]["path"]
+    assert path.exists()
+    clock.advance(days=6)
+    assert await drop_abandoned_drafts(app) == 0
+    clock.advance(days=2)
+    assert await drop_abandoned_drafts(app) == 1
+    assert await app.store.db.fetchval("SELECT COUNT(*) FROM reports") == 0
+    assert not path.exists()
+    await student.say("some words")            # the stale form is gone: free text gets advice, not an error
+    assert "出了点问题" not in student.text
