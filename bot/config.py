@@ -53,6 +53,8 @@ class ProgramConfig:
     pass_score: int = 80
     green_checkin_days: int = 5
     weekly_activity: str = "case"         # case, drill, or alternate (a drill on even ISO weeks)
+    drill_pass_score: int = 60            # a drill passes when it ends safely with this share of flags handled
+    drill_nudge_hours: int = 2            # a drill left quiet this long gets one reminder
     contest_questions: int = 10
     contest_seconds: int = 30             # time limit per contest question
     contest_minutes: int = 60             # how long a contest stays open
@@ -307,6 +309,8 @@ def _validate(config: Config) -> None:
         "program.quiz_size": (config.program.quiz_size, 1, 50),
         "program.pass_score": (config.program.pass_score, 1, 100),
         "program.green_checkin_days": (config.program.green_checkin_days, 0, 7),
+        "program.drill_pass_score": (config.program.drill_pass_score, 0, 100),
+        "program.drill_nudge_hours": (config.program.drill_nudge_hours, 1, 168),
         "program.contest_questions": (config.program.contest_questions, 1, 50),
         "program.contest_seconds": (config.program.contest_seconds, 5, 600),
         "program.contest_minutes": (config.program.contest_minutes, 1, 10080),

@@ -17,7 +17,6 @@ from storage.drills import DrillResult
 
 CONVERSATION = "drill"
 BUTTON_PREFIX = "drill:"
-PASS_SCORE = 60          # passed = got out safely and handled at least this share of the red flags
 MATCH_MIN = 60           # free text below this score matches no choice
 MATCH_MARGIN = 6         # ... nor when two choices score this close
 
@@ -196,7 +195,7 @@ async def _finish(ctx: Context, drill: Drill, path: list[dict], ending_id: str) 
     ending = drill.endings[ending_id]
     handled = sum(1 for step in path if step["safe"])
     score = round(100 * handled / len(path)) if path else 0
-    passed = ending.safe and score >= PASS_SCORE
+    passed = ending.safe and score >= ctx.config.program.drill_pass_score
     missed = [step["turn"] for step in path if not step["safe"]]
     followup = False
     if ctx.person is not None:
@@ -226,7 +225,7 @@ def debrief(ctx: Context, drill: Drill, path: list[dict], ending, score: int, pa
             lines.append(ctx.t("drill.safe_move", move=turn.safe_move.get(lang)))
     handled = sum(1 for step in path if step["safe"])
     lines += ["", ctx.t("drill.score", score=score, handled=handled, total=len(path)),
-              ctx.t("drill.passed" if passed else "drill.not_passed", pass_score=PASS_SCORE)]
+              ctx.t("drill.passed" if passed else "drill.not_passed", pass_score=ctx.config.program.drill_pass_score)]
     if followup:
         lines.append(ctx.t("drill.followup_note"))
     lines.append(ctx.t("drill.remember"))

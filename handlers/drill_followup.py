@@ -9,8 +9,6 @@ from bot.events import Button, Outgoing
 from bot.scheduler import make_trigger
 from storage.records import Account, Person
 
-NUDGE_AFTER = timedelta(hours=2)     # quiet this long mid-drill: one reminder, never a second
-
 
 def week_start(moment: datetime, tz) -> datetime:
     """Local midnight of the Monday of the week after moment's week."""
@@ -97,7 +95,7 @@ async def nudge_idle_drills(services) -> int:
 
     now = services.clock.now()
     nudged = 0
-    for account_id, state in await services.store.conversations.idle_since(CONVERSATION, iso(now - NUDGE_AFTER)):
+    for account_id, state in await services.store.conversations.idle_since(CONVERSATION, iso(now - timedelta(hours=services.config.program.drill_nudge_hours))):
         if state.data.get("nudged"):
             continue
         account = await services.store.accounts.get(account_id)
