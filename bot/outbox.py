@@ -20,6 +20,7 @@ from storage.records import Account, from_row
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+FEW_PEOPLE = 500          # up to this many recipients, their accounts are looked up by id
 ENQUEUE_CHUNK = 2000       # rows per transaction when queueing a push for many people
 MAX_BACKOFF_S = 3600
 DEFER_OVER_S = 5.0         # an address that must wait longer goes back to the queue instead of holding the batch
@@ -77,7 +78,8 @@ class Outbox:
     async def push_many(self, campaign: str, items: Iterable[tuple[int, Outgoing | MessageFor]],
                         priority: int = 5, dedupe_keys: dict[int, str] | None = None) -> PushSummary:
         """Queue a campaign for many people; the dedupe key is campaign + person unless given."""
-        accounts = await self._preferred_accounts()
+        items = list(items)
+        accounts = await self._preferred_accounts([person_id for person_id, _ in items])
         summary = PushSummary()
         rows: list[OutboxRow] = []
         # The same Outgoing object (one text for everyone, or one per language) is serialised once.
@@ -140,11 +142,16 @@ class Outbox:
             queued += await self.push_to_address(channel, address, campaign, message, f"{dedupe_key}@{channel}")
         return queued
 
-    async def _preferred_accounts(self) -> dict[int, Account]:
-        """Each bound person's reachable account seen most recently."""
-        rows = await self.store.db.fetchall(
-            "SELECT * FROM accounts WHERE person_id IS NOT NULL AND reachable = 1 ORDER BY last_seen_at, id"
-        )
+    async def _preferred_accounts(self, person_ids: list[int]) -> dict[int, Account]:
+        """Each given person's reachable account seen most recently (one scan for a big push)."""
+        order = " ORDER BY last_seen_at, id"
+        if len(person_ids) <= FEW_PEOPLE:     # a card, a reminder: only their accounts
+            marks = ",".join("?" * len(person_ids)) or "NULL"
+            rows = await self.store.db.fetchall(
+                f"SELECT * FROM accounts WHERE person_id IN ({marks}) AND reachable = 1{order}", person_ids)
+        else:
+            rows = await self.store.db.fetchall(
+                f"SELECT * FROM accounts WHERE person_id IS NOT NULL AND reachable = 1{order}")
         return {row["person_id"]: from_row(Account, row) for row in rows}
 
 
