@@ -160,6 +160,7 @@ class Dispatcher:
         default = self.services.config.general.default_language
         lang = account.language or normalize_language(msg.language_hint, default)
         state = await store.conversations.get(account.id)
+        place = (state.name, state.step) if state else None
         ctx = Context(self.services, account, person, lang, state)
         try:
             replies = await self._route(msg, ctx)
@@ -167,7 +168,8 @@ class Dispatcher:
             log.exception("handler failed for %s", msg.session_id())
             return [text(ctx.t("error.internal"))]
         await ctx.save_state()
-        await self._remember_choices(ctx, replies)
+        stayed = place is not None and ctx.state is not None and (ctx.state.name, ctx.state.step) == place
+        await self._remember_choices(ctx, replies, keep_on_screen=stayed)
         return replies
 
     async def _route(self, msg: Incoming, ctx: Context) -> list[Outgoing]:
@@ -228,14 +230,20 @@ class Dispatcher:
         refusal.alert = True
         return refusal
 
-    async def _remember_choices(self, ctx: Context, replies: list[Outgoing]) -> None:
-        """Keep the last options shown so '2', 'B' or the words answer them on any platform."""
+    async def _remember_choices(self, ctx: Context, replies: list[Outgoing], keep_on_screen: bool = False) -> None:
+        """Keep the last options shown so '2', 'B' or the words answer them on any platform.
+
+        keep_on_screen: the conversation is still at the step it was, so when these replies offer no
+        options (a "please answer the question" nudge) the options already shown are still the ones to answer.
+        """
         choices: list[tuple[str, str]] = []
         for reply in replies:
             if reply.quiz is not None and reply.quiz.answer_prefix:
                 choices = [(o, f"{reply.quiz.answer_prefix}{i}") for i, o in enumerate(reply.quiz.options)]
             elif reply.buttons:
                 choices = [(b.label, b.data) for b in reply.flat_buttons()]
+        if not choices and keep_on_screen:
+            return
         # Most answers offer no options to an account that had none: a read on the reader connection
         # is much cheaper than a write transaction, which every update would otherwise queue for.
         if choices == await ctx.store.choices.get(ctx.account.id):

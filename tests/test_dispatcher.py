@@ -54,3 +54,14 @@ async def test_a_report_right_after_advice_starts_from_the_persons_words(app, de
     assert "我已把你刚才的描述" in mia.text
     draft = await app.store.db.fetchone("SELECT description, fraud_type FROM reports ORDER BY id DESC LIMIT 1")
     assert draft["description"] == story and draft["fraud_type"] == "brushing"
+
+
+async def test_options_still_answer_after_a_reply_that_keeps_the_conversation_where_it_was(app, demo_class, user_factory):
+    ned = user_factory("ned")
+    await ned.bind(demo_class.join_code, "2023102")
+    await ned.say("/quiz")
+    attempt = int(next(r.quiz for r in ned.replies if r.quiz).answer_prefix.split(":")[2])
+    await ned.say("no idea, sorry")               # not an option: the bot asks again, with no new options
+    assert "A-D" in ned.text
+    await ned.say("B")                            # the question on screen is still the one to answer
+    assert [row["chosen"] for row in await app.store.quizzes.answers(attempt)] == [1]
