@@ -132,13 +132,13 @@ class Database:
 
     async def fetchone(self, sql: str, params: Sequence | dict = ()) -> sqlite3.Row | None:
         """Read one row (committed data only)."""
-        async with self._read_conn().execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        conn = self._read_conn()
+        return await conn._execute(_read, conn._conn, sql, params, True)
 
     async def fetchall(self, sql: str, params: Sequence | dict = ()) -> list[sqlite3.Row]:
         """Read all rows (committed data only)."""
-        async with self._read_conn().execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        conn = self._read_conn()
+        return await conn._execute(_read, conn._conn, sql, params, False)
 
     async def fetchval(self, sql: str, params: Sequence | dict = ()):
         """Read the first column of the first row, or None."""
@@ -210,6 +210,20 @@ def _split_sql(script: str) -> list[str]:
     if buffer.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in buffer.splitlines()):
         raise ValueError(f"incomplete SQL statement at the end of a migration: {buffer[:60]!r}")
     return statements
+
+
+def _read(conn: sqlite3.Connection, sql: str, params, one: bool):
+    """One query, run and closed in one turn of the connection's thread.
+
+    A cursor left open between turns keeps its read transaction, and with it an old snapshot, for
+    every other query on the shared reader: a row committed meanwhile (an account just created) was
+    not found by the very coroutine that wrote it.
+    """
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchone() if one else cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _execute_immediate(conn: sqlite3.Connection, sql: str, params) -> int:
