@@ -107,7 +107,7 @@ async def advise(body: str, ctx: Context) -> list[Outgoing]:
     type_id, confidence = matcher.top(body)
     if matcher.is_urgent(body):
         _keep_for_report(ctx, body)
-        return _emergency(ctx, type_id if type_id != OTHER or confidence >= CONFIDENT else None)
+        return _emergency(ctx, _named(type_id, confidence, CONFIDENT))
     if type_id != OTHER and confidence >= CONFIDENT:
         _keep_for_report(ctx, body)
         return [advice_card(ctx, type_id, confidence)]
@@ -122,12 +122,17 @@ async def _after_clarify(combined: str, ctx: Context) -> list[Outgoing]:
         return [text(ctx.t("advice.no_matcher"), *_type_rows(ctx))]
     if matcher.is_urgent(combined):
         type_id, confidence = matcher.top(combined)
-        return _emergency(ctx, type_id if confidence >= STILL_CONFIDENT else None)
+        return _emergency(ctx, _named(type_id, confidence, STILL_CONFIDENT))
     type_id, confidence = matcher.top(combined)
     _keep_for_report(ctx, combined)
     if confidence >= STILL_CONFIDENT:
         return [advice_card(ctx, type_id, confidence)]
     return _general_advice(ctx)
+
+
+def _named(type_id: str, confidence: float, bar: float) -> str | None:
+    """The type to name to a frightened person: only a real type we are sure enough of, never a guess."""
+    return type_id if type_id != OTHER and confidence >= bar else None
 
 
 def _keep_for_report(ctx: Context, description: str) -> None:

@@ -87,6 +87,14 @@ async def test_urgent_message_in_english(student_en):
     assert replies[0].flat_buttons()[0].data.startswith("/report")
 
 
+@pytest.mark.parametrize("body", ["我好像被骗了", "我被骗了怎么办", "I think I was scammed, help"])
+async def test_a_vague_emergency_names_no_scam_it_cannot_tell(student, body):
+    replies = await student.say(body)
+    assert replies[0].urgent and "110" in replies[0].text
+    assert "看起来是" not in student.text and "looks like" not in student.text.lower()
+    assert button_data(replies)[0] == "/report"      # the report starts without a guessed type
+
+
 async def test_low_confidence_asks_one_question_then_answers(student):
     replies = await student.say("有个人一直加我好友")
     assert "再问一个问题" in student.text
