@@ -14,7 +14,8 @@ SMALL_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟":
 BIG_UNITS = {"亿": 100_000_000, "万": 10_000}
 ZERO_WORDS = {"0", "零", "无", "没有", "没", "没损失", "没有损失", "none", "nothing", "no", "nil", "zero", "n/a"}
 FOREIGN = re.compile(r"[$€£]|usd|dollars?|euros?|美元|美金|欧元|英镑|港币|日元")
-_PREFIX = re.compile(r"^(?:大约|大概|约|差不多|将近|一共|总共|共|合计|损失了?|被骗了?|about|around|approx\.?|roughly|"
+_PREFIX = re.compile(r"^(?:大约|大概|约|差不多|将近|一共|总共|共计|总计|合计|共|人民币|损失了?|被骗了?|about|around|approx\.?|roughly|"
+                     r"(?:(?:i|we)\s+)?(?:have\s+|'ve\s+)?(?:lost|paid|sent|transferred|gave)\b|"
                      r"~|≈|rmb|cny|¥|￥)+")
 _SUFFIX = re.compile(r"(?:人民币|块钱|块|元整|元|圆|整|左右|多|yuan|rmb|cny|kuai|rmb)+$")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")

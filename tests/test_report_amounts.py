@@ -13,6 +13,9 @@ GOOD = [
     ("１２００元", 1200), ("3 thousand", 3000), ("2.3k", 2300), ("1.5 million", 1_500_000),
     ("一百零五", 105), ("1万零5", 10005), ("0", 0), ("没有", 0), ("none", 0), ("三千块钱", 3000),
     ("12,345,678", 12_345_678),
+    # written the way a form or a worried message puts it
+    ("共计5万元整", 50000), ("总计3000元", 3000), ("合计人民币两万元", 20000), ("I lost 3000 yuan", 3000),
+    ("lost about 2k", 2000), ("I paid 800", 800), ("we transferred 4,500 rmb", 4500),
 ]
 BAD = [
     ("abc", "unreadable"), ("", "unreadable"), ("万", "unreadable"), ("3.5.5", "unreadable"),
