@@ -22,19 +22,26 @@ from bot.figures import Period, compute_figures
 from storage.stats import Scope
 
 PERCENT = "0.0%"
-ACTION_KEYS = ("submitted", "escalated", "reescalated", "acknowledged", "assigned", "resolved")
+AUDIENCE_TAGS = ("freshman", "graduate", "international", "staff")
+ACTION_KEYS = ("received", "submitted", "escalated", "reescalated", "fallback", "flagged_review", "acknowledged",
+               "assigned", "replied", "care_notified", "resolved")
+# Notes the code writes for itself in English ("2 people paged", "1 told"): the step's name says enough.
+SILENT_NOTES = ("fallback", "care_notified")
 STATUSES = ("received", "acknowledged", "in_progress", "resolved")
+
+
+class Rate(float):
+    """A share between 0 and 1, shown as a percentage (the summary mixes rates, counts and minutes)."""
 
 
 @dataclass
 class Sheet:
-    """One table: a title, headers, rows, and the columns holding fractions to show as percentages."""
+    """One table: a title, headers, and rows; Rate values in them print as percentages."""
 
     key: str
     title: str
     headers: list[str]
     rows: list[list] = field(default_factory=list)
-    percent_columns: set[int] = field(default_factory=set)
     widths: list[int] = field(default_factory=list)
 
 
@@ -73,7 +80,6 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
         [t("s_money_last_year"), figures.last_year.money],
         [t("s_double"), t("yes") if figures.double_decrease else t("no")],
     ]
-    summary.percent_columns = {1}
 
     activities = Sheet("activities", t("sheet_activities"),
                        [t("h_date"), t("h_kind"), t("h_scope"), t("h_content"), t("h_people"), t("h_note")],
@@ -82,7 +88,7 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
     for w in await office.warnings_between(since, until):
         case = library.case_by_id(w["case_id"]) if w["case_id"] else None
         content = case.text(lang).title if case else (w["body"] or "")[:80]
-        activities.rows.append([local(w["created_at"])[:10], t("a_office_warning"), _audience(t, w["audience"]),
+        activities.rows.append([local(w["created_at"])[:10], t("a_office_warning"), _audience(translate, lang, w["audience"]),
                                 content, w["queued"], t("n_unreachable", n=w["unreachable"])])
     for day, case_id, _fraud_type, people, answered in await office.weekly_warnings_between(first, last):
         case = library.case_by_id(case_id)
@@ -103,9 +109,9 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
         activities.rows.append([r["day"], t("a_reminder"), r["class_name"], t(f"item_{r['item']}"), r["queued"],
                                 t("n_missing", n=r["missing"])])
     drill_titles = {d.id: d.title.get(lang) for d in _drills(library)}
-    for drill_id, assigned, finished in await store.drills.ledger(since, until):
-        activities.rows.append([first, t("a_drill_assigned"), t("whole_school"), drill_titles.get(drill_id, drill_id),
-                                assigned, t("n_finished", n=finished)])
+    for drill_id, audience, assigned_at, assigned, finished in await store.drills.ledger(since, until):
+        activities.rows.append([local(assigned_at)[:10], t("a_drill_assigned"), _audience(translate, lang, audience),
+                                drill_titles.get(drill_id, drill_id), assigned, t("n_finished", n=finished)])
     for drill_id, runs, passed in await store.drills.finished_between(since, until):
         activities.rows.append([first, t("a_drill_done"), t("whole_school"), drill_titles.get(drill_id, drill_id),
                                 runs, t("n_passed", n=passed)])
@@ -123,7 +129,8 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
             delta = parse_iso(r["acknowledged_at"]) - parse_iso(r["submitted_at"])
             minutes = round(max(0.0, delta.total_seconds() / 60), 1)
         timeline = "\n".join(
-            f"{local(at)} {t('e_' + action) if action in ACTION_KEYS else action}" + (f"：{note}" if note else "")
+            f"{local(at)} {t('e_' + action) if action in ACTION_KEYS else action}"
+            + (f"：{note}" if note and action not in SILENT_NOTES else "")
             for action, note, at in events.get(r["id"], []))
         status = t(f"st_{r['status']}") if r["status"] in STATUSES else r["status"]
         reports.rows.append([r["case_no"], local(r["submitted_at"]), type_name(r["fraud_type"]),
@@ -141,7 +148,6 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
                              _fraction(f["pledged"], f["people"]), _fraction(f["checkin_days"], f["bound"] * period.days),
                              f["passed"], _fraction(f["passed"], f["people"]), f["dorm_talk"], f["class_meeting"],
                              f["drilled"]])
-    classes.percent_columns = {5, 6, 8}
     return [summary, activities, reports, classes]
 
 
@@ -149,12 +155,17 @@ def _drills(library) -> list:
     return list(library.extra.get("drills", {}).values())
 
 
-def _audience(t, audience: str) -> str:
-    return t("whole_school") if audience == "all" else audience
+def _audience(translate, lang: str, audience: str) -> str:
+    """An audience as stored (all, a tag, a college or class name) in words."""
+    if audience in ("all", ""):
+        return translate("ledger.whole_school", lang)
+    if audience in AUDIENCE_TAGS:
+        return translate(f"warn.aud_{audience}", lang)
+    return audience
 
 
-def _fraction(part: int, whole: int) -> float:
-    return round(part / whole, 4) if whole else 0.0
+def _fraction(part: int, whole: int) -> Rate:
+    return Rate(round(part / whole, 4) if whole else 0.0)
 
 
 def to_xlsx(sheets: list[Sheet], title: str) -> bytes:
@@ -174,14 +185,10 @@ def to_xlsx(sheets: list[Sheet], title: str) -> bytes:
             cell.font, cell.fill, cell.alignment = bold, fill, Alignment(wrap_text=True, vertical="center")
         for row in sheet.rows:
             ws.append(row)
-        for column in sheet.percent_columns:
-            letter = get_column_letter(column + 1)
-            for cell in ws[letter][1:]:
-                if isinstance(cell.value, float):
-                    cell.number_format = PERCENT
-        if sheet.key == "summary":   # the summary mixes counts and rates: only its rate rows get the format
-            for cell in ws["B"][1:]:
-                cell.number_format = PERCENT if isinstance(cell.value, float) else "General"
+        for row_no, row in enumerate(sheet.rows, 2):
+            for column_no, value in enumerate(row, 1):
+                if isinstance(value, Rate):
+                    ws.cell(row_no, column_no).number_format = PERCENT
         if sheet.key == "reports":
             for cell in ws["L"][1:]:
                 cell.alignment = wrap
@@ -209,8 +216,7 @@ def to_csv_zip(sheets: list[Sheet]) -> bytes:
             writer = csv.writer(out)
             writer.writerow(sheet.headers)
             for row in sheet.rows:
-                writer.writerow([f"{v * 100:.1f}%" if i in sheet.percent_columns and isinstance(v, float) else v
-                                 for i, v in enumerate(row)])
+                writer.writerow([f"{v * 100:.1f}%" if isinstance(v, Rate) else v for v in row])
             archive.writestr(f"{n}_{sheet.title}.csv", "\ufeff" + out.getvalue())
     return buffer.getvalue()
 

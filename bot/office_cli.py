@@ -19,7 +19,7 @@ def register(sub) -> None:
     ledger.add_argument("--college", default="", help="only this college")
     ledger.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
     ledger.add_argument("--lang", choices=("zh", "en"), default="zh", help="headers' language (default zh)")
-    ledger.add_argument("--out", type=Path, default=None, help="file to write (default: a name with the dates)")
+    ledger.add_argument("--out", type=Path, default=None, help="file to write (default: a name with the dates; csv writes a .zip of one CSV per sheet)")
     ledger.set_defaults(func=cmd_export_ledger)
 
     report = sub.add_parser("report", help="reports for the security office")
@@ -56,6 +56,9 @@ async def cmd_export_ledger(args, config) -> int:
         data, filename = await export_ledger(app.store, config, app.services.library, app.services.translate,
                                              period, args.college, args.format, args.lang)
         out = args.out or Path(filename)
+        if out.suffix.lower() != Path(filename).suffix:
+            # The CSV ledger is a ZIP of one CSV per sheet: a .csv name would hide that from Excel and the clerk.
+            out = out.with_suffix(Path(filename).suffix)
         out.write_bytes(data)
         await app.store.audit.write("export.ledger", str(out), detail={
             "first": args.first, "last": args.last, "college": args.college, "format": args.format,

@@ -123,18 +123,20 @@ class DrillRepo:
         )
         return [r[0] for r in rows]
 
-    async def ledger(self, since: str, until: str) -> list[tuple[str, int, int]]:
-        """For the ledger: (drill_id, people assigned in [since, until), of them finished since assignment).
+    async def ledger(self, since: str, until: str) -> list[tuple[str, str, str, int, int]]:
+        """For the ledger, per drill and audience assigned in [since, until): (drill_id, audience, first
+        assigned_at, people assigned, of them finished since assignment).
 
         since/until are UTC ISO texts like the stored times.
         """
         rows = await self.db.fetchall(
-            "SELECT a.drill_id, COUNT(*), SUM(EXISTS (SELECT 1 FROM drill_results r WHERE r.person_id = a.person_id"
-            " AND r.drill_id = a.drill_id AND r.finished_at >= a.assigned_at)) FROM drill_assignments a"
-            " WHERE a.assigned_at >= ? AND a.assigned_at < ? GROUP BY a.drill_id ORDER BY a.drill_id",
+            "SELECT a.drill_id, a.audience, MIN(a.assigned_at), COUNT(*), SUM(EXISTS (SELECT 1 FROM drill_results r"
+            " WHERE r.person_id = a.person_id AND r.drill_id = a.drill_id AND r.finished_at >= a.assigned_at))"
+            " FROM drill_assignments a WHERE a.assigned_at >= ? AND a.assigned_at < ?"
+            " GROUP BY a.drill_id, a.audience ORDER BY a.drill_id, MIN(a.assigned_at)",
             (since, until),
         )
-        return [(r[0], r[1], r[2] or 0) for r in rows]
+        return [(r[0], r[1], r[2], r[3], r[4] or 0) for r in rows]
 
     async def finished_between(self, since: str, until: str) -> list[tuple[str, int, int]]:
         """(drill_id, runs finished, runs passed) in [since, until), for statistics."""

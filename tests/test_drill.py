@@ -186,7 +186,8 @@ async def test_monitor_assigns_to_their_class_only_and_office_to_anyone(app, use
     student = user_factory("stu")
     await student.say("/drill")
     assert "（已布置）" in student.replies[-1].flat_buttons()[0].label
-    assert await app.store.drills.ledger("2026-01-01", "2027-01-01") == [("loan", 2, 0), ("romance", 4, 0)]
+    assert [(d, a, n, f) for d, a, _at, n, f in await app.store.drills.ledger("2026-01-01", "2027-01-01")] == [
+        ("loan", "计科2301", 2, 0), ("romance", "all", 4, 0)]
     await student.say("/help")
     refused = await student.say("/assign_drill loan")
     assert refused[0].alert

@@ -172,3 +172,47 @@ async def test_wuzha_export_ledger_and_audit_from_the_command_line(config, tmp_p
     assert await run_cli(config, "audit") == 0
     printed = capsys.readouterr().out
     assert printed.count("export.ledger") == 2 and "ledger.xlsx" in printed and "via=cli" in printed
+
+
+async def test_summary_counts_and_minutes_are_not_printed_as_percentages(app, filled):
+    book, _ = await _workbook(app)
+    cells = {row[0].value: row[1] for row in book["汇总"].iter_rows(min_row=2)}
+    assert cells["承诺书覆盖率"].number_format == "0.0%"
+    assert cells["测试平均分"].value == 90 and cells["测试平均分"].number_format == "General"
+    assert cells["受理用时中位数（分钟）"].number_format == "General"
+    data, _ = await export_ledger(app.store, app.config, app.services.library, app.services.translate, PERIOD,
+                                  fmt="csv")
+    raw = zipfile.ZipFile(io.BytesIO(data)).read("1_汇总.csv").decode("utf-8").lstrip("\ufeff")
+    summary = dict(row for row in csv.reader(io.StringIO(raw)))
+    assert summary["测试平均分"] == "90.0" and summary["受理用时中位数（分钟）"] == "4.0"
+    assert summary["承诺书覆盖率"] == "50.0%"
+
+
+async def test_the_timeline_names_every_step_in_chinese(app, filled):
+    r2 = await app.store.db.fetchval("SELECT id FROM reports WHERE case_no = 'R-2026-000002'")
+    for action, note in (("received", None), ("flagged_review", "5000"), ("reescalated", "1/3"),
+                         ("fallback", "2 people paged"), ("replied", "请保持电话畅通"), ("care_notified", "1 told")):
+        await app.store.reports.add_event(r2, action, note=note)
+    book, _ = await _workbook(app)
+    timeline = [c.value for c in book["举报处置"][3]][11]
+    for raw in ("received", "flagged_review", "replied", "care_notified", "fallback", "people paged", "told"):
+        assert raw not in timeline
+    assert "请保持电话畅通" in timeline and "5000" in timeline
+
+
+async def test_an_assigned_drill_shows_its_day_and_audience(app, filled):
+    mon = await app.store.people.by_number("M1")
+    s1 = await app.store.people.by_number("S1")
+    await app.store.drills.assign("loan", [mon.id, s1.id], mon.id, "计科2301")
+    book, _ = await _workbook(app)
+    rows = [list(r) for r in book["活动记录"].iter_rows(min_row=2, values_only=True)]
+    assigned = [r for r in rows if r[1] == "布置情景演练"]
+    assert [r[:3] + r[4:5] for r in assigned] == [["2026-11-23", "布置情景演练", "计科2301", 2]]
+
+
+async def test_a_csv_ledger_asked_for_as_dot_csv_is_written_as_a_zip(config, tmp_path, capsys):
+    out = tmp_path / "ledger.csv"
+    assert await run_cli(config, "export", "ledger", "--from", "2026-09-01", "--to", "2026-11-23", "--format", "csv",
+                         "--out", str(out)) == 0
+    assert not out.exists() and zipfile.is_zipfile(tmp_path / "ledger.zip")
+    assert "ledger.zip" in capsys.readouterr().out
