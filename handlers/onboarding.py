@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import timedelta
 
 from bot.clock import iso, parse_iso
@@ -15,6 +16,11 @@ LOCK_MINUTES = 15
 _NUMBER = re.compile(r"^[A-Za-z0-9-]{3,20}$")
 
 
+def typed(body: str) -> str:
+    """What was typed, with full-width letters and digits from a Chinese keyboard made plain."""
+    return unicodedata.normalize("NFKC", body).strip()
+
+
 def language_buttons() -> list[Button]:
     """The two language choices, each labelled in its own language."""
     return [Button("中文", "lang:zh"), Button("English", "lang:en")]
@@ -22,7 +28,7 @@ def language_buttons() -> list[Button]:
 
 async def start_onboarding(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Greet; a bound person is welcomed back, anyone else chooses a language to begin binding."""
-    code = msg.payload.strip().upper()
+    code = typed(msg.payload).upper()
     if ctx.person is not None:
         ctx.end()
         return [text(ctx.t("onboarding.welcome_back", role=ctx.t(f"role.{ctx.role}")))]
@@ -67,12 +73,12 @@ async def continue_onboarding(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if step == "language":
         return [text(ctx.t("lang.choose"), language_buttons())]
     if step == "code":
-        klass = await ctx.store.classes.by_code(msg.payload)
+        klass = await ctx.store.classes.by_code(typed(msg.payload))
         if klass is None:
             return await _failure(ctx, "onboarding.bad_code")
         ctx.goto("number", class_id=klass.id)
         return [text(ctx.t("onboarding.ask_number", klass=klass.name))]
-    return await _bind_number(msg.payload.strip(), ctx)
+    return await _bind_number(typed(msg.payload), ctx)
 
 
 async def _bind_number(number: str, ctx: Context) -> list[Outgoing]:

@@ -33,8 +33,12 @@ class PeopleRepo:
         return from_row(Person, await self.db.fetchone("SELECT * FROM people WHERE id = ?", (person_id,)))
 
     async def by_number(self, person_no: str) -> Person | None:
-        """A person by student or staff number."""
-        row = await self.db.fetchone("SELECT * FROM people WHERE person_no = ?", (person_no.strip(),))
+        """A person by student or staff number; 't1001' finds 'T1001' when no other number differs only in case."""
+        person_no = person_no.strip()
+        row = await self.db.fetchone("SELECT * FROM people WHERE person_no = ?", (person_no,))
+        if row is None and person_no.upper() != person_no.lower():
+            rows = await self.db.fetchall("SELECT * FROM people WHERE person_no = ? COLLATE NOCASE LIMIT 2", (person_no,))
+            row = rows[0] if len(rows) == 1 else None
         return from_row(Person, row)
 
     async def resolve(self, key: str) -> Person | None:

@@ -49,6 +49,21 @@ async def test_roster_number_must_belong_to_the_class_and_five_wrong_tries_lock(
     assert "绑定成功" in eve.text
 
 
+async def test_a_staff_number_typed_in_lower_case_or_full_width_still_binds(app, user_factory):
+    await app.store.people.upsert_roster([
+        RosterRow("T1001", "王老师", "计算机学院", ["计科2301"], None, "staff", ["staff"]),
+        RosterRow("2023002", "李四", "计算机学院", ["计科2301"], None, "student", []),
+    ])
+    klass = await app.store.classes.by_name("计科2301")
+    for key, typed in (("wang", "t1001"), ("li", "２０２３００２")):
+        user = user_factory(key)
+        await user.say("/start")
+        await user.press("lang:zh")
+        await user.say(klass.join_code.lower())
+        await user.say(typed)
+        assert "绑定成功" in user.text, (typed, user.text)
+
+
 async def test_wrong_codes_count_too(app, user_factory):
     mallory = user_factory("mallory")
     await mallory.say("/start")
