@@ -61,7 +61,8 @@ async def list_drills(msg: Incoming, ctx: Context) -> list[Outgoing]:
         elif drill.id in best:
             score, passed = best[drill.id]
             mark = ctx.t("drill.mark_done", score=score) if passed else ctx.t("drill.mark_retry", score=score)
-        rows.append([Button(f"{drill.title.get(ctx.lang)}{mark}", f"/drill {drill.id}")])
+        label = f"{drill.title.get(ctx.lang)} {mark}" if mark else drill.title.get(ctx.lang)
+        rows.append([Button(label, f"/drill {drill.id}")])
     return [Outgoing(text=ctx.t("drill.list", done=len(best), total=len(drills)), buttons=rows)]
 
 
