@@ -181,12 +181,11 @@ def advice_card(ctx: Context, type_id: str, confidence: float | None) -> Outgoin
         "",
         ctx.t("advice.card_footer"),
     ])
-    return text(
-        body,
-        [Button(ctx.t("advice.button_report"), f"/report {fraud.id}"),
-         Button(ctx.t("advice.button_quiz"), f"/quiz {fraud.id}")],
-        [Button(ctx.t("advice.button_nofit"), f"{BUTTON_PREFIX}nofit")],
-    )
+    rows = [[Button(ctx.t("advice.button_report"), f"/report {fraud.id}"),
+             Button(ctx.t("advice.button_quiz"), f"/quiz {fraud.id}")]]
+    if confidence is not None:      # only a guess can be wrong; a type the person picked in /learn cannot
+        rows.append([Button(ctx.t("advice.button_nofit"), f"{BUTTON_PREFIX}nofit")])
+    return text(body, *rows)
 
 
 def _type_rows(ctx: Context) -> list[list[Button]]:

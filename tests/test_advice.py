@@ -113,8 +113,9 @@ async def test_clarifying_without_a_match_gives_general_advice_and_report(studen
 async def test_learn_lists_types_and_shows_a_card(student, app):
     replies = await student.say("/learn")
     assert len(button_data(replies)) == len(app.services.library.types)
-    await student.press("/learn romance")
+    replies = await student.press("/learn romance")
     assert app.services.library.types["romance"].summary.zh in student.text
+    assert "adv:nofit" not in button_data(replies)     # the person chose the type: nothing was guessed
     await student.say("/learn nonsense_type")
     assert "nonsense_type" in student.text
 
