@@ -78,6 +78,12 @@ async def new_contest_button(msg: Incoming, ctx: Context) -> list[Outgoing]:
 async def _create(ctx: Context, scope: str, value: str) -> list[Outgoing]:
     assert ctx.person is not None
     program = ctx.config.program
+    running = await ctx.store.contests.open_for(scope, value, iso(ctx.clock.now()))
+    if running is not None:   # /contest again (often to see the board) must not re-invite the class to a second one
+        return [text(ctx.t("contest.already_open", id=running["id"],
+                           until=_minutes_text(ctx, parse_iso(running["closes_at"]))),
+                     [Button(ctx.t("contest.show_board"), f"{BOARD}{running['id']}"),
+                      Button(ctx.t("contest.end_now"), f"{END}{running['id']}")])]
     people = await ctx.store.audience.reachable(scope, value)
     if not people:
         return [text(ctx.t("contest.nobody"))]

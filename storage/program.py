@@ -221,6 +221,12 @@ class ContestRepo:
              iso(self.clock.now()), closes_at),
         )
 
+    async def open_for(self, scope: str, scope_value: str, now: str):
+        """The newest contest still running for exactly this audience, or None."""
+        return await self.db.fetchone(
+            "SELECT * FROM contests WHERE status = 'open' AND scope = ? AND scope_value = ? AND closes_at > ?"
+            " ORDER BY id DESC LIMIT 1", (scope, scope_value, now))
+
     async def get(self, contest_id: int):
         """One contest row, or None."""
         return await self.db.fetchone("SELECT * FROM contests WHERE id = ?", (contest_id,))

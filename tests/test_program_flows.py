@@ -167,3 +167,21 @@ async def test_green_needs_pledge_pass_and_five_checkins(app, user_factory, demo
     assert progress.green
     await fay.say("/me")
     assert "🟢" in fay.text
+
+
+async def test_a_second_contest_command_shows_the_open_one_instead_of_starting_another(app, user_factory, demo_class,
+                                                                                       clock):
+    monitor, _s1 = await bound_users(user_factory, demo_class, "mon", "s1")
+    boss = await app.store.people.by_number("2023001")
+    await app.store.people.set_role(boss.id, "monitor")
+    await monitor.say("/contest")
+    assert "#1" in monitor.text
+    invitations = await app.store.db.fetchval("SELECT COUNT(*) FROM outbox WHERE campaign LIKE 'contest:%'")
+    await monitor.say("/contest")                    # a monitor coming back for the leaderboard
+    assert "#1" in monitor.text and "#2" not in monitor.text
+    assert [b.data for b in monitor.replies[-1].flat_buttons()] == ["ct:board:1", "ct:end:1"]
+    assert await app.store.db.fetchval("SELECT COUNT(*) FROM contests") == 1
+    assert await app.store.db.fetchval("SELECT COUNT(*) FROM outbox WHERE campaign LIKE 'contest:%'") == invitations
+    clock.advance(minutes=app.config.program.contest_minutes + 1)
+    await monitor.say("/contest")                    # once it is over, a new one starts
+    assert "#2" in monitor.text
