@@ -177,7 +177,8 @@ async def assign_to_key(ctx: Context, report, key: str) -> list[Outgoing]:
     """Assign to the security officer with that number (or #id)."""
     person = await ctx.store.people.resolve(key.lstrip("@"))
     if person is None or person.forgotten_at or effective_role(person, ctx.config) != "security":
-        return [text(ctx.t("report.not_officer", who=key[:30]))]
+        # The old example number could itself be a student's: show the real officers to pick from instead.
+        return [text(ctx.t("report.not_officer", who=key[:30])), *await offer_assignees(ctx, report)]
     if report["status"] == "resolved":
         return [text(ctx.t("report.already_resolved", case_no=report["case_no"]))]
     await ctx.store.reports.assign(report["id"], person.id, _actor(ctx))

@@ -249,3 +249,12 @@ async def test_case_details_come_with_the_evidence_files(app, people):
     await officer.say(f"/casefile {case_no}")
     attachments = [r for r in officer.replies if r.image is not None]
     assert len(attachments) == 1 and attachments[0].image == picture and attachments[0].filename == "chat.png"
+
+
+async def test_assigning_to_someone_outside_the_office_offers_the_officers(app, people):
+    student, officer, duty = people["student"], people["officer"], people["duty"]
+    case_no = await urgent_case(student)
+    replies = await officer.say(f"指派 {case_no} 2023001")          # the student's own number
+    assert "2023001" in replies[0].text and "例如" not in replies[0].text
+    assert f"rep:assign:{case_no}:{duty.person_id}" in buttons(officer)
+    assert (await app.store.reports.by_case_no(case_no))["assigned_to"] is None
