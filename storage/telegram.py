@@ -47,6 +47,12 @@ class TelegramRepo:
             "SELECT message_id FROM telegram_message_refs WHERE chat_id = ? AND ref = ?", (chat_id, ref)
         )
 
+    async def carries_ref(self, chat_id: int, message_id: int) -> bool:
+        """Whether a message is one kept up to date in place (a report card), not a one-off prompt."""
+        return bool(await self.db.fetchval(
+            "SELECT 1 FROM telegram_message_refs WHERE chat_id = ? AND message_id = ? LIMIT 1", (chat_id, message_id)
+        ))
+
     async def set_message_ref(self, chat_id: int, ref: str, message_id: int) -> None:
         """Remember which message carries ref in a chat."""
         await self.db.execute(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.ratelimit import ChannelLimiter
 from storage.db import Database
+from tests.telegram_rig import SECURITY_CHAT, tg  # noqa: F401  (the fixture)
+from tests.test_telegram_features import _link, file_report
+
+STUDENT = 611
+OFFICER = 911
 
 
 async def test_a_write_is_visible_to_the_next_read_while_other_reads_run(tmp_path):
@@ -28,3 +34,26 @@ async def test_a_write_is_visible_to_the_next_read_while_other_reads_run(tmp_pat
         assert missing == []
     finally:
         await db.close()
+
+
+async def test_the_card_keeps_its_next_buttons_when_its_edit_lands_before_the_press_is_answered(tg, demo_class):  # noqa: F811
+    """The outbox edit of the card can reach Telegram before the press's own answer: the keyboard must stay."""
+    await tg.bind(STUDENT, demo_class.join_code, "20231005")
+    officer = await tg.app.store.people.create("S0001", None, "保卫处", role="security")
+    await _link(tg, OFFICER, officer.id)
+    await file_report(tg, STUDENT, b"\x89PNG" + b"x" * 64)
+    case_no = await tg.app.store.db.fetchval("SELECT case_no FROM reports ORDER BY id DESC LIMIT 1")
+    ref = f"card:{case_no}"
+    await tg.api.wait_for(lambda: any(ref.removeprefix("card:") in t for t in tg.api.texts_to(SECURITY_CHAT)))
+    message_id = await tg.app.store.telegram.message_for_ref(SECURITY_CHAT, ref)
+    card = tg.api.messages[SECURITY_CHAT][message_id]
+    before = card["text"]
+
+    sender = tg.app.senders["telegram"]
+    sender.limiter = ChannelLimiter(sender.channel.limits.per_second)   # as if the card were posted long ago
+    tg.api.inject("answerCallbackQuery", status=0, delay_s=0.5)   # the card's edit goes out meanwhile
+    tg.api.press(OFFICER, f"rep:ack:{case_no}", message_id, chat_id=SECURITY_CHAT)
+    await tg.settle()
+    await tg.api.wait_for(lambda: card["text"] != before)
+    await asyncio.sleep(0.2)
+    assert f"rep:resolve:{case_no}" in [d for _, d in tg.buttons(card)] if card.get("reply_markup") else False

@@ -460,7 +460,10 @@ class TelegramChannel(Channel):
             if len(alert_text) > MAX_ALERT:
                 rest = alerts + rest
             pressed = target.pressed
-            if rest and pressed is not None and pressed.reply_markup is not None:
+            # A card kept up to date in place gets its next buttons from its own edit (through the outbox,
+            # which may land first): dropping its keyboard here would leave officers nothing to press.
+            if (rest and pressed is not None and pressed.reply_markup is not None
+                    and not await self.repo.carries_ref(pressed.chat.id, pressed.message_id)):
                 await self._drop_keyboard(pressed.chat.id, pressed.message_id)
         for message in rest:
             await self._send_interactive(target.chat_id, message)
