@@ -23,7 +23,7 @@ OLDEST_DAYS = 62          # a log may be entered up to two months late
 _MONTH_DAY = re.compile(r"^(\d{1,2})[-/.月](\d{1,2})日?$")
 _FULL_DAY = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _NUMBER = re.compile(r"^(\d{1,4})(?:\s*(?:/|／|人|of)\s*\d*)?\s*人?$")
-_TODAY = {"today", "今天", "今日"}
+_DAYS_AGO = {"today": 0, "今天": 0, "今日": 0, "yesterday": 1, "昨天": 1, "昨日": 1, "前天": 2}
 _SKIP = {"skip", "跳过", "无", "没有", "no"}
 
 
@@ -113,11 +113,11 @@ async def continue_log(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 
 def _parse_day(body: str, today: date) -> str | None:
-    """'today', '2026-11-20' or '11-20' as a local day not in the future and not too old."""
+    """'today', 'yesterday' (昨天, 前天), '2026-11-20' or '11-20' as a local day not in the future and not too old."""
     body = body.strip().lower()
     try:
-        if body in _TODAY:
-            day = today
+        if body in _DAYS_AGO:
+            day = today - timedelta(days=_DAYS_AGO[body])
         elif m := _FULL_DAY.match(body):
             day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         elif m := _MONTH_DAY.match(body):

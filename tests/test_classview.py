@@ -156,3 +156,16 @@ async def test_monitors_are_reminded_of_logs_that_are_due(app, classes):
                                     "logdue:class_meeting:2026-11-28"]
     await app.store.office.add_log(classes["a1"], "class_meeting", "2026-11-02", "班会", 5, None, classes["m1"])
     assert await remind_due_logs(app, "2026-11-29") == 0
+
+
+async def test_log_takes_yesterday_and_the_day_before_in_words(app, classes):
+    monitor = chat(app, "M1")
+    for word, day in (("昨天", "2026-11-22"), ("前天", "2026-11-21"), ("yesterday", "2026-11-22")):
+        await monitor.say("/log")
+        await monitor.press_label("寝室恳谈会")
+        await monitor.say(word)
+        assert "日期不对" not in monitor.text
+        await monitor.say("防范刷单诈骗")
+        await monitor.say("3")
+        await monitor.say("跳过")
+        assert "✅ 已记录" in monitor.text and day in monitor.text
