@@ -74,7 +74,7 @@ async def card_message(services, report, header: str = "", lang: str | None = No
         t("report.card_title_urgent" if report["urgent"] else "report.card_title", lang, case_no=case_no,
           status=t("report.status." + report["status"], lang)),
         t("report.card_type", lang, type=type_name(services, report["fraud_type"], lang)),
-        t("report.card_amount", lang, amount=t("report.unknown", lang) if amount is None else f"{amount:,}")
+        t("report.card_amount", lang, amount=_amount_text(t, lang, amount, report["money_left"]))
         + (" " + t("report.card_flag_review", lang) if report["flagged_review"] else ""),
         t("report.card_where", lang, college=report["college"] or "-",
           klass=t("report.anonymous_word", lang) if report["anonymous"] else (klass.name if klass else "-")),
@@ -95,14 +95,22 @@ async def card_message(services, report, header: str = "", lang: str | None = No
         lines.append(t("report.card_commands", lang, case_no=case_no))
     buttons: list[list[Button]] = []
     if report["status"] != "resolved":
-        buttons.append([Button(t("report.btn_ack", lang), f"rep:ack:{case_no}"),
-                        Button(t("report.btn_assign", lang), f"rep:assign:{case_no}"),
-                        Button(t("report.btn_resolve", lang), f"rep:resolve:{case_no}")])
+        actions = [Button(t("report.btn_ack", lang), f"rep:ack:{case_no}")] if report["status"] == "received" else []
+        actions += [Button(t("report.btn_assign", lang), f"rep:assign:{case_no}"),
+                    Button(t("report.btn_resolve", lang), f"rep:resolve:{case_no}")]
+        buttons.append(actions)
     row = [Button(t("report.btn_details", lang), f"/casefile {case_no}")]
     if report["class_id"] and not report["anonymous"]:
         row.append(Button(t("report.btn_care", lang), f"rep:care:{case_no}"))
     buttons.append(row)
     return Outgoing(text="\n".join(lines), buttons=buttons, urgent=bool(report["urgent"]), ref=f"card:{case_no}")
+
+
+def _amount_text(t, lang: str, amount: int | None, money_left: int | None) -> str:
+    """The loss on a card: the amount, "none" when nothing left, "unknown" when not said yet."""
+    if amount is not None:
+        return f"{amount:,}"
+    return t("report.card_no_loss", lang) if money_left == 0 else t("report.unknown", lang)
 
 
 def choice_label(services, group: str, value: str | None, lang: str) -> str:

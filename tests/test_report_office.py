@@ -258,3 +258,19 @@ async def test_assigning_to_someone_outside_the_office_offers_the_officers(app, 
     assert "2023001" in replies[0].text and "例如" not in replies[0].text
     assert f"rep:assign:{case_no}:{duty.person_id}" in buttons(officer)
     assert (await app.store.reports.by_case_no(case_no))["assigned_to"] is None
+
+
+async def test_an_acknowledged_card_offers_no_second_acknowledge_and_says_no_loss(app, people):
+    from handlers.report_escalation import card_message
+
+    student, officer = people["student"], people["officer"]
+    await student.say("/report")
+    await student.press("rep:money:no")
+    report = await app.store.db.fetchone("SELECT * FROM reports ORDER BY id DESC LIMIT 1")
+    case_no = await app.store.reports.file(report["id"], app.config.tz, complete=True)
+    card = await card_message(app.services, await app.store.reports.by_case_no(case_no), lang="zh")
+    assert "无（未转账）" in card.text
+    assert card.flat_buttons()[0].data == f"rep:ack:{case_no}"
+    await officer.say(f"受理 {case_no}")
+    card = await card_message(app.services, await app.store.reports.by_case_no(case_no), lang="zh")
+    assert f"rep:ack:{case_no}" not in [b.data for b in card.flat_buttons()]
