@@ -7,6 +7,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.clock import parse_iso
+
 
 def register(sub) -> None:
     """Add the office's subcommands to the `wuzha` parser."""
@@ -89,12 +91,18 @@ async def cmd_audit(args, config) -> int:
 
     async with opened_app(config) as app:
         rows = await app.store.audit.recent(args.limit, args.action)
+        actors = {}
+        for person_id in {r["actor_person_id"] for r in rows if r["actor_person_id"] is not None}:
+            person = await app.store.people.get(person_id)
+            actors[person_id] = " ".join(filter(None, [person.person_no, person.name])) if person else ""
     if not rows:
         print("the audit log is empty")
         return 0
     for row in rows:
-        actor = f"#{row['actor_person_id']}" if row["actor_person_id"] is not None else "-"
+        person_id = row["actor_person_id"]
+        actor = "-" if person_id is None else (actors.get(person_id) or f"#{person_id} (forgotten)")
         detail = json.loads(row["detail"] or "{}")
         extra = " ".join(f"{k}={v}" for k, v in detail.items())
-        print(f"{row['at'][:19]}  {actor:>7}  {row['action']:<22} {row['target'] or ''}  {extra}".rstrip())
+        local = parse_iso(row["at"]).astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{local}  {actor:<14} {row['action']:<22} {row['target'] or ''}  {extra}".rstrip())
     return 0

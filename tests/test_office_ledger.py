@@ -216,3 +216,12 @@ async def test_a_csv_ledger_asked_for_as_dot_csv_is_written_as_a_zip(config, tmp
                          "--out", str(out)) == 0
     assert not out.exists() and zipfile.is_zipfile(tmp_path / "ledger.zip")
     assert "ledger.zip" in capsys.readouterr().out
+
+
+async def test_wuzha_audit_names_the_actor_by_number_and_local_time(app, config, capsys):
+    officer = await app.store.people.create("S0777", None, "保卫处", role="security")
+    await app.store.audit.write("report.view", "R-2026-000009", actor_person_id=officer.id)
+    capsys.readouterr()
+    assert await run_cli(config, "audit") == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "report.view" in x)
+    assert "S0777" in line and line.startswith("2026-11-23 12:00")
