@@ -134,7 +134,7 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
             for action, note, at in events.get(r["id"], []))
         status = t(f"st_{r['status']}") if r["status"] in STATUSES else r["status"]
         reports.rows.append([r["case_no"], local(r["submitted_at"]), type_name(r["fraud_type"]),
-                             t("yes") if r["urgent"] else "", r["amount_yuan"] or 0, r["college"] or "",
+                             t("yes") if r["urgent"] else t("no"), r["amount_yuan"] or 0, r["college"] or "",
                              r["class_name"] or "", status, local(r["acknowledged_at"]), minutes,
                              local(r["resolved_at"]), timeline, r["resolution_note"] or ""])
 
