@@ -199,7 +199,8 @@ class OutboxSender:
     async def drain_once(self) -> int:
         """Claim one batch, deliver it, record the outcomes; return how many rows were handled."""
         rows = await self.store.outbox.claim(self.channel.name, self.channel.limits.batch,
-                                             urgent_only=self.quiet_now())
+                                             urgent_only=self.quiet_now(),
+                                             addresses=self.channel.served_addresses())
         if not rows:
             return 0
         by_address: dict[str, list[OutboxRow]] = defaultdict(list)

@@ -65,17 +65,26 @@ class OutboxRepo:
             )
             return conn.total_changes - before
 
-    async def claim(self, channel: str, limit: int, urgent_only: bool = False) -> list[OutboxRow]:
-        """Mark up to limit due rows of a channel in flight and return them, most urgent first."""
+    async def claim(self, channel: str, limit: int, urgent_only: bool = False,
+                    addresses: list[str] | None = None) -> list[OutboxRow]:
+        """Mark up to limit due rows of a channel in flight and return them, most urgent first.
+
+        addresses, when given, limits the claim to rows for those addresses (a sender that serves
+        only some of its channel's chats, like one terminal session).
+        """
         now = iso(self.clock.now())
         urgent_clause = " AND urgent = 1" if urgent_only else ""
+        params: tuple = ()
+        if addresses is not None:
+            urgent_clause += f" AND address IN ({','.join('?' * len(addresses)) or 'NULL'})"
+            params = tuple(addresses)
         # One statement claims the batch: the rows are marked in flight in the same write that picks them.
         async with self.db.transaction() as conn:
             async with conn.execute(
                 "UPDATE outbox SET state = 'inflight', claimed_at = ?, attempts = attempts + 1 WHERE id IN"
                 " (SELECT id FROM outbox WHERE channel = ? AND state = 'pending' AND not_before <= ?"
                 f"{urgent_clause} ORDER BY priority, id LIMIT ?) RETURNING *",
-                (now, channel, now, limit),
+                (now, channel, now, *params, limit),
             ) as cursor:
                 rows = sorted(await cursor.fetchall(), key=lambda r: (r["priority"], r["id"]))
         return [

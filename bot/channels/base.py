@@ -51,6 +51,10 @@ class Channel:
         """Whether rows for this address may share a call with others (not for groups or aliases)."""
         return self.limits.recipients_per_call > 1
 
+    def served_addresses(self) -> list[str] | None:
+        """The addresses this adapter delivers to, or None for all of its channel's."""
+        return None
+
     def address_limits(self, address: str) -> tuple[float, int]:
         """(interval seconds, per-minute cap) for one address; override for groups."""
         return self.limits.per_address_interval, self.limits.per_address_per_minute
