@@ -249,11 +249,15 @@ async def offer_demo_class(app) -> None:
 
 async def cmd_serve(args, config: Config) -> int:
     """Run every enabled channel until Ctrl-C or SIGTERM."""
-    from bot.serve import serve
+    from bot.serve import StartupError, serve
 
     if args.port is not None:
         config.server.port = args.port
-    return await serve(config)
+    try:
+        return await serve(config)
+    except StartupError as exc:
+        print(f"wuzha serve: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import importlib
 import logging
 import signal
+import socket
 
 from aiohttp import web
 
@@ -42,15 +44,34 @@ def build_http(app: App) -> web.Application:
     return http
 
 
-async def start_features(app: App, http: web.Application) -> list:
-    """Run every starter; return the running parts to stop later."""
-    running = []
+class StartupError(Exception):
+    """What keeps `wuzha serve` from starting, in one line for the operator."""
+
+
+async def start_features(app: App, http: web.Application, running: list | None = None) -> list:
+    """Run every starter; return the running parts to stop later (also in `running`, as they start)."""
+    running = [] if running is None else running
     for target in STARTERS:
         module_name, func_name = target.split(":")
-        part = await getattr(importlib.import_module(module_name), func_name)(app, http)
+        try:
+            part = await getattr(importlib.import_module(module_name), func_name)(app, http)
+        except StartupError:
+            raise
+        except Exception as exc:
+            log.debug("starter %s failed", target, exc_info=True)
+            raise StartupError(f"could not start {module_name}: {type(exc).__name__}: {exc}") from exc
         if part is not None:
             running.append(part)
     return running
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """Take the HTTP port before anything connects anywhere, so a port in use stops us cleanly."""
+    try:
+        return socket.create_server((host, port))
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise StartupError(f"server: cannot listen on {host}:{port}: {reason} (server.port or --port)") from exc
 
 
 async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
@@ -62,13 +83,21 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not on the main thread
             pass
-    app = await App(config).open()
-    http = build_http(app)
-    running = await start_features(app, http)
-    runner = web.AppRunner(http, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, config.server.host, config.server.port)
-    await site.start()
+    sock = listen(config.server.host, config.server.port)
+    running: list = []
+    runner: web.AppRunner | None = None
+    app = App(config)
+    try:
+        await app.open()
+        http = build_http(app)
+        await start_features(app, http, running)
+        runner = web.AppRunner(http, access_log=None)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+    except BaseException:
+        await _shut_down(app, running, runner)    # what started is stopped, the database closed
+        sock.close()
+        raise
     log.warning("wuzha serving on %s:%s with channels: %s", config.server.host, config.server.port,
                 ", ".join(sorted(app.channels)) or "none")
     print(f"wuzha serving on http://{config.server.host}:{config.server.port} "
@@ -79,8 +108,19 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
     finally:
         log.warning("shutting down")
         await senders                      # finishes the batch in hand
-        for part in reversed(running):
-            await part.stop()
-        await runner.cleanup()
-        await app.close()
+        await _shut_down(app, running, runner)
     return 0
+
+
+async def _shut_down(app: App, running: list, runner: web.AppRunner | None) -> None:
+    """Stop the running parts in reverse order, then the HTTP server, then close the database."""
+    try:
+        for part in reversed(running):
+            try:
+                await part.stop()
+            except Exception:
+                log.exception("could not stop %s cleanly", type(part).__name__)
+        if runner is not None:
+            await runner.cleanup()
+    finally:
+        await app.close()

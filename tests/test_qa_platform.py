@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import subprocess
+import sys
 
 from bot.ratelimit import ChannelLimiter
 from storage.db import Database
@@ -57,3 +61,38 @@ async def test_the_card_keeps_its_next_buttons_when_its_edit_lands_before_the_pr
     await tg.api.wait_for(lambda: card["text"] != before)
     await asyncio.sleep(0.2)
     assert f"rep:resolve:{case_no}" in [d for _, d in tg.buttons(card)] if card.get("reply_markup") else False
+
+
+def _serve(tmp_path, config_text: str, **env) -> subprocess.CompletedProcess:
+    """Run `wuzha serve` as an operator would, in its own process; it must end by itself."""
+    (tmp_path / "config.toml").write_text(config_text, encoding="utf-8")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WUZHA_")}
+    return subprocess.run([sys.executable, "-m", "bot", "--config", str(tmp_path / "config.toml"),
+                           "--db", str(tmp_path / "wuzha.db"), "serve"],
+                          capture_output=True, text=True, timeout=30, env={**clean, **env}, cwd=tmp_path)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_port_in_use_is_one_line_and_a_failing_exit(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = _serve(tmp_path, f'[server]\nhost = "127.0.0.1"\nport = {port}\n')
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(port) in lines[0] and "in use" in lines[0], done.stderr
+
+
+def test_a_wrong_bot_api_address_is_one_line_and_a_failing_exit(tmp_path):
+    nowhere = f"http://127.0.0.1:{_free_port()}"
+    done = _serve(tmp_path, f'[server]\nport = {_free_port()}\n[channels.telegram]\nenabled = true\n'
+                            f'base_url = "{nowhere}"\n', WUZHA_TELEGRAM_TOKEN="123:abc")
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "telegram" in last and nowhere in last, done.stderr

@@ -262,6 +262,7 @@ class TelegramChannel(Channel):
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        await self.bot.shutdown()    # the HTTP pools, even when start() failed before PTB was initialized
 
     async def set_commands(self) -> None:
         """Set the command menu per language (zh, en, and the default) and per scope."""
@@ -647,9 +648,19 @@ async def start(app, http: web.Application) -> TelegramChannel | None:
     """`wuzha serve` starter: run the Telegram channel when channels.telegram.enabled."""
     if not app.config.channels.telegram.enabled:
         return None
+    from bot.serve import StartupError
+
     channel = TelegramChannel.from_config(app)
-    app.add_channel(channel)
     if channel.webhook_url:
         http.router.add_post(channel.webhook_path, channel.handle_webhook)
-    await channel.start()
+    try:
+        await channel.start()
+    except (TelegramError, RuntimeError) as exc:
+        await channel.stop()
+        where = api_root(app.config.secrets.get("WUZHA_TELEGRAM_BASE_URL") or app.config.channels.telegram.base_url)
+        raise StartupError(f"channels.telegram: could not start with the Bot API at {where}: {exc}") from exc
+    except BaseException:
+        await channel.stop()
+        raise
+    app.add_channel(channel)
     return channel
