@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -10,7 +11,7 @@ import sys
 
 from bot.ratelimit import ChannelLimiter
 from storage.db import Database
-from tests.telegram_rig import SECURITY_CHAT, tg  # noqa: F401  (the fixture)
+from tests.telegram_rig import SECURITY_CHAT, close_rig, open_rig, tg  # noqa: F401  (the fixture)
 from tests.test_telegram_features import _link, file_report
 
 STUDENT = 611
@@ -96,3 +97,45 @@ def test_a_wrong_bot_api_address_is_one_line_and_a_failing_exit(tmp_path):
     assert "Traceback" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert "telegram" in last and nowhere in last, done.stderr
+
+
+MONITOR = 621
+OFFICER_EN = 922
+STUDENT_AT_START = 623
+
+
+def _personal_menu(api, chat_id: int) -> list[str] | None:
+    """The command names set for one private chat (BotCommandScopeChat), or None."""
+    scope = json.dumps({"chat_id": chat_id, "type": "chat"}, sort_keys=True)
+    commands = api.commands.get((scope, ""))
+    return None if commands is None else [c["command"] for c in commands]
+
+
+async def test_a_monitor_who_binds_on_telegram_gets_the_monitor_menu_in_their_language(tg, demo_class):  # noqa: F811
+    await tg.app.store.people.create("M0001", demo_class.id, "计算机学院", role="monitor")
+    assert _personal_menu(tg.api, MONITOR) is None
+    await tg.bind(MONITOR, demo_class.join_code, "M0001", lang="en")
+    await tg.api.wait_for(lambda: _personal_menu(tg.api, MONITOR) is not None)
+    menu = _personal_menu(tg.api, MONITOR)
+    assert "class" in menu and "remind" in menu and "quiz" in menu
+    scope = json.dumps({"chat_id": MONITOR, "type": "chat"}, sort_keys=True)
+    descriptions = " ".join(c["description"] for c in tg.api.commands[(scope, "")])
+    assert descriptions.isascii()                                   # the language they chose: English
+
+
+async def test_bound_staff_get_their_own_menu_at_start_and_students_do_not(app, demo_class):
+    officer = await app.store.people.create("S0009", None, "保卫处", role="security")
+    student = await app.store.people.create("20239999", demo_class.id, "计算机学院")
+    for user_id, person, lang in ((OFFICER_EN, officer, "en"), (STUDENT_AT_START, student, "zh")):
+        account = await app.store.accounts.touch("telegram", str(user_id), str(user_id))
+        await app.store.accounts.bind(account.id, person.id)
+        await app.store.accounts.set_language(account.id, lang)
+    rig, stop, senders = await open_rig(app)
+    try:
+        menu = _personal_menu(rig.api, OFFICER_EN)
+        assert menu is not None and "stats" in menu and "warn" in menu
+        assert _personal_menu(rig.api, STUDENT_AT_START) is None     # the shared private-chat menu is theirs
+        shared = json.dumps({"type": "all_private_chats"}, sort_keys=True)
+        assert "stats" not in [c["command"] for c in rig.api.commands[(shared, "en")]]
+    finally:
+        await close_rig(rig, stop, senders)

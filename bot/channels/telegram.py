@@ -20,10 +20,6 @@ from aiohttp import web
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram import (
-    BotCommand,
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -46,6 +42,7 @@ from bot.channels.base import Channel, Delivery, Limits
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_inbox import InboxQueue, event_key
 from bot.channels.telegram_inbox import recover as recover_updates
+from bot.channels.telegram_menus import CommandMenus
 from bot.events import Button, Incoming, Kind, Media, Outgoing, QuizSpec
 from bot.i18n import normalize_language
 from storage.telegram import PollRecord
@@ -62,7 +59,6 @@ TELEGRAM_API = "https://api.telegram.org"
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 INTERACTIVE_RETRIES = 3
-GROUP_COMMANDS = ("help", "start")
 
 
 def split_text(body: str, limit: int = MAX_TEXT) -> list[str]:
@@ -191,6 +187,7 @@ class TelegramChannel(Channel):
         self.application = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
+        self.menus = CommandMenus(self)
 
     @classmethod
     def from_config(cls, app, **overrides) -> TelegramChannel:
@@ -242,6 +239,12 @@ class TelegramChannel(Channel):
             await self.set_commands()
         except Exception:   # a menu is a convenience: never keep the bot from answering
             log.exception("could not set the Telegram command menus")
+        try:
+            personal = await self.menus.set_personal_all()
+        except Exception:
+            log.exception("could not set the staff's own Telegram command menus")
+        else:
+            log.info("telegram: %d staff accounts have their own command menu", personal)
         await self.application.start()
         if self.webhook_url:
             await self.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret,
@@ -266,24 +269,7 @@ class TelegramChannel(Channel):
 
     async def set_commands(self) -> None:
         """Set the command menu per language (zh, en, and the default) and per scope."""
-        routes = self.app.dispatcher.routes
-        translate = self.app.services.translate
-        default_lang = self.app.config.general.default_language
-
-        def menu(role: str, lang: str, only: tuple[str, ...] = ()) -> list[BotCommand]:
-            commands = [c for c in routes.visible_commands(role) if not only or c.name in only]
-            return [BotCommand(c.name, translate(c.help_key, lang)[:256]) for c in commands
-                    if c.name.isascii() and c.name.islower()][:100]
-
-        scopes = [(BotCommandScopeAllPrivateChats(), "student", ()),
-                  (BotCommandScopeAllGroupChats(), "guest", GROUP_COMMANDS)]
-        if self.security_chat_id:
-            scopes.append((BotCommandScopeChat(self.security_chat_id), "security", ()))
-        for scope, role, only in scopes:
-            for language_code, lang in (("zh", "zh"), ("en", "en"), (None, default_lang)):
-                commands = menu(role, lang, only)
-                if commands:
-                    await self.bot.set_my_commands(commands, scope=scope, language_code=language_code)
+        await self.menus.set_shared()
 
     # --- inbound ---------------------------------------------------------------------
     async def handle_webhook(self, request: web.Request) -> web.Response:
@@ -365,6 +351,8 @@ class TelegramChannel(Channel):
         replies = await inbox.handle(self.app, key, incoming, reply_to=str(target.chat_id))
         await self.reply(target, replies)
         await inbox.mark_replied(self.app, key)
+        if not is_group(target.chat_id):
+            await self.menus.refresh(incoming.user_key)    # just bound as a monitor or officer: their own menu
 
     async def to_incoming(self, update: Update) -> tuple[Incoming, ReplyTarget] | None:
         """Turn an update into a neutral event and where its answers go; None when it needs no answer."""
