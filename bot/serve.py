@@ -65,6 +65,23 @@ async def start_features(app: App, http: web.Application, running: list | None =
     return running
 
 
+def check_security_channel(config: Config) -> None:
+    """Refuse a security-channel target nothing would deliver to: its report cards would wait unseen."""
+    targets = config.security_channel.targets
+    telegram = config.channels.telegram
+    problem = ""
+    if "telegram" in targets and not telegram.enabled:
+        problem = "telegram, but channels.telegram.enabled is false"
+    elif "telegram" in targets and not telegram.security_chat_id:
+        problem = "telegram, but channels.telegram.security_chat_id is not set"
+    elif "wecom_robot" in targets and not config.secrets.get("WUZHA_WECOM_ROBOT_KEY"):
+        problem = "wecom_robot, but the environment variable WUZHA_WECOM_ROBOT_KEY is not set"
+    elif "wecom_app" in targets and not config.channels.wecom.enabled:
+        problem = "wecom_app, but channels.wecom.enabled is false"
+    if problem:
+        raise StartupError(f"security_channel.targets has {problem}: report cards would reach nobody")
+
+
 def listen(host: str, port: int) -> socket.socket:
     """Take the HTTP port before anything connects anywhere, so a port in use stops us cleanly."""
     try:
@@ -76,6 +93,8 @@ def listen(host: str, port: int) -> socket.socket:
 
 async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
     """Run until stop is set (or SIGINT/SIGTERM), then shut down cleanly."""
+    check_security_channel(config)
+    sock = listen(config.server.host, config.server.port)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -83,7 +102,6 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not on the main thread
             pass
-    sock = listen(config.server.host, config.server.port)
     running: list = []
     runner: web.AppRunner | None = None
     app = App(config)

@@ -9,7 +9,10 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from bot.ratelimit import ChannelLimiter
+from bot.serve import StartupError, serve
 from storage.db import Database
 from tests.telegram_rig import SECURITY_CHAT, close_rig, open_rig, tg  # noqa: F401  (the fixture)
 from tests.test_telegram_features import _link, file_report
@@ -139,3 +142,23 @@ async def test_bound_staff_get_their_own_menu_at_start_and_students_do_not(app, 
         assert "stats" not in [c["command"] for c in rig.api.commands[(shared, "en")]]
     finally:
         await close_rig(rig, stop, senders)
+
+
+@pytest.mark.parametrize("targets, telegram, chat_id, robot_key, wecom, named", [
+    (["telegram"], False, 0, "", False, "channels.telegram"),
+    (["telegram"], True, 0, "", False, "security_chat_id"),
+    (["wecom_robot"], False, 0, "", False, "WUZHA_WECOM_ROBOT_KEY"),
+    (["console", "wecom_app"], False, 0, "", False, "channels.wecom"),
+])
+async def test_a_security_channel_that_reaches_nobody_stops_serve_before_it_starts(
+        config, targets, telegram, chat_id, robot_key, wecom, named):
+    """Report cards queued for a target that is not running would wait unseen: refuse to start instead."""
+    config.security_channel.targets = targets
+    config.channels.telegram.enabled = telegram
+    config.channels.telegram.security_chat_id = chat_id
+    config.channels.wecom.enabled = wecom
+    config.secrets = {"WUZHA_WECOM_ROBOT_KEY": robot_key} if robot_key else {}
+    with pytest.raises(StartupError) as refused:
+        await serve(config)
+    assert "security_channel.targets" in str(refused.value) and named in str(refused.value)
+    assert "\n" not in str(refused.value)
