@@ -38,6 +38,11 @@ class Rejected:
     reason: str
 
 
+def staff_group(college: str) -> str:
+    """The join group of a college's (or office's) staff who belong to no class."""
+    return f"{college} 教职工 staff"
+
+
 def decode_roster(raw: bytes) -> str:
     """Decode roster bytes: UTF-8 (BOM or not), else GBK (what Excel writes on Chinese Windows)."""
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -107,6 +112,9 @@ def _check(cells: list[str], columns: dict[str, int]) -> tuple[RosterRow | None,
         return None, f"role {raw_role!r} is not one of {', '.join(ROLES)}"
     if not class_names and role in ("student", "monitor", "counsellor"):
         return None, "class is empty"
+    if not class_names:
+        # Staff, officers and admins without a class bind with their department's code, like a class.
+        class_names = [staff_group(college)]
     if len(class_names) > 1 and role != "counsellor":
         return None, "only a counsellor may have several classes"
     tags = []

@@ -79,3 +79,18 @@ def test_large_file_shows_progress(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "1200/1200" in result.stderr
     assert "roster: 1200 added" in result.stdout
+
+
+async def test_staff_without_a_class_bind_with_their_departments_code(app, tmp_path, user_factory):
+    path = tmp_path / "staff.csv"
+    path.write_text(HEADER + "S900,王科长,保卫处,,,security,\nT500,刘老师,文学院,,,教职工,\n", encoding="utf-8")
+    good, rejected = parse_roster(path)
+    assert not rejected
+    await app.store.people.upsert_roster([row for _, row in good])
+    office = await app.store.classes.by_name("保卫处 教职工 staff")
+    assert office is not None and await app.store.classes.by_name("文学院 教职工 staff") is not None
+    officer = user_factory("officer")
+    await officer.bind(office.join_code, "S900")
+    assert "保卫处" in officer.text
+    person = await app.store.people.by_number("S900")
+    assert person.role == "security" and person.tag_set == set()
