@@ -12,6 +12,7 @@ import re
 from datetime import timedelta
 
 from bot.amounts import parse_amount
+from bot.clock import iso
 from bot.context import Context
 from bot.events import Button, Incoming, Outgoing, text
 from bot.identifiers import extract_identifiers
@@ -31,6 +32,7 @@ _YES = {"是", "是的", "有", "对", "嗯", "已经", "已经转了", "转了"
 _NO = {"否", "不", "不是", "没有", "没", "还没", "还没有", "无", "no", "n", "nope", "not yet", "nothing"}
 _PUNCT = re.compile(r"[\s。.!！?？,，~]+")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+RESUME_DAYS = 7                  # an unfinished form this recent is offered to go on with
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -45,6 +47,55 @@ async def start_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
     preset = preset if preset in ctx.library.types else ""
     # Straight after advice, the person's own description starts the report: they need not type it twice.
     told = ctx.state.data.get("text") if ctx.in_conversation("advice") and ctx.state else None
+    if ctx.in_conversation(CONVERSATION) and not ctx.state.step.startswith("office_"):
+        return [text(ctx.t("report.resumed")), *await current_question(ctx)]   # already filling one in
+    if not told:
+        since = iso(ctx.clock.now() - timedelta(days=RESUME_DAYS))
+        unfinished = await ctx.store.reports.unfinished_form(ctx.person.id, since)
+        if unfinished is not None:
+            return [_resume_offer(ctx, unfinished, preset)]
+    return await open_form(ctx, preset, told)
+
+
+def _resume_offer(ctx: Context, report, preset: str) -> Outgoing:
+    """Ask whether to go on with the form left halfway or start a new report."""
+    started = esc.local_time(ctx.services, report["created_at"])
+    return text(ctx.t("report.resume_offer", started=started, case_no=report["case_no"] or "-"),
+                [Button(ctx.t("report.btn_resume"), f"rep:resume:{report['id']}"),
+                 Button(ctx.t("report.btn_fresh"), f"rep:fresh:{preset}")])
+
+
+async def current_question(ctx: Context) -> list[Outgoing]:
+    """The question of the step the form stands at."""
+    step = ctx.state.step
+    if step == "preview":
+        return [await preview(ctx)]
+    return [await ask_type(ctx)] if step == "type" else [ask(ctx, step)]
+
+
+async def resume_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """Go on with an unfinished form where it stood: what was answered is kept, the rest is asked."""
+    report_id = int(msg.payload.rsplit(":", 1)[1]) if msg.payload.rsplit(":", 1)[1].isdigit() else 0
+    report = await ctx.store.reports.get(report_id)
+    if report is None or report["reporter_person_id"] != ctx.person.id or report["form_complete"]:
+        return [text(ctx.t("report.expired"))]
+    money = None if report["money_left"] is None else ("no" if report["money_left"] == 0 else "money")
+    ctx.begin(CONVERSATION, "money", report_id=report_id, typed=report["fraud_type"] != "other",
+              code_only=False, described=report["description"] is not None, case_no=report["case_no"])
+    if money is None:
+        return [ask(ctx, "money")]
+    ctx.update(money=money)
+    return await advance(ctx, "money", [text(ctx.t("report.resumed"))])
+
+
+async def start_fresh_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """Leave the unfinished form as it is and open a new one."""
+    preset = msg.payload.rsplit(":", 1)[1]
+    return await open_form(ctx, preset if preset in ctx.library.types else "", None)
+
+
+async def open_form(ctx: Context, preset: str, told: str | None) -> list[Outgoing]:
+    """Create the draft and ask the first question (with the advice description kept, if any)."""
     report_id = await ctx.store.reports.create_draft(
         ctx.person.id, ctx.account.id, ctx.person.college or None, ctx.person.class_id, ctx.lang,
         fraud_type=preset or "other")
@@ -351,7 +402,7 @@ async def take_evidence(msg: Incoming, ctx: Context) -> list[Outgoing]:
     report_id = ctx.state.data["report_id"]
     limit_mb = ctx.config.reports.evidence_max_mb
     step = ctx.state.step
-    again = [] if step == "preview" else [ask(ctx, step)] if step != "type" else [await ask_type(ctx)]
+    again = [] if step == "preview" else await current_question(ctx)
     if len(media.data) > limit_mb * 1024 * 1024:
         size_mb = f"{len(media.data) / 1024 / 1024:.1f}"
         return [text(ctx.t("report.evidence_too_big", size=size_mb, mb=limit_mb)), *again]

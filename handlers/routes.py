@@ -78,6 +78,8 @@ def build_routes() -> RouteTable:
             ButtonRoute(drill.BUTTON_PREFIX, drill.press_drill_choice, EVERYONE),
             ButtonRoute(advice.BUTTON_PREFIX, advice.press_advice_button, EVERYONE),
             ButtonRoute("rep:", report.press_form_button, MEMBERS),
+            ButtonRoute("rep:resume:", report.resume_report, MEMBERS),
+            ButtonRoute("rep:fresh:", report.start_fresh_report, MEMBERS),
             ButtonRoute("rep:ack:", report_office.press_ack, OFFICE),
             ButtonRoute("rep:assign:", report_office.press_assign, OFFICE),
             ButtonRoute("rep:resolve:", report_office.press_resolve, OFFICE),

@@ -51,6 +51,14 @@ class ReportRepo:
         )
 
     # --- the form --------------------------------------------------------------------
+    async def unfinished_form(self, person_id: int, since: str):
+        """The person's newest report whose form they started (answered something) and never finished."""
+        return await self.db.fetchone(
+            "SELECT * FROM reports WHERE reporter_person_id = ? AND form_complete = 0 AND created_at >= ?"
+            " AND (money_left IS NOT NULL OR description IS NOT NULL) ORDER BY id DESC LIMIT 1",
+            (person_id, since),
+        )
+
     async def create_draft(self, person_id: int | None, account_id: int, college: str | None,
                            class_id: int | None, lang: str, fraud_type: str = "other") -> int:
         """Start a draft report for a reporter; return its id."""

@@ -208,6 +208,8 @@ async def test_daily_limit(app, student):
     app.config.reports.max_per_day = 2
     for _ in range(2):
         await student.say("/report")
+        if "还没有完成的举报" in student.text:      # the urgent case left halfway is offered first
+            await student.press_label("新建举报")
         await student.press("rep:money:money")
         await student.say("/cancel")
     await student.say("/report")
@@ -282,3 +284,26 @@ async def test_a_draft_nobody_filed_is_dropped_after_a_week_with_its_files(app, 
     assert not path.exists()
     await student.say("some words")            # the stale form is gone: free text gets advice, not an error
     assert "出了点问题" not in student.text
+
+
+async def test_a_form_left_halfway_for_a_check_in_is_offered_again(app, demo_class, user_factory):
+    student = user_factory("interrupted")
+    await student.bind(demo_class.join_code, "2023556")
+    await student.say("/report")
+    await student.press("rep:money:no")
+    await student.say("有人在闲鱼上卖演唱会门票，收了定金就拉黑了")
+    await student.say("/report")                  # again, while still in the form: the current question
+    assert "接着填写" in student.text and len(await app.store.db.fetchall("SELECT id FROM reports")) == 1
+    await student.say("/quiz")                    # another conversation takes over
+    assert "1/" in student.text
+    await student.say("/report")
+    assert "还没有完成的举报" in student.text
+    await student.press_label("接着填写")
+    assert "接着填写" in student.text and "发生了什么" not in student.text   # the story is not asked again
+    drafts = await app.store.db.fetchall("SELECT id, description FROM reports")
+    assert len(drafts) == 1 and drafts[0]["description"].startswith("有人在闲鱼上")
+    await student.say("/cancel")
+    await student.say("/report")
+    await student.press_label("新建举报")
+    assert "钱或验证码是否已经给出去" in student.text
+    assert await app.store.db.fetchval("SELECT COUNT(*) FROM reports") == 2
