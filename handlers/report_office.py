@@ -67,32 +67,39 @@ async def run_text_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 
 # --- buttons -----------------------------------------------------------------------------------------
+def case_button(payload: str) -> tuple[str, list[str]]:
+    """Split 'rep:<verb>:<case_no>[:<more>...]' into the case number and what follows it."""
+    parts = payload.split(":")
+    return (parts[2] if len(parts) > 2 else ""), parts[3:]
+
+
 async def press_ack(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """rep:ack:<case_no>."""
-    report = await find_case(ctx, msg.payload.split(":", 2)[2])
+    case_no, _ = case_button(msg.payload)
+    report = await find_case(ctx, case_no)
     if report is None:
-        return [refusal(ctx, "report.no_case", case_no=msg.payload.split(":", 2)[2])]
+        return [refusal(ctx, "report.no_case", case_no=case_no or "-")]
     return await acknowledge(ctx, report)
 
 
 async def press_assign(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """rep:assign:<case_no> lists officers; rep:assign:<case_no>:<person id> assigns."""
-    parts = msg.payload.split(":")
-    report = await find_case(ctx, parts[2] if len(parts) > 2 else "")
+    case_no, more = case_button(msg.payload)
+    report = await find_case(ctx, case_no)
     if report is None:
-        return [refusal(ctx, "report.no_case", case_no=parts[2] if len(parts) > 2 else "-")]
-    if len(parts) > 3 and parts[3].isdigit():
-        return await assign_to_key(ctx, report, "#" + parts[3])
+        return [refusal(ctx, "report.no_case", case_no=case_no or "-")]
+    if more and more[0].isdigit():
+        return await assign_to_key(ctx, report, "#" + more[0])
     return await offer_assignees(ctx, report)
 
 
 async def press_resolve(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """rep:resolve:<case_no> asks for the note; rep:resolve:<case_no>:nonote closes without one."""
-    parts = msg.payload.split(":")
-    report = await find_case(ctx, parts[2] if len(parts) > 2 else "")
+    case_no, more = case_button(msg.payload)
+    report = await find_case(ctx, case_no)
     if report is None:
-        return [refusal(ctx, "report.no_case", case_no=parts[2] if len(parts) > 2 else "-")]
-    if len(parts) > 3 and parts[3] == "nonote":
+        return [refusal(ctx, "report.no_case", case_no=case_no or "-")]
+    if more and more[0] == "nonote":
         if ctx.in_conversation("report") and ctx.state.step == "office_resolve_note":
             ctx.end()
         return await resolve(ctx, report, "")
@@ -117,7 +124,7 @@ async def continue_office_step(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 async def press_care(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """rep:care:<case_no>: tell the class's monitors and counsellors, without details, that someone needs care."""
-    report = await find_case(ctx, msg.payload.split(":", 2)[2])
+    report = await find_case(ctx, case_button(msg.payload)[0])
     if report is None or not report["class_id"] or report["anonymous"]:
         return [refusal(ctx, "report.care_impossible")]
     carers = await ctx.store.reports.class_carers(report["class_id"])
