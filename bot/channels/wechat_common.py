@@ -410,3 +410,15 @@ async def fetch_media_into(incoming: Incoming, channel, app) -> Incoming | list[
         fmt = (getattr(message, "format", "") or "amr").lower()
         incoming.media = Media("voice", f"{message.media_id}.{fmt}", data, f"audio/{fmt}")
     return incoming
+
+
+class Running:
+    """What `wuzha serve` stops at the end of a WeChat channel's life."""
+
+    def __init__(self, *parts) -> None:
+        self.parts = parts
+
+    async def stop(self) -> None:
+        """Let running handlers finish and queue their replies."""
+        for part in self.parts:
+            await part.stop()

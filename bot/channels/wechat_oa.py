@@ -21,6 +21,7 @@ from bot.channels.wechat_common import (
     Hints,
     PassiveReplies,
     Refused,
+    Running,
     error_code,
     fetch_media_into,
     incoming_from,
@@ -218,18 +219,6 @@ class OACallback:
 
     async def _prepare(self, incoming: Incoming) -> Incoming | list[Outgoing]:
         return await fetch_media_into(incoming, self.channel, self.app)
-
-
-class Running:
-    """What `wuzha serve` stops at the end."""
-
-    def __init__(self, *parts) -> None:
-        self.parts = parts
-
-    async def stop(self) -> None:
-        """Let running handlers finish and queue their replies."""
-        for part in self.parts:
-            await part.stop()
 
 
 async def start(app, http: web.Application):

@@ -20,6 +20,7 @@ from bot.channels.wechat_common import (
     Hints,
     PassiveReplies,
     Refused,
+    Running,
     error_code,
     fetch_media_into,
     incoming_from,
@@ -238,17 +239,6 @@ class WecomCallback:
 
     async def _prepare(self, incoming: Incoming) -> Incoming | list[Outgoing]:
         return await fetch_media_into(incoming, self.channel, self.app)
-
-
-class Running:
-    """What `wuzha serve` stops at the end."""
-
-    def __init__(self, passive: PassiveReplies) -> None:
-        self.passive = passive
-
-    async def stop(self) -> None:
-        """Let running handlers finish and queue their replies."""
-        await self.passive.stop()
 
 
 def build_channel(app) -> WecomChannel:
