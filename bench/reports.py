@@ -17,12 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.amounts import parse_amount  # noqa: E402
+from handlers.amounts import parse_amount  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.events import Incoming, Kind  # noqa: E402
-from bot.identifiers import extract_identifiers  # noqa: E402
+from handlers.identifiers import extract_identifiers  # noqa: E402
 from handlers.report_escalation import run_escalations  # noqa: E402
 
 AMOUNTS = ["3000", "3,000元", "三千", "3k", "5万", "一万二", "1.5w", "约3000元左右", "abc", "三千或者四千"]

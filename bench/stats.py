@@ -31,8 +31,8 @@ from bot.app import App  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.events import Incoming, Kind  # noqa: E402
-from bot.figures import Period  # noqa: E402
-from bot.ledger import export_ledger  # noqa: E402
+from handlers.figures import Period  # noqa: E402
+from handlers.ledger import export_ledger  # noqa: E402
 
 TODAY = date(2026, 11, 23)
 TERM_DAYS = 120

@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from bot.clock import parse_iso
-from bot.figures import Period, compute_figures
+from handlers.figures import Period, compute_figures
 from storage.stats import Scope
 
 PERCENT = "0.0%"

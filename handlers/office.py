@@ -6,8 +6,8 @@ from datetime import date
 
 from bot.context import Context
 from bot.events import Incoming, Outgoing, text
-from bot.figures import Figures, compute_figures, default_period, parse_period
-from bot.ledger import export_ledger
+from handlers.figures import Figures, compute_figures, default_period, parse_period
+from handlers.ledger import export_ledger
 from storage.stats import ReportFigures, Scope
 
 

@@ -40,8 +40,8 @@ def register(sub) -> None:
 async def cmd_export_ledger(args, config) -> int:
     """Write the ledger file and record the export in the audit log."""
     from bot.cli import opened_app
-    from bot.figures import Period
-    from bot.ledger import export_ledger
+    from handlers.figures import Period
+    from handlers.ledger import export_ledger
 
     try:
         period = Period(date.fromisoformat(args.first), date.fromisoformat(args.last))
@@ -72,7 +72,7 @@ async def cmd_export_ledger(args, config) -> int:
 async def cmd_report_weekly(args, config) -> int:
     """Render the weekly picture to a file."""
     from bot.cli import opened_app
-    from bot.weekly_report import FontMissing, weekly_png
+    from handlers.weekly_report import FontMissing, weekly_png
 
     async with opened_app(config) as app:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.scheduler import register_job
-from bot.weekly_report import send_weekly_report
+from handlers.weekly_report import send_weekly_report
 from handlers.classlog import remind_due_logs
 
 register_job("office.log_reminders", lambda config: config.schedule.monitor_reminders, remind_due_logs)

@@ -11,11 +11,11 @@ import hashlib
 import re
 from datetime import timedelta
 
-from bot.amounts import parse_amount
+from handlers.amounts import parse_amount
 from bot.clock import iso
 from bot.context import Context
 from bot.events import Button, Incoming, Outgoing, text
-from bot.identifiers import extract_identifiers
+from handlers.identifiers import extract_identifiers
 from bot.roles import GUEST
 from handlers import report_escalation as esc
 

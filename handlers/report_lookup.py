@@ -6,7 +6,7 @@ from collections import Counter
 
 from bot.context import Context
 from bot.events import Button, Incoming, Outgoing, text
-from bot.identifiers import normalize_identifier
+from handlers.identifiers import normalize_identifier
 from handlers import report_escalation as esc
 
 

@@ -79,7 +79,7 @@ class ReportRepo:
         await self.db.execute(f"UPDATE reports SET {assignments} WHERE id = ?", (*fields.values(), report_id))
 
     async def add_identifiers(self, report_id: int, items) -> None:
-        """Attach identifiers (bot.identifiers.Identifier), skipping ones the report already has."""
+        """Attach identifiers (handlers.identifiers.Identifier), skipping ones the report already has."""
         now = iso(self.clock.now())
         async with self.db.transaction() as conn:
             for item in items:

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 from bot.cli import build_parser
 from bot.clock import iso
-from bot.figures import Period
-from bot.ledger import export_ledger
+from handlers.figures import Period
+from handlers.ledger import export_ledger
 from tests.office_support import add_class, add_person, chat, checkin, pledge, quiz, report
 from tests.program_support import local
 

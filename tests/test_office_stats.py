@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.figures import Period, compute_figures, parse_period
+from handlers.figures import Period, compute_figures, parse_period
 from storage.stats import Scope
 from tests.office_support import add_class, add_person, chat, checkin, pledge, quiz, report
 from tests.program_support import local

@@ -8,7 +8,7 @@ from datetime import date
 from PIL import Image
 
 from bot.cli import build_parser
-from bot.weekly_report import collect, find_cjk_font, render
+from handlers.weekly_report import collect, find_cjk_font, render
 from tests.office_support import add_class, add_person, pledge, quiz, report
 from tests.program_support import local
 from tests.support import RecordingChannel
@@ -55,7 +55,7 @@ async def test_the_figures_and_the_picture(app):
 
 
 async def test_the_monday_job_sends_it_to_the_security_channel(app):
-    from bot.weekly_report import send_weekly_report
+    from handlers.weekly_report import send_weekly_report
 
     await _some_data(app)
     assert await send_weekly_report(app) is True

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.amounts import parse_amount
+from handlers.amounts import parse_amount
 
 GOOD = [
     ("3000", 3000), ("3,000元", 3000), ("三千", 3000), ("3k", 3000), ("3K", 3000), ("5万", 50000),

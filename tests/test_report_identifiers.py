@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.identifiers import extract_identifiers, normalize_identifier
+from handlers.identifiers import extract_identifiers, normalize_identifier
 
 CASES = [
     ("+86 138-0013-8000", "phone", "13800138000"),
