@@ -17,11 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handlers.amounts import parse_amount  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.events import Incoming, Kind  # noqa: E402
+from handlers.amounts import parse_amount  # noqa: E402
 from handlers.identifiers import extract_identifiers  # noqa: E402
 from handlers.report_escalation import run_escalations  # noqa: E402
 

@@ -11,13 +11,13 @@ import hashlib
 import re
 from datetime import timedelta
 
-from handlers.amounts import parse_amount
 from bot.clock import iso
 from bot.context import Context
 from bot.events import Button, Incoming, Outgoing, text
-from handlers.identifiers import extract_identifiers
 from bot.roles import GUEST
 from handlers import report_escalation as esc
+from handlers.amounts import parse_amount
+from handlers.identifiers import extract_identifiers
 
 CONVERSATION = "report"
 STEPS = ("money", "what", "type", "when", "contact", "ids", "amount", "payment", "evidence", "preview")

@@ -6,8 +6,8 @@ from collections import Counter
 
 from bot.context import Context
 from bot.events import Button, Incoming, Outgoing, text
-from handlers.identifiers import normalize_identifier
 from handlers import report_escalation as esc
+from handlers.identifiers import normalize_identifier
 
 
 async def check_identifier(msg: Incoming, ctx: Context) -> list[Outgoing]:
