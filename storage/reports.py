@@ -274,6 +274,15 @@ class ReportRepo:
             " ORDER BY r.created_at DESC", (normalized,)
         )
 
+    async def lookup_site(self, domain: str):
+        """Cases naming any link on this registrable domain (jd-lipei.top, pay.jd-lipei.top/x), newest first."""
+        return await self.db.fetchall(
+            "SELECT DISTINCT r.id, r.fraud_type, r.created_at FROM report_identifiers i"
+            " JOIN reports r ON r.id = i.report_id WHERE i.kind = 'url' AND r.status != 'draft'"
+            " AND (i.normalized = ? OR i.normalized LIKE ? OR i.normalized LIKE ? OR i.normalized LIKE ?)"
+            " ORDER BY r.created_at DESC", (domain, domain + "/%", "%." + domain, "%." + domain + "/%"),
+        )
+
     async def cluster(self, normalized: str, since: datetime):
         """Cases naming this identifier since a moment, oldest first, with reporter and college."""
         return await self.db.fetchall(

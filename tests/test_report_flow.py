@@ -244,6 +244,27 @@ async def test_lookup_counts_reports_and_hides_reporters(app, demo_class, studen
     assert "暂无" in checker.text
 
 
+async def test_lookup_of_a_link_finds_its_site_but_a_short_link_only_exactly(app, demo_class, student):
+    await student.say("/report")
+    await student.press("rep:money:money")
+    await student.say("说快递丢了要理赔，让我打开链接填银行卡，结果卡里的钱被转走了")
+    await student.press(buttons(student)[0])
+    await student.press("rep:skip")
+    await student.press("rep:skip")
+    await student.say("his site was jd-lipei.top/refund, also https://t.cn/A6xyZ")
+    await student.press("rep:done")
+    checker = await make_person(app, "2023012", class_id=demo_class.id, college=demo_class.college)
+    for query in ("jd-lipei.top", "https://www.JD-LIPEI.top/other", "t.cn/A6xyZ"):
+        await checker.say(f"/check {query}")
+        assert "1" in checker.text and "暂无" not in checker.text, query
+    await checker.say("/check t.cn/a6xyz")
+    assert "暂无" in checker.text
+    await checker.say("/check t.cn")
+    assert "短链接" in checker.text
+    await checker.say("/check his")
+    assert "暂无" in checker.text
+
+
 async def test_same_identifier_from_two_people_raises_a_campaign_alert(app, demo_class, student):
     student_b = await make_person(app, "2023011", class_id=demo_class.id, college=demo_class.college)
     for user in (student, student_b):

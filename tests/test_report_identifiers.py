@@ -16,7 +16,8 @@ CASES = [
     ("6222 0212 3456 7890 123", "bank", "6222021234567890123"),
     ("支付宝 abc@163.com", "alipay", "abc@163.com"),
     ("https://WWW.Example.com/pay/?id=3#x", "url", "example.com/pay"),
-    ("http://example.com:8080/Pay/", "url", "example.com/pay"),
+    ("http://example.com:8080/Pay/", "url", "example.com/Pay"),
+    ("t.cn/A6xyZ", "url", "t.cn/A6xyZ"),
     ("pay.example.cn/a/", "url", "pay.example.cn/a"),
     ("@ScamBot", "account", "scambot"),
 ]
