@@ -61,6 +61,12 @@ class ProgramConfig:
 
 
 @dataclass
+class EscalationConfig:
+    repeat_minutes: int = 15              # after the ladder, page everyone who can acknowledge again this often
+    repeat_hours: int = 24                # ... until the case waited this long since its first card
+
+
+@dataclass
 class ReportsConfig:
     max_per_day: int = 5
     urgent_ack_minutes: int = 5
@@ -137,6 +143,7 @@ class Config:
     roles: RolesConfig = field(default_factory=RolesConfig)
     security_channel: SecurityChannelConfig = field(default_factory=SecurityChannelConfig)
     office: OfficeConfig = field(default_factory=OfficeConfig)
+    escalation: EscalationConfig = field(default_factory=EscalationConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     # Filled from the environment, never from the file.
     secrets: dict[str, str] = field(default_factory=dict)
@@ -322,6 +329,21 @@ def _validate(config: Config) -> None:
     for key, (value, low, high) in ranges.items():
         if not low <= value <= high:
             raise ConfigError(f"config: {key}: must be between {low} and {high}, got {value}")
+    # The escalation and review numbers: a zero or negative one would page nobody, or page without end.
+    rules = {
+        "reports.urgent_ack_minutes": (config.reports.urgent_ack_minutes, 1, 1440, "minutes"),
+        "reports.reescalate_minutes": (config.reports.reescalate_minutes, 1, 1440, "minutes"),
+        "reports.reescalate_limit": (config.reports.reescalate_limit, 0, 20, "re-escalations"),
+        "reports.normal_ack_hours": (config.reports.normal_ack_hours, 1, 720, "hours"),
+        "reports.review_threshold_yuan": (config.reports.review_threshold_yuan, 1, 100_000_000, "yuan"),
+        "reports.campaign_alert_reports": (config.reports.campaign_alert_reports, 2, 1000, "reports"),
+        "reports.campaign_alert_days": (config.reports.campaign_alert_days, 1, 365, "days"),
+        "escalation.repeat_minutes": (config.escalation.repeat_minutes, 1, 1440, "minutes"),
+        "escalation.repeat_hours": (config.escalation.repeat_hours, 1, 720, "hours"),
+    }
+    for key, (value, low, high, unit) in rules.items():
+        if not low <= value <= high:
+            raise ConfigError(f"config: {key}: must be a whole number of {unit} from {low} to {high}, got {value}")
     if config.program.weekly_activity not in ("case", "drill", "alternate"):
         raise ConfigError("config: program.weekly_activity: must be case, drill or alternate")
     allowed_targets = {"console", "telegram", "wecom_robot", "wecom_app"}

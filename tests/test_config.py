@@ -45,6 +45,13 @@ def test_shipped_config_loads_with_defaults(tmp_path):
         ("[channels.wecom]\nenabled = true\n", "config: channels.wecom.enabled: the environment variable WUZHA_WECOM"),
         ("[security_channel]\ntargets = ['pigeon']\n", "config: security_channel.targets[0]: unknown target"),
         ("not toml at all = = =", "not valid TOML"),
+        ("[reports]\nurgent_ack_minutes = 0\n",
+         "config: reports.urgent_ack_minutes: must be a whole number of minutes from 1 to 1440, got 0"),
+        ("[reports]\nreescalate_minutes = -5\n", "config: reports.reescalate_minutes: must be a whole number of minutes"),
+        ("[reports]\nreescalate_limit = -1\n", "config: reports.reescalate_limit: must be a whole number of re-escalations from 0"),
+        ("[reports]\nreview_threshold_yuan = 0\n", "config: reports.review_threshold_yuan: must be a whole number of yuan from 1"),
+        ("[escalation]\nrepeat_minutes = 0\n", "config: escalation.repeat_minutes: must be a whole number of minutes"),
+        ("[escalation]\nrepeat_hours = 0\n", "config: escalation.repeat_hours: must be a whole number of hours"),
     ],
 )
 def test_each_error_names_the_key(tmp_path, body, message):
