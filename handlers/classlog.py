@@ -162,7 +162,7 @@ async def _save(ctx: Context, photo: str | None) -> list[Outgoing]:
 # --- the due-reminder job ------------------------------------------------------------------------------
 
 async def remind_due_logs(app, day: str | None = None) -> int:
-    """Tell each monitor whose class has not logged this week's dorm talk or this month's meeting; return pushes."""
+    """Tell each class's monitor (no monitor: its counsellor) what is not logged this week/month; return pushes."""
     day = day or local_day(app.clock.now(), app.config.tz)
     today = date.fromisoformat(day)
     week_start = (today - timedelta(days=today.weekday())).isoformat()
@@ -170,7 +170,7 @@ async def remind_due_logs(app, day: str | None = None) -> int:
     translate = app.services.translate
     default = app.config.general.default_language
     queued = 0
-    for class_id, class_name, person_id in await app.store.office.monitors():
+    for class_id, class_name, person_id in await app.store.office.log_keepers():
         due = []
         if not await app.store.office.logged_since(class_id, "dorm_talk", week_start):
             due.append("dorm_talk")

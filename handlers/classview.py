@@ -206,11 +206,12 @@ def _reminder(ctx: Context, item: str):
     """The push, in each recipient's language, with the button that does the item."""
     translate = ctx.services.translate
     cache: dict[str, Outgoing] = {}
+    sender = f"remind.sender_{ctx.role}" if ctx.role in ("monitor", "counsellor") else "remind.sender_security"
 
     def build(account) -> Outgoing:
         lang = account.language or ctx.config.general.default_language
         if lang not in cache:
-            cache[lang] = text(translate(f"remind.push_{item}", lang),
+            cache[lang] = text(translate(f"remind.push_{item}", lang, sender=translate(sender, lang)),
                                [Button(translate(f"remind.btn_{item}", lang), ITEM_COMMAND[item])])
         return cache[lang]
     return build

@@ -3,13 +3,16 @@
 Everything here works on the services (no chat context), so the periodic job, the start-up sweep and the
 handlers share it. Every push goes through the outbox with a dedupe key.
 
-Escalation ladder for a case nobody acknowledged (status still 'received'):
+Escalation chain for a case nobody acknowledged (status still 'received'); every step pages only people
+who can acknowledge (the security role, by roster or config roles.security) and merely informs the rest:
   1. the card is posted to the security channel when the case exists (urgent: before the form is done);
   2. after reports.urgent_ack_minutes (non-urgent: normal_ack_hours) the card is posted again and every
      duty officer (reports.duty_officers) gets a direct message; again every reescalate_minutes
      (non-urgent: normal_ack_hours), reescalate_limit times in all;
-  3. then the fallback: every security-role person and every admin gets a direct message, once, and the
-     ladder stops (the case stays in /reports until someone acknowledges it).
+  3. then every security officer is paged (admins without the security role are told once, without
+     action text), and paged again every escalation.repeat_minutes (non-urgent: normal_ack_hours) until
+     the case has waited escalation.repeat_hours, or someone acknowledges it.
+Times are kept on whole minutes, so the every-minute job meets a 1-minute interval exactly.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import iso, parse_iso
 from bot.events import Button, Outgoing
@@ -144,7 +147,8 @@ async def escalate(services, report_id: int) -> None:
     first = report["escalated_at"] is None
     await send_card(services, report_id)
     if first:
-        next_at = services.clock.now() + ack_window(services, report) if report["status"] == "received" else None
+        next_at = (on_the_minute(services.clock.now() + ack_window(services, report))
+                   if report["status"] == "received" else None)
         await store.reports.mark_escalated(report_id, next_at)
         await store.reports.add_event(report_id, "escalated")
     await raise_flags(services, report_id)
@@ -179,29 +183,56 @@ async def sweep_unescalated(services) -> int:
     return done
 
 
+def on_the_minute(moment: datetime) -> datetime:
+    """A moment rounded to the nearest whole minute (the job runs each minute, a few ms either side)."""
+    rounded = moment.replace(second=0, microsecond=0)
+    return rounded + timedelta(minutes=1) if moment.second >= 30 else rounded
+
+
 async def reescalate(services, report) -> None:
-    """One rung of the ladder for an unacknowledged case."""
+    """One step of the chain for an unacknowledged case."""
     cfg = services.config.reports
     store = services.store
     lang = office_lang(services)
+    now = services.clock.now()
     count = report["escalation_count"] + 1
-    waited = int((services.clock.now() - parse_iso(report["escalated_at"])).total_seconds() // 60)
+    first = parse_iso(report["escalated_at"])
+    waited = round((now - first).total_seconds() / 60)
+    officers = await security_officers(services)
     if count <= cfg.reescalate_limit:
         header = services.translate("report.card_reescalated", lang, minutes=waited, n=count,
                                     limit=cfg.reescalate_limit)
         await send_card(services, report["id"], header)
         for person_id in await duty_officers(services):
-            await _page(services, person_id, report, f"duty:{count}", waited)
+            if person_id in officers:
+                await _page(services, person_id, report, f"duty:{count}", waited)
+            else:
+                await _inform(services, person_id, report, f"duty:{count}", waited)
         step = timedelta(minutes=cfg.reescalate_minutes) if report["urgent"] else timedelta(hours=cfg.normal_ack_hours)
-        await store.reports.mark_escalated(report["id"], services.clock.now() + step, count)
+        await store.reports.mark_escalated(report["id"], on_the_minute(now + step), count)
         await store.reports.add_event(report["id"], "reescalated", note=f"{count}/{cfg.reescalate_limit}")
         return
-    targets = await store.reports.office_people(services.config.roles.security)
-    targets += [p for p in await _admins(services) if p not in targets]
-    for person_id in targets:
-        await _page(services, person_id, report, "fallback", waited)
-    await store.reports.mark_escalated(report["id"], None, count)
-    await store.reports.add_event(report["id"], "fallback", note=f"{len(targets)} people paged")
+    for person_id in officers:
+        await _page(services, person_id, report, f"chain:{count}", waited)
+    if count == cfg.reescalate_limit + 1:
+        bystanders = [p for p in await _admins(services) if p not in officers]
+        for person_id in bystanders:
+            await _inform(services, person_id, report, "fallback", waited)
+        await store.reports.add_event(report["id"], "fallback", note=f"{len(officers)} people paged")
+    else:
+        await store.reports.add_event(report["id"], "repaged", note=f"{len(officers)} people paged")
+    chain = services.config.escalation
+    step = timedelta(minutes=chain.repeat_minutes) if report["urgent"] else timedelta(hours=cfg.normal_ack_hours)
+    next_at = on_the_minute(now + step)
+    if next_at - first > timedelta(hours=chain.repeat_hours):
+        next_at = None
+        await store.reports.add_event(report["id"], "chain_ended", note=f"{chain.repeat_hours}h")
+    await store.reports.mark_escalated(report["id"], next_at, count)
+
+
+async def security_officers(services) -> list[int]:
+    """Everyone who may acknowledge a case: the security role by roster or by config roles.security."""
+    return sorted(await services.store.reports.office_people(services.config.roles.security))
 
 
 async def duty_officers(services) -> list[int]:
@@ -224,6 +255,20 @@ async def _admins(services) -> list[int]:
             found.append(person.id)
     rows = await services.store.db.fetchall("SELECT id FROM people WHERE role = 'admin' AND forgotten_at IS NULL")
     return sorted(set(found) | {r[0] for r in rows})
+
+
+async def _inform(services, person_id: int, report, rung: str, waited: int) -> None:
+    """Tell someone who cannot acknowledge that a case waits: no action asked of them, no buttons."""
+    case_no = report["case_no"]
+
+    def message(account) -> Outgoing:
+        lang = account.language or office_lang(services)
+        return Outgoing(text=services.translate(
+            "report.page_inform", lang, case_no=case_no, minutes=waited,
+            urgency=services.translate("report.urgent_word" if report["urgent"] else "report.normal_word", lang)))
+
+    await services.outbox.push_to_person(person_id, "report-inform", message,
+                                         dedupe_key=f"report:{case_no}:{rung}:inform:{person_id}")
 
 
 async def _page(services, person_id: int, report, rung: str, waited: int) -> None:

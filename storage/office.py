@@ -115,12 +115,15 @@ class OfficeRepo:
             events.setdefault(row[0], []).append((row[1], row[2], row[3]))
         return events
 
-    async def monitors(self) -> list[tuple[int, str, int]]:
-        """(class id, class name, monitor's person id) for every class with a monitor."""
+    async def log_keepers(self) -> list[tuple[int, str, int]]:
+        """(class id, class name, person id) of whoever keeps each class's log: its monitors, else its counsellors."""
         rows = await self.db.fetchall(
-            "SELECT DISTINCT c.id, c.name, p.id FROM people p JOIN classes c ON"
+            "WITH links AS (SELECT c.id AS class_id, c.name, p.id AS person_id, p.role FROM people p JOIN classes c ON"
             " (c.id IN (SELECT class_id FROM person_classes WHERE person_id = p.id) OR c.id = p.class_id)"
-            " WHERE p.role = 'monitor' AND p.forgotten_at IS NULL ORDER BY c.id, p.id"
+            " WHERE p.role IN ('monitor', 'counsellor') AND p.forgotten_at IS NULL)"
+            " SELECT DISTINCT class_id, name, person_id FROM links l WHERE role = 'monitor' OR NOT EXISTS"
+            " (SELECT 1 FROM links m WHERE m.class_id = l.class_id AND m.role = 'monitor')"
+            " ORDER BY class_id, person_id"
         )
         return [(r[0], r[1], r[2]) for r in rows]
 

@@ -146,16 +146,28 @@ async def test_log_a_dorm_talk_with_a_photo_and_a_class_meeting(app, classes):
 
 
 async def test_monitors_are_reminded_of_logs_that_are_due(app, classes):
-    assert await remind_due_logs(app, "2026-11-27") == 2          # dorm talk and class meeting both due
+    # A1's monitor for A1; A2 has no monitor, so its counsellor C1 is told instead (C1 is not told about A1).
+    assert await remind_due_logs(app, "2026-11-27") == 4          # dorm talk and class meeting, two classes
     assert await remind_due_logs(app, "2026-11-27") == 0          # once a day
     await app.store.office.add_log(classes["a1"], "dorm_talk", "2026-11-24", "话题", 4, None, classes["m1"])
-    assert await remind_due_logs(app, "2026-11-28") == 1          # only the class meeting now
-    rows = await app.store.db.fetchall("SELECT person_id, campaign FROM outbox ORDER BY id")
-    assert {r[0] for r in rows} == {classes["m1"]}
-    assert [r[1] for r in rows] == ["logdue:dorm_talk:2026-11-27", "logdue:class_meeting:2026-11-27",
-                                    "logdue:class_meeting:2026-11-28"]
+    await app.store.office.add_log(classes["a2"], "dorm_talk", "2026-11-25", "话题", 4, None, classes["c1"])
+    await app.store.office.add_log(classes["a2"], "class_meeting", "2026-11-25", "班会", 4, None, classes["c1"])
+    assert await remind_due_logs(app, "2026-11-28") == 1          # only A1's class meeting now
+    rows = await app.store.db.fetchall("SELECT person_id, campaign, payload FROM outbox ORDER BY id")
+    assert {r[0] for r in rows} == {classes["m1"], classes["c1"]}
+    assert [r[1] for r in rows if r[0] == classes["m1"]] == [
+        "logdue:dorm_talk:2026-11-27", "logdue:class_meeting:2026-11-27", "logdue:class_meeting:2026-11-28"]
+    assert all("A2" in r[2] for r in rows if r[0] == classes["c1"])
     await app.store.office.add_log(classes["a1"], "class_meeting", "2026-11-02", "班会", 5, None, classes["m1"])
     assert await remind_due_logs(app, "2026-11-29") == 0
+
+
+async def test_a_reminder_says_who_sent_it(app, classes):
+    await chat(app, "C1").say("/remind quiz A2")
+    await chat(app, "M1").say("/remind pledge")
+    payloads = {r[0]: r[1] for r in await app.store.db.fetchall("SELECT campaign, payload FROM outbox")}
+    assert "辅导员提醒" in payloads["remind:quiz:2026-11-23"] and "班长" not in payloads["remind:quiz:2026-11-23"]
+    assert "班长提醒" in payloads["remind:pledge:2026-11-23"]
 
 
 async def test_log_takes_yesterday_and_the_day_before_in_words(app, classes):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from itertools import pairwise
+
 import pytest
 
 from bot.app import App
@@ -162,15 +165,66 @@ async def test_reescalation_ladder_with_the_clock(app, clock, people):
         await run_escalations(app.services)
         assert len(await cards(app)) == rung + 1
     assert len(app.channels["test"].to(duty.key)) == cfg.reescalate_limit
-    # After the limit: the fallback pages every security person once, then the ladder stops.
+    # After the limit: every security officer is paged, then again every escalation.repeat_minutes.
     clock.advance(minutes=cfg.reescalate_minutes)
     await run_escalations(app.services)
     await drain(app)
     assert len(app.channels["test"].to(people["officer"].key)) == 1
-    clock.advance(hours=5)
-    assert await run_escalations(app.services) == 0
+    clock.advance(minutes=app.config.escalation.repeat_minutes)
+    assert await run_escalations(app.services) == 1
+    await drain(app)
+    assert len(app.channels["test"].to(people["officer"].key)) == 2
     events = [e["action"] for e in await app.store.reports.events(1)]
     assert events.count("reescalated") == cfg.reescalate_limit and events.count("fallback") == 1
+    assert events.count("repaged") == 1
+
+
+async def test_the_chain_repeats_to_the_minute_until_acknowledged_or_its_hours_run_out(app, clock, people):
+    officer, duty = people["officer"], people["duty"]
+    app.config.reports.urgent_ack_minutes = app.config.reports.reescalate_minutes = 1
+    app.config.reports.reescalate_limit = 2
+    app.config.escalation.repeat_minutes = 1
+    app.config.escalation.repeat_hours = 1
+    clock.advance(seconds=40)                          # the case comes in between two runs of the job
+    await urgent_case(people["student"])
+    fired = []
+    for minute in range(1, 90):
+        # The every-minute job fires a few milliseconds after the minute, never the same few, as APScheduler does.
+        clock.set(clock.now().replace(second=0, microsecond=0) + timedelta(minutes=1,
+                                                                            milliseconds=5 + minute * 37 % 20))
+        if await run_escalations(app.services):
+            fired.append(minute)
+    gaps = {b - a for a, b in pairwise(fired)}
+    assert gaps == {1}, fired                          # every minute, as configured, never two
+    assert 55 <= len(fired) <= 61                      # and it stops once the case has waited repeat_hours
+    await drain(app)
+    pages = app.channels["test"].to(officer.key)
+    assert len(pages) == len(fired) - 2 and all("受理 R-2026-000001" in p.text for p in pages)
+    assert len(app.channels["test"].to(duty.key)) == len(fired)
+    events = [e["action"] for e in await app.store.reports.events(1)]
+    assert events.count("chain_ended") == 1
+
+
+async def test_an_admin_who_cannot_acknowledge_is_informed_not_paged(app, clock, people):
+    admin = await make_person(app, "A001", role="admin", college="信息中心")
+    app.config.reports.reescalate_limit = 0
+    case_no = await urgent_case(people["student"])
+    clock.advance(minutes=app.config.reports.urgent_ack_minutes)
+    await run_escalations(app.services)
+    clock.advance(minutes=app.config.escalation.repeat_minutes)
+    await run_escalations(app.services)
+    await drain(app)
+    told = app.channels["test"].to(admin.key)
+    assert len(told) == 1 and case_no in told[0].text
+    assert f"受理 {case_no}" not in told[0].text and not told[0].buttons       # nothing asked of someone who cannot do it
+    assert len(app.channels["test"].to(people["officer"].key)) == 2
+    await admin.say(f"受理 {case_no}")
+    assert (await app.store.reports.by_case_no(case_no))["status"] == "received"
+    app.config.roles.security = ["A001"]                              # given the right, the admin is paged
+    clock.advance(minutes=app.config.escalation.repeat_minutes)
+    await run_escalations(app.services)
+    await drain(app)
+    assert len(app.channels["test"].to(admin.key)) == 2 and f"受理 {case_no}" in app.channels["test"].to(admin.key)[-1].text
 
 
 async def test_acknowledged_case_is_not_reescalated(app, clock, people):
