@@ -9,6 +9,7 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -58,6 +59,23 @@ class ProgramConfig:
     contest_questions: int = 10
     contest_seconds: int = 30             # time limit per contest question
     contest_minutes: int = 60             # how long a contest stays open
+
+
+@dataclass
+class TermsConfig:
+    # "2026春 2026-02-23..2026-07-10": the school's terms, for /stats 本学期 / 上学期 and the ledger.
+    dates: list[str] = field(default_factory=list)
+
+    def parsed(self) -> list[tuple[str, date, date]]:
+        """(name, first day, last day) of every configured term, oldest first."""
+        out = []
+        for entry in self.dates:
+            name, _, span = entry.strip().rpartition(" ")
+            first, sep, last = span.partition("..")
+            if not name.strip() or not sep:
+                raise ValueError(f"{entry!r} is not NAME YYYY-MM-DD..YYYY-MM-DD")
+            out.append((name.strip(), date.fromisoformat(first), date.fromisoformat(last)))
+        return sorted(out, key=lambda term: term[1])
 
 
 @dataclass
@@ -144,6 +162,7 @@ class Config:
     security_channel: SecurityChannelConfig = field(default_factory=SecurityChannelConfig)
     office: OfficeConfig = field(default_factory=OfficeConfig)
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
+    terms: TermsConfig = field(default_factory=TermsConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     # Filled from the environment, never from the file.
     secrets: dict[str, str] = field(default_factory=dict)
@@ -344,6 +363,15 @@ def _validate(config: Config) -> None:
     for key, (value, low, high, unit) in rules.items():
         if not low <= value <= high:
             raise ConfigError(f"config: {key}: must be a whole number of {unit} from {low} to {high}, got {value}")
+    try:
+        terms = config.terms.parsed()
+    except ValueError as exc:
+        raise ConfigError(f"config: terms.dates: {exc}") from exc
+    for i, (name, first, last) in enumerate(terms):
+        if first > last:
+            raise ConfigError(f"config: terms.dates: {name} ends before it starts ({first}..{last})")
+        if i + 1 < len(terms) and terms[i + 1][1] <= last:
+            raise ConfigError(f"config: terms.dates: {name} and {terms[i + 1][0]} overlap; terms must not overlap")
     if config.program.weekly_activity not in ("case", "drill", "alternate"):
         raise ConfigError("config: program.weekly_activity: must be case, drill or alternate")
     allowed_targets = {"console", "telegram", "wecom_robot", "wecom_app"}

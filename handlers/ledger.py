@@ -78,7 +78,9 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
         [t("s_ack_median"), round(figures.reports.median_ack, 1) if figures.reports.median_ack is not None else ""],
         [t("s_reports_last_year"), figures.last_year.count],
         [t("s_money_last_year"), figures.last_year.money],
-        [t("s_double"), t("yes") if figures.double_decrease else t("no")],
+        [t("s_last_year_source"), t("source_database") if figures.baseline is None else
+         f"{figures.baseline.sources}（{figures.baseline.spans}）"],
+        [t("s_double"), t(f"verdict_{figures.verdict}")],
     ]
 
     activities = Sheet("activities", t("sheet_activities"),

@@ -6,7 +6,7 @@ from datetime import date
 
 from bot.context import Context
 from bot.events import Incoming, Outgoing, text
-from handlers.figures import Figures, compute_figures, default_period, parse_period
+from handlers.figures import Figures, compute_figures, default_period, parse_period, period_words, trend
 from handlers.ledger import export_ledger
 from storage.stats import ReportFigures, Scope
 
@@ -17,10 +17,11 @@ async def parse_scope_and_period(ctx: Context, payload: str, formats: tuple[str,
     today = date.fromisoformat(ctx.today())
     scope, period, fmt = Scope(), None, formats[0] if formats else ""
     colleges = set(await ctx.store.classes.colleges())
-    for token in payload.split():
+    terms = ctx.config.terms.parsed()
+    for token in period_words(payload).split():
         if token.lower() in formats:
             fmt = token.lower()
-        elif (found := parse_period(token, today)) is not None:
+        elif (found := parse_period(token, today, terms)) is not None:
             period = found
         elif token in colleges:
             scope = Scope(college=token, class_id=scope.class_id)
@@ -78,11 +79,23 @@ def stats_text(ctx: Context, f: Figures, label: str) -> str:
         "",
         _comparison(ctx, "stats.vs_previous", f.period.previous(), rep, f.previous),
         _comparison(ctx, "stats.vs_last_year", f.period.last_year(), rep, f.last_year),
-        ctx.t("stats.double", cases=ctx.t("stats.yes") if f.cases_down else ctx.t("stats.no"),
-              money=ctx.t("stats.yes") if f.money_down else ctx.t("stats.no"),
-              verdict=ctx.t("stats.double_yes") if f.double_decrease else ctx.t("stats.double_no")),
     ]
+    if f.baseline is not None:
+        lines.append(ctx.t("stats.baseline_note", source=f.baseline.sources, spans=f.baseline.spans,
+                           covered=f.baseline.covered_days, days=f.baseline.days)
+                     + (ctx.t("stats.baseline_prorated") if f.baseline.prorated else ""))
+    lines.append(ctx.t("stats.double", cases=_trend_word(ctx, rep.count, f.last_year.count),
+                       money=_trend_word(ctx, rep.money, f.last_year.money), verdict=ctx.t(VERDICT_KEYS[f.verdict])))
     return "\n".join(lines)
+
+
+VERDICT_KEYS = {"yes": "stats.double_yes", "no": "stats.double_no", "flat": "stats.verdict_flat",
+                "none": "stats.verdict_none"}
+
+
+def _trend_word(ctx: Context, now: int, before: int) -> str:
+    """是 ↓ / 持平 / 否 for one half of the 双降 line."""
+    return ctx.t({"down": "stats.yes", "same": "stats.same", "up": "stats.no"}[trend(now, before)])
 
 
 def _type_name(ctx: Context, type_id: str) -> str:

@@ -1,4 +1,4 @@
-"""Office subcommands: `wuzha export ledger`, `wuzha report weekly`, `wuzha audit`."""
+"""Office subcommands: `wuzha export ledger`, `wuzha report weekly`, `wuzha audit`, `wuzha baseline`."""
 
 from __future__ import annotations
 
@@ -30,6 +30,22 @@ def register(sub) -> None:
     weekly.add_argument("--out", type=Path, required=True, help="PNG file to write")
     weekly.add_argument("--lang", choices=("zh", "en"), default=None)
     weekly.set_defaults(func=cmd_report_weekly)
+
+    baseline = sub.add_parser("baseline", help="last year's cases and money from police figures (for 双降)")
+    baseline_sub = baseline.add_subparsers(dest="baseline_command", required=True)
+    one = baseline_sub.add_parser("set", help="enter or replace one baseline")
+    one.add_argument("--college", default="", help="a college of the roster (default: the whole school)")
+    one.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
+    one.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    one.add_argument("--cases", required=True, help="cases in that period")
+    one.add_argument("--money", required=True, help="money lost in yuan")
+    one.add_argument("--source", default="", help="where the figures come from, e.g. 派出所通报")
+    one.set_defaults(func=cmd_baseline_set)
+    many = baseline_sub.add_parser(
+        "import", help="import a CSV with the headers 范围,开始日期,结束日期,案件数,损失金额（元）,来源")
+    many.add_argument("file", type=Path)
+    many.set_defaults(func=cmd_baseline_import)
+    baseline_sub.add_parser("list", help="print every baseline").set_defaults(func=cmd_baseline_list)
 
     audit = sub.add_parser("audit", help="print the audit log (newest first)")
     audit.add_argument("--limit", type=int, default=100)
@@ -106,3 +122,65 @@ async def cmd_audit(args, config) -> int:
         local = parse_iso(row["at"]).astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S")
         print(f"{local}  {actor:<14} {row['action']:<22} {row['target'] or ''}  {extra}".rstrip())
     return 0
+
+
+async def cmd_baseline_set(args, config) -> int:
+    """Store one baseline typed on the command line."""
+    from bot.cli import opened_app
+    from handlers.baselines import make_baseline
+
+    async with opened_app(config) as app:
+        colleges = set(await app.store.classes.colleges())
+        problem, item = make_baseline(args.college, args.first, args.last, args.cases, args.money, args.source,
+                                      colleges)
+        if problem:
+            print(f"baseline: {problem}", file=sys.stderr)
+            return 2
+        new = await app.store.baselines.set(item)
+        await app.store.audit.write("baseline.set", item.college or "school", detail={
+            "first": item.first_day, "last": item.last_day, "cases": item.cases, "money": item.money_yuan})
+    print(f"baseline {'added' if new else 'replaced'}: {_baseline_line(item)}")
+    return 0
+
+
+async def cmd_baseline_import(args, config) -> int:
+    """Import a baseline CSV: good rows are saved, bad rows are listed with their line."""
+    from bot.cli import opened_app
+    from handlers.baselines import parse_baselines
+
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        print(f"baseline: {args.file}: file not found", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print(f"baseline: {args.file}: not UTF-8 text (save the sheet as CSV UTF-8)", file=sys.stderr)
+        return 1
+    async with opened_app(config) as app:
+        good, rejected = parse_baselines(text, set(await app.store.classes.colleges()))
+        added = sum([await app.store.baselines.set(item) for item in good])
+        await app.store.audit.write("baseline.import", str(args.file), detail={
+            "rows": len(good), "rejected": len(rejected)})
+    for item in rejected:
+        print(f"{args.file}: line {item.line}: {item.reason}")
+    print(f"baseline: {added} added, {len(good) - added} replaced, {len(rejected)} rejected")
+    return 1 if rejected else 0
+
+
+async def cmd_baseline_list(args, config) -> int:
+    """Print every baseline."""
+    from bot.cli import opened_app
+
+    async with opened_app(config) as app:
+        items = await app.store.baselines.all()
+    if not items:
+        print("no baselines yet: wuzha baseline set ... or wuzha baseline import FILE")
+    for item in items:
+        print(_baseline_line(item))
+    return 0
+
+
+def _baseline_line(item) -> str:
+    """One baseline as a line: scope, days, cases, money, source."""
+    return (f"{item.college or '全校'}  {item.first_day}..{item.last_day}  cases {item.cases}"
+            f"  money ¥{item.money_yuan:,}  {item.source}").rstrip()

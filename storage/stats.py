@@ -156,6 +156,10 @@ class StatsRepo:
         figures.by_type = sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))
         return figures
 
+    async def records_begin(self) -> str | None:
+        """When this database's records begin (the first person entered, UTC ISO), or None if it is empty."""
+        return await self.db.fetchval("SELECT MIN(created_at) FROM people")
+
     async def report_times(self, since: str, until: str, college: str = "") -> list[tuple[str, int]]:
         """(submitted_at, amount) of every report in [since, until), for the weekly picture."""
         scope = Scope(college=college)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from storage.accounts import AccountRepo
 from storage.audit import AuditRepo, KeyValueRepo
+from storage.baselines import BaselineRepo
 from storage.classes import ClassRepo
 from storage.conversations import ChoiceRepo, ConversationRepo
 from storage.db import Database
@@ -46,3 +47,4 @@ class Store:
         self.office = OfficeRepo(db, clock)
         self.stats = StatsRepo(db, clock)
         self.inbox = InboxRepo(db, clock)
+        self.baselines = BaselineRepo(db, clock)

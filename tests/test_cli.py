@@ -110,3 +110,32 @@ def test_serve_answers_health_and_stops_cleanly_on_sigterm(tmp_path):
             proc.kill()
         _, stderr = proc.communicate()
     assert body is not None and '"ok": true' in body, stderr
+
+
+def test_baseline_import_keeps_good_rows_and_names_each_bad_one(tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("学号,学院,班级\n2024009,文学院,中文2401\n", encoding="utf-8")
+    assert wuzha(tmp_path, "roster", "import", str(roster)).returncode == 0
+    sheet = tmp_path / "baseline.csv"
+    sheet.write_text(
+        "\ufeff范围,开始日期,结束日期,案件数,损失金额（元）,来源\n"
+        "全校,2025-09-01,2026-01-16,12,\"86,500\",派出所通报\n"
+        "文学院,2025-09-01,2026-01-16,3,1.2万,派出所通报\n"
+        "火星学院,2025-09-01,2026-01-16,1,100,派出所通报\n"
+        "全校,2025-13-01,2026-01-16,1,100,\n"
+        "全校,2025-09-01,2026-01-16,-2,100,\n"
+        "全校,2025-09-01,2026-01-16,2,很多,\n", encoding="utf-8")
+    result = wuzha(tmp_path, "baseline", "import", str(sheet))
+    assert result.returncode == 1
+    out = result.stdout
+    assert "line 4: no college '火星学院'" in out and "line 5: dates must look like" in out
+    assert "line 6: cases must be a whole number" in out and "line 7: money must be an amount" in out
+    assert "baseline: 2 added, 0 replaced, 4 rejected" in out
+    assert wuzha(tmp_path, "baseline", "set", "--college", "文学院", "--from", "2025-09-01", "--to", "2026-01-16",
+                 "--cases", "4", "--money", "15000", "--source", "派出所更正").returncode == 0
+    listed = wuzha(tmp_path, "baseline", "list").stdout
+    assert "全校  2025-09-01..2026-01-16  cases 12  money ¥86,500  派出所通报" in listed
+    assert "文学院  2025-09-01..2026-01-16  cases 4  money ¥15,000  派出所更正" in listed and "¥12,000" not in listed
+    bad = wuzha(tmp_path, "baseline", "set", "--from", "2025-09-01", "--to", "2025-01-01", "--cases", "1",
+                "--money", "0")
+    assert bad.returncode == 2 and "is after" in bad.stderr

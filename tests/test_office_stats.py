@@ -120,6 +120,49 @@ async def test_bad_arguments_get_usage_and_change_nothing(app, school):
     assert "看不懂「火星学院」" in sec.text
 
 
+async def test_nothing_this_year_and_nothing_last_year_is_no_failure(app, school):
+    sec = chat(app, "SEC")
+    await sec.say("/stats A2 2026-11-01..2026-11-05")
+    assert "案件下降？持平 · 金额下降？持平 → ➖ 持平：今年和去年同期均无案件" in sec.text and "❌" not in sec.text
+    f = await compute_figures(app.store, app.config, 1, Scope(class_id=school["a2"]), Period(date(2026, 11, 1),
+                                                                                          date(2026, 11, 5)))
+    assert f.verdict == "none" and not f.double_decrease
+
+
+async def test_a_first_year_compares_with_the_offices_baseline_and_says_so(app, school):
+    from storage.baselines import Baseline
+
+    # The database's records begin 2026-11-23; nothing of 2025-09 is in it. The police said: school 6 cases,
+    # 30,000 yuan in September 2025 (30 days); college B 1 case, 0 yuan.
+    await app.store.baselines.set(Baseline("", "2025-09-01", "2025-09-30", 6, 30000, "派出所通报"))
+    await app.store.baselines.set(Baseline("B", "2025-09-01", "2025-09-30", 1, 0, "派出所通报"))
+    sec = chat(app, "SEC")
+    await sec.say("/stats 2026-09")
+    body = sec.text
+    assert "案件 6 → 0（↓6）" in body and "¥30,000 → ¥0（↓¥30,000）" in body
+    assert "基线：派出所通报，2025-09-01..2025-09-30，覆盖 30/30 天" in body and "折算" not in body
+    assert "✅ 实现双降" in body
+    await sec.say("/stats 2026-09-01..2026-09-10")            # a third of the baseline's days
+    assert "案件 2 → 0（↓2）" in sec.text and "¥10,000 → ¥0" in sec.text and "按天数折算" in sec.text
+    await sec.say("/stats B 2026-09")
+    assert "案件 1 → 0（↓1）" in sec.text and "¥0 → ¥0" in sec.text and "未实现双降" in sec.text
+    await sec.say("/stats A 2026-09")                          # no baseline for A: plainly nothing to compare
+    assert "基线" not in sec.text and "均无案件" in sec.text
+
+
+async def test_stats_understands_calendar_words_and_the_configured_terms(app, school):
+    app.config.terms.dates = ["2026春 2026-02-23..2026-07-10", "2026秋 2026-09-07..2027-01-15"]
+    sec = chat(app, "SEC")
+    for words, span in (("本学期", "2026-09-07 至 2026-11-23"), ("this term", "2026-09-07 至 2026-11-23"),
+                        ("上学期", "2026-02-23 至 2026-07-10"), ("last-term", "2026-02-23 至 2026-07-10"),
+                        ("本月", "2026-11-01 至 2026-11-23"), ("上月", "2026-10-01 至 2026-10-31"),
+                        ("本周", "2026-11-23 至 2026-11-23"), ("last week", "2026-11-16 至 2026-11-22"),
+                        ("今年", "2026-01-01 至 2026-11-23"), ("去年", "2025-01-01 至 2025-12-31"),
+                        ("2026春", "2026-02-23 至 2026-07-10")):
+        await sec.say(f"/stats {words}")
+        assert span in sec.text, words
+
+
 def test_periods():
     today = date(2026, 11, 23)
     assert parse_period("week", today) == Period(date(2026, 11, 17), today)
@@ -128,6 +171,10 @@ def test_periods():
     assert parse_period("2026-11", today) == Period(date(2026, 11, 1), today)
     assert parse_period("2026-11-30..2026-11-01", today) is None
     assert parse_period("nonsense", today) is None
+    assert parse_period("term", today) is None                   # no terms configured: not a guessed 120 days
+    terms = [("2026春", date(2026, 2, 23), date(2026, 7, 10))]
+    assert parse_period("本学期", date(2026, 8, 1), terms) is None      # the summer is no term
+    assert parse_period("上学期", date(2026, 8, 1), terms) == Period(date(2026, 2, 23), date(2026, 7, 10))
     leap = Period(date(2028, 2, 29), date(2028, 3, 6))
     assert leap.last_year() == Period(date(2027, 2, 28), date(2027, 3, 6))
     assert WEEK.previous() == Period(date(2026, 11, 10), date(2026, 11, 16))
