@@ -1,8 +1,12 @@
 """The ledger (台账): the school's anti-fraud work over a period, as a workbook ready to print and file.
 
-Four sheets: a summary of the figures, the activities (case warnings, contests, dorm talks, class
-meetings, reminders, drills assigned and completed), the reports with their handling timeline (no
-reporter identity), and per-class figures. Headers come from content/ui/office.toml (Chinese by default).
+Four sheets: a summary of the figures, the activities (case warnings, warnings sent from a campaign
+alert's draft, contests, dorm talks, class meetings, reminders, drills assigned and completed, each with
+who was responsible), the reports with their handling timeline, the other side's identifiers and the
+officer in charge (no reporter identity), and per-class figures. A loss nobody stated is blank (unknown),
+never 0. The reports and classes sheets end in a 合计 row equal to the summary (people on no class get a
+row of their own), and every sheet ends with 制表人 / 导出时间 / 签字 lines. Headers come from
+content/ui/office.toml (Chinese by default).
 
 Formats: XLSX (one worksheet per sheet, bold frozen header, landscape, fit to page width, header repeated
 on every printed page), or CSV as a ZIP holding one UTF-8 (with BOM, so Excel shows Chinese) CSV file per
@@ -14,14 +18,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from bot.clock import parse_iso
+from bot.clock import iso, parse_iso
 from handlers.figures import Period, compute_figures
 from storage.stats import Scope
 
 PERCENT = "0.0%"
+THOUSANDS = "#,##0"
 AUDIENCE_TAGS = ("freshman", "graduate", "international", "staff")
 ACTION_KEYS = ("received", "submitted", "escalated", "reescalated", "fallback", "flagged_review", "acknowledged",
                "assigned", "replied", "care_notified", "resolved")
@@ -36,20 +43,35 @@ class Rate(float):
 
 @dataclass
 class Sheet:
-    """One table: a title, headers, and rows; Rate values in them print as percentages."""
+    """One table: a title, headers, rows (Rate values print as percentages) and the lines under it."""
 
     key: str
     title: str
     headers: list[str]
     rows: list[list] = field(default_factory=list)
     widths: list[int] = field(default_factory=list)
+    wrap: tuple[int, ...] = ()          # 0-based columns whose long text wraps
+    money: tuple[int, ...] = ()         # 0-based columns of yuan, printed with thousands separators
+    footer: list[str] = field(default_factory=list)
+    total_row: bool = False             # the last row is a 合计 row (printed bold)
 
 
 async def build_sheets(store, config, library, translate, period: Period, college: str = "",
-                       lang: str = "zh") -> list[Sheet]:
+                       lang: str = "zh", maker: str = "", now: datetime | None = None) -> list[Sheet]:
     """Read everything the ledger needs for a period (and college) into sheets."""
     t = lambda key, **v: translate(f"ledger.{key}", lang, **v)  # noqa: E731
     tz = config.tz
+    names: dict[int, str] = {}
+
+    async def who(person_id: int | None) -> str:
+        """A person as the clerk files them: name and number ('' for nobody, '#id' once forgotten)."""
+        if person_id is None:
+            return ""
+        if person_id not in names:
+            person = await store.people.get(person_id)
+            names[person_id] = (" ".join(filter(None, [person.name, person.person_no])) or f"#{person_id}"
+                                if person is not None and not person.forgotten_at else f"#{person_id}")
+        return names[person_id]
     since, until = period.bounds(tz)
     first, last = period.first.isoformat(), period.last.isoformat()
 
@@ -60,7 +82,7 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
         return library.types[type_id].name.get(lang) if type_id in library.types else type_id
 
     figures = await compute_figures(store, config, library.pledge.version, Scope(college=college), period)
-    summary = Sheet("summary", t("sheet_summary"), [t("h_item"), t("h_value")], widths=[30, 40])
+    summary = Sheet("summary", t("sheet_summary"), [t("h_item"), t("h_value")], widths=[30, 40], wrap=(1,))
     pop = figures.population
     summary.rows = [
         [t("s_school"), config.general.school_name_zh if lang == "zh" else config.general.school_name_en],
@@ -84,18 +106,25 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
     ]
 
     activities = Sheet("activities", t("sheet_activities"),
-                       [t("h_date"), t("h_kind"), t("h_scope"), t("h_content"), t("h_people"), t("h_note")],
-                       widths=[12, 16, 20, 44, 10, 24])
+                       [t("h_date"), t("h_kind"), t("h_scope"), t("h_content"), t("h_people"), t("h_owner"),
+                        t("h_note")],
+                       widths=[12, 16, 20, 44, 10, 16, 24], wrap=(2, 3, 6))
     office = store.office
     for w in await office.warnings_between(since, until):
         case = library.case_by_id(w["case_id"]) if w["case_id"] else None
         content = case.text(lang).title if case else (w["body"] or "")[:80]
         activities.rows.append([local(w["created_at"])[:10], t("a_office_warning"), _audience(translate, lang, w["audience"]),
-                                content, w["queued"], t("n_unreachable", n=w["unreachable"])])
+                                content, w["queued"], await who(w["sent_by"]), t("n_unreachable", n=w["unreachable"])])
+    for a in await office.campaign_warnings_between(since, until):
+        colleges = ", ".join(json.loads(a["colleges"] or "[]")) or t("whole_school")
+        activities.rows.append([local(a["sent_at"])[:10], t("a_campaign_warning"), colleges,
+                                t("n_campaign", identifier=a["normalized"], type=type_name(a["fraud_type"]),
+                                  n=a["report_count"]), a["sent_count"], await who(a["sent_by"]), ""])
     for day, case_id, _fraud_type, people, answered in await office.weekly_warnings_between(first, last):
         case = library.case_by_id(case_id)
         activities.rows.append([day, t("a_weekly_warning"), t("whole_school"),
-                                case.text(lang).title if case else case_id, people, t("n_answered", n=answered)])
+                                case.text(lang).title if case else case_id, people, t("owner_scheduled"),
+                                t("n_answered", n=answered)])
     for c in await office.contests_between(since, until):
         average = f"{c['average']:.1f}" if c["average"] is not None else "-"
         scope = {"school": t("whole_school")}.get(c["scope"], c["scope_value"])
@@ -103,28 +132,31 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
             klass = await store.classes.get(int(c["scope_value"]))
             scope = klass.name if klass else scope
         activities.rows.append([local(c["created_at"])[:10], t("a_contest"), scope, t("n_contest", id=c["id"]),
-                                c["entries"], t("n_average", score=average)])
+                                c["entries"], await who(c["started_by"]), t("n_average", score=average)])
     for log in await office.logs_between(first, last, college):
         activities.rows.append([log["held_on"], t(f"a_{log['kind']}"), log["class_name"], log["topic"],
-                                log["attendance"], t("n_photo") if log["photo_path"] else ""])
+                                log["attendance"], await who(log["logged_by"]),
+                                t("n_photo") if log["photo_path"] else ""])
     for r in await office.reminders_between(first, last, college):
         activities.rows.append([r["day"], t("a_reminder"), r["class_name"], t(f"item_{r['item']}"), r["queued"],
-                                t("n_missing", n=r["missing"])])
+                                await who(r["sent_by"]), t("n_missing", n=r["missing"])])
     drill_titles = {d.id: d.title.get(lang) for d in _drills(library)}
     for drill_id, audience, assigned_at, assigned, finished in await store.drills.ledger(since, until):
         activities.rows.append([local(assigned_at)[:10], t("a_drill_assigned"), _audience(translate, lang, audience),
-                                drill_titles.get(drill_id, drill_id), assigned, t("n_finished", n=finished)])
+                                drill_titles.get(drill_id, drill_id), assigned, "", t("n_finished", n=finished)])
     for drill_id, runs, passed in await store.drills.finished_between(since, until):
         activities.rows.append([first, t("a_drill_done"), t("whole_school"), drill_titles.get(drill_id, drill_id),
-                                runs, t("n_passed", n=passed)])
+                                runs, "", t("n_passed", n=passed)])
     activities.rows.sort(key=lambda row: row[0])
 
     reports = Sheet("reports", t("sheet_reports"),
-                    [t("h_case_no"), t("h_submitted"), t("h_type"), t("h_urgent"), t("h_amount"), t("h_college"),
-                     t("h_class"), t("h_status"), t("h_acknowledged"), t("h_ack_minutes"), t("h_resolved"),
-                     t("h_timeline"), t("h_resolution")],
-                    widths=[16, 17, 14, 6, 11, 14, 14, 9, 17, 10, 17, 48, 30])
+                    [t("h_case_no"), t("h_submitted"), t("h_happened"), t("h_type"), t("h_urgent"), t("h_amount"),
+                     t("h_counterparty"), t("h_college"), t("h_class"), t("h_status"), t("h_owner"),
+                     t("h_acknowledged"), t("h_ack_minutes"), t("h_resolved"), t("h_timeline"), t("h_resolution")],
+                    widths=[16, 17, 16, 14, 6, 12, 26, 14, 14, 9, 14, 17, 10, 17, 48, 30],
+                    wrap=(2, 6, 14, 15), money=(5,), total_row=True)
     events = await office.report_events_between(since, until)
+    known_loss = unknown = 0
     for r in await office.reports_between(since, until, college):
         minutes = ""
         if r["acknowledged_at"]:
@@ -135,22 +167,46 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
             + (f"：{note}" if note and action not in SILENT_NOTES else "")
             for action, note, at in events.get(r["id"], []))
         status = t(f"st_{r['status']}") if r["status"] in STATUSES else r["status"]
-        reports.rows.append([r["case_no"], local(r["submitted_at"]), type_name(r["fraud_type"]),
-                             t("yes") if r["urgent"] else t("no"), r["amount_yuan"] or 0, r["college"] or "",
-                             r["class_name"] or "", status, local(r["acknowledged_at"]), minutes,
+        # A loss nobody stated is unknown (blank), not 0; "no money left" is a known 0.
+        loss = r["amount_yuan"] if r["amount_yuan"] is not None else (0 if r["money_left"] == 0 else None)
+        known_loss += loss or 0
+        unknown += loss is None
+        reports.rows.append([r["case_no"], local(r["submitted_at"]), r["happened_at"] or "",
+                             type_name(r["fraud_type"]), t("yes") if r["urgent"] else t("no"), loss,
+                             r["identifiers"] or "", r["college"] or "", r["class_name"] or "", status,
+                             await who(r["assigned_to"]), local(r["acknowledged_at"]), minutes,
                              local(r["resolved_at"]), timeline, r["resolution_note"] or ""])
+    reports.rows.append([t("total"), t("n_cases", n=len(reports.rows)), "", "", "", known_loss,
+                         *[""] * 10])
+    summary.rows.insert(12, [t("s_money_unknown"), unknown])
 
     classes = Sheet("classes", t("sheet_classes"),
                     [t("h_college"), t("h_class"), t("h_people"), t("h_bound"), t("h_pledged"), t("h_pledge_rate"),
                      t("h_checkin_rate"), t("h_passed"), t("h_awareness"), t("h_dorm_talks"), t("h_meetings"),
                      t("h_drilled")],
-                    widths=[16, 16, 8, 8, 10, 11, 9, 10, 9, 11, 9, 10])
+                    widths=[16, 16, 8, 8, 10, 11, 9, 10, 9, 11, 9, 10], wrap=(0, 1), total_row=True)
+    sums = [0, 0, 0, 0, 0, 0, 0]      # people, bound, pledged, passed, dorm talks, meetings, drilled
     for f in await store.stats.per_class(library.pledge.version, until, first, last, since, college=college):
         classes.rows.append([f["college"], f["name"], f["people"], f["bound"], f["pledged"],
                              _fraction(f["pledged"], f["people"]), _fraction(f["checkin_days"], f["bound"] * period.days),
                              f["passed"], _fraction(f["passed"], f["people"]), f["dorm_talk"], f["class_meeting"],
                              f["drilled"]])
-    return [summary, activities, reports, classes]
+        for i, key in enumerate(("people", "bound", "pledged", "passed", "dorm_talk", "class_meeting", "drilled")):
+            sums[i] += f[key]
+    # People on the roster without a class count in the summary: a row of their own makes the sheets agree.
+    rest = [pop.people - sums[0], pop.bound - sums[1], pop.pledged - sums[2], pop.passed - sums[3]]
+    if any(rest):
+        classes.rows.append([college or "", t("no_class"), rest[0], rest[1], rest[2], _fraction(rest[2], rest[0]),
+                             "", rest[3], _fraction(rest[3], rest[0]), "", "", ""])
+    classes.rows.append([t("total"), "", pop.people, pop.bound, pop.pledged, _fraction(pop.pledged, pop.people),
+                         _fraction(figures.checkin_days, pop.bound * period.days), pop.passed,
+                         _fraction(pop.passed, pop.people), sums[4], sums[5], sums[6]])
+    sheets = [summary, activities, reports, classes]
+    footer = [t("f_maker", name=maker or "________"), t("f_exported", at=local(iso(now or store.clock.now()))),
+              t("f_sign")]
+    for sheet in sheets:
+        sheet.footer = footer
+    return sheets
 
 
 def _drills(library) -> list:
@@ -189,11 +245,19 @@ def to_xlsx(sheets: list[Sheet], title: str) -> bytes:
             ws.append(row)
         for row_no, row in enumerate(sheet.rows, 2):
             for column_no, value in enumerate(row, 1):
+                cell = ws.cell(row_no, column_no)
                 if isinstance(value, Rate):
-                    ws.cell(row_no, column_no).number_format = PERCENT
-        if sheet.key == "reports":
-            for cell in ws["L"][1:]:
-                cell.alignment = wrap
+                    cell.number_format = PERCENT
+                elif column_no - 1 in sheet.money or (isinstance(value, int) and not isinstance(value, bool)):
+                    cell.number_format = THOUSANDS
+                if column_no - 1 in sheet.wrap:
+                    cell.alignment = wrap
+        if sheet.total_row and sheet.rows:
+            for cell in ws[len(sheet.rows) + 1]:
+                cell.font = bold
+        footer_row = len(sheet.rows) + 3
+        for n, line in enumerate(sheet.footer):
+            ws.cell(footer_row + n, 1, line)
         for i, width in enumerate(sheet.widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = width
         ws.freeze_panes = "A2"
@@ -218,15 +282,28 @@ def to_csv_zip(sheets: list[Sheet]) -> bytes:
             writer = csv.writer(out)
             writer.writerow(sheet.headers)
             for row in sheet.rows:
-                writer.writerow([f"{v * 100:.1f}%" if isinstance(v, Rate) else v for v in row])
+                writer.writerow([_csv_value(v) for v in row])
+            writer.writerow([])
+            for line in sheet.footer:
+                writer.writerow([line])
             archive.writestr(f"{n}_{sheet.title}.csv", "\ufeff" + out.getvalue())
     return buffer.getvalue()
 
 
+def _csv_value(value):
+    """A cell as the CSV shows it: rates as '85.0%', whole numbers with thousands separators, blanks blank."""
+    if isinstance(value, Rate):
+        return f"{value * 100:.1f}%"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return "" if value is None else value
+
+
 async def export_ledger(store, config, library, translate, period: Period, college: str = "", fmt: str = "xlsx",
-                        lang: str = "zh") -> tuple[bytes, str]:
-    """The ledger file's bytes and a file name for it."""
-    sheets = await build_sheets(store, config, library, translate, period, college, lang)
+                        lang: str = "zh", maker: str = "") -> tuple[bytes, str]:
+    """The ledger file's bytes and a file name for it; maker is who made the table (制表人)."""
+    sheets = await build_sheets(store, config, library, translate, period, college, lang, maker,
+                                store.clock.now())
     title = translate("ledger.title", lang)
     stem = f"{title}_{college + '_' if college else ''}{period.first.isoformat()}_{period.last.isoformat()}"
     if fmt == "csv":

@@ -121,8 +121,9 @@ async def export_file(msg: Incoming, ctx: Context) -> list[Outgoing]:
     scope, period, fmt, bad = await parse_scope_and_period(ctx, msg.payload, formats=("xlsx", "csv"))
     if bad is not None or scope.class_id is not None:
         return [text(ctx.t("export.usage", token=(bad or msg.payload)[:40]))]
+    maker = " ".join(filter(None, [ctx.person.name, ctx.person.person_no])) if ctx.person else ""
     data, filename = await export_ledger(ctx.store, ctx.config, ctx.library, ctx.services.translate, period,
-                                         scope.college, fmt, lang="zh")
+                                         scope.college, fmt, lang="zh", maker=maker)
     await ctx.audit("export.ledger", filename, first=period.first.isoformat(), last=period.last.isoformat(),
                     college=scope.college, format=fmt, bytes=len(data), via="chat")
     caption = ctx.t("export.caption", first=period.first.isoformat(), last=period.last.isoformat(),

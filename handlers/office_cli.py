@@ -21,6 +21,7 @@ def register(sub) -> None:
     ledger.add_argument("--college", default="", help="only this college")
     ledger.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
     ledger.add_argument("--lang", choices=("zh", "en"), default="zh", help="headers' language (default zh)")
+    ledger.add_argument("--maker", default="", help="who prepares the table (制表人); blank leaves a line to fill in")
     ledger.add_argument("--out", type=Path, default=None, help="file to write (default: a name with the dates; csv writes a .zip of one CSV per sheet)")
     ledger.set_defaults(func=cmd_export_ledger)
 
@@ -72,7 +73,7 @@ async def cmd_export_ledger(args, config) -> int:
             print(f"export: no college {args.college!r}", file=sys.stderr)
             return 2
         data, filename = await export_ledger(app.store, config, app.services.library, app.services.translate,
-                                             period, args.college, args.format, args.lang)
+                                             period, args.college, args.format, args.lang, args.maker)
         out = args.out or Path(filename)
         if out.suffix.lower() != Path(filename).suffix:
             # The CSV ledger is a ZIP of one CSV per sheet: a .csv name would hide that from Excel and the clerk.

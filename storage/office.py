@@ -89,17 +89,25 @@ class OfficeRepo:
     async def contests_between(self, since: str, until: str):
         """Contests started in [since, until) with their number of entries and average score."""
         return await self.db.fetchall(
-            "SELECT c.id, c.scope, c.scope_value, c.created_at, COUNT(r.person_id) AS entries,"
+            "SELECT c.id, c.scope, c.scope_value, c.created_at, c.started_by, COUNT(r.person_id) AS entries,"
             " AVG(r.score) AS average FROM contests c LEFT JOIN contest_results r ON r.contest_id = c.id"
             " WHERE c.created_at >= ? AND c.created_at < ? GROUP BY c.id ORDER BY c.id", (since, until),
         )
+
+    async def campaign_warnings_between(self, since: str, until: str):
+        """Warnings sent from a possible-campaign alert's draft in [since, until)."""
+        return await self.db.fetchall(
+            "SELECT id, normalized, kind, fraud_type, colleges, report_count, sent_at, sent_by, sent_count"
+            " FROM report_campaign_alerts WHERE sent_at >= ? AND sent_at < ? ORDER BY sent_at", (since, until))
 
     async def reports_between(self, since: str, until: str, college: str = ""):
         """Reports submitted in [since, until), with class name (no reporter identity)."""
         return await self.db.fetchall(
             "SELECT r.id, r.case_no, r.submitted_at, r.fraud_type, r.urgent, r.amount_yuan, r.college,"
             " c.name AS class_name, r.status, r.acknowledged_at, r.resolved_at, r.resolution_note,"
-            " r.flagged_review FROM reports r LEFT JOIN classes c ON c.id = r.class_id"
+            " r.flagged_review, r.assigned_to, r.happened_at, r.money_left,"
+            " (SELECT GROUP_CONCAT(i.normalized, '; ') FROM report_identifiers i WHERE i.report_id = r.id)"
+            " AS identifiers FROM reports r LEFT JOIN classes c ON c.id = r.class_id"
             " WHERE r.status != 'draft' AND r.submitted_at >= ? AND r.submitted_at < ? AND (? = '' OR r.college = ?)"
             " ORDER BY r.submitted_at, r.id", (since, until, college, college),
         )
