@@ -42,6 +42,20 @@ class Weights:
     # token_sort_ratio, not token_set_ratio: a vague three-word message must not score 100 against a
     # long phrase that merely contains its words (same accuracy, honest confidence on vague input).
     scorer: str = "token_sort_ratio"
+    benign_bias: float = 1.0    # a benign kind wins when its score times this beats the best fraud type's
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the matcher makes of one message."""
+
+    ranked: list[tuple[str, float]]     # every type best first, score 0-100
+    benign: str | None                  # the benign kind when the message reads as ordinary, else None
+
+    @property
+    def top(self) -> tuple[str, float]:
+        """The best type and its score."""
+        return self.ranked[0]
 
 
 def normalize(text: str) -> str:
@@ -85,30 +99,39 @@ class Matcher:
     # --- index ------------------------------------------------------------------------
     def _build(self, library) -> None:
         w = self.weights
-        types = [library.types[t] for t in self.type_ids]
-        # Each type's text as one TF-IDF vector: its phrases and keywords count fully,
+        # One document per class: each fraud type, then each benign kind (content/benign/), which
+        # competes on the same evidence so an ordinary courier or bank message can win.
+        docs: list[tuple[tuple[str, ...], tuple[str, ...], list[str]]] = []
+        for type_id in self.type_ids:
+            t = library.types[type_id]
+            docs.append(((*t.phrases.zh, *t.phrases.en), t.keywords, _teaching_texts(t)))
+        benign = library.benign()
+        self.benign_ids = list(benign)
+        for kind in benign.values():
+            docs.append(((*kind.messages.zh, *kind.messages.en), (), []))
+        self._n_types = len(self.type_ids)
+        # Each class's text as one TF-IDF vector: its phrases and keywords count fully,
         # everything else it teaches (summary, red flags, cases, quiz, self-checks) counts less.
-        counts: dict[str, Counter[str]] = {}
-        for t in types:
+        counts: list[Counter[str]] = []
+        for phrases, keywords, teaching in docs:
             doc: Counter[str] = Counter()
-            for phrase in (*t.phrases.zh, *t.phrases.en, *t.keywords):
+            for phrase in (*phrases, *keywords):
                 doc.update(tokens(normalize(phrase)))
             aux: Counter[str] = Counter()
-            for text in _teaching_texts(t):
+            for text in teaching:
                 aux.update(tokens(normalize(text)))
             for tok, c in aux.items():
                 doc[tok] += w.aux_weight * c
-            counts[t.id] = doc
+            counts.append(doc)
         df: Counter[str] = Counter()
-        for doc in counts.values():
+        for doc in counts:
             df.update(set(doc))
-        n = len(types)
+        n = len(docs)
         self._idf = {tok: math.log((n + 1) / (count + 0.5)) for tok, count in df.items()}
         self._common = {tok for tok, count in df.items() if count > n * 0.45}
-        # Inverted: token -> [(type index, idf * normalised weight)], so a message costs its tokens only.
+        # Inverted: token -> [(class index, idf * normalised weight)], so a message costs its tokens only.
         self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for index, type_id in enumerate(self.type_ids):
-            doc = counts[type_id]
+        for index, doc in enumerate(counts):
             vector = {tok: (1.0 + math.log(c) if c >= 1 else c) * self._idf[tok] for tok, c in doc.items()}
             # Chinese and English parts are normalised apart, so English is not drowned by bigrams.
             cjk = {tok: _is_cjk(tok) for tok in vector}
@@ -124,8 +147,8 @@ class Matcher:
         self._phrase_types: list[int] = []
         self._phrase_strings: list[str] = []
         self._phrases_with: dict[str, list[int]] = defaultdict(list)
-        for index, t in enumerate(types):
-            for phrase in (*t.phrases.zh, *t.phrases.en):
+        for index, (phrases, _, _) in enumerate(docs):
+            for phrase in phrases:
                 toks = [tok for tok in tokens(normalize(phrase)) if tok not in self._common]
                 if toks:
                     for tok in set(toks):
@@ -134,8 +157,8 @@ class Matcher:
                     self._phrase_strings.append(" ".join(self._char(tok) for tok in toks))
         # Keywords: zh as substrings, en as whole words; a keyword shared by several types counts less.
         owners: dict[str, set[int]] = defaultdict(set)
-        for index, t in enumerate(types):
-            for keyword in t.keywords:
+        for index, (_, keywords, _) in enumerate(docs):
+            for keyword in keywords:
                 key = normalize(keyword)
                 if key:
                     owners[key].add(index)
@@ -163,11 +186,11 @@ class Matcher:
 
     # --- classification ---------------------------------------------------------------
     def scores(self, text: str) -> list[float]:
-        """The raw combined score of every type, in self.type_ids order."""
+        """The raw combined score of every class: self.type_ids in order, then self.benign_ids."""
         w = self.weights
         clean = normalize(text)
         toks = [tok for tok in tokens(clean) if tok not in self._common]
-        n = len(self.type_ids)
+        n = self._n_types + len(self.benign_ids)
         totals = [0.0] * n
         if not toks and not clean:
             return totals
@@ -200,17 +223,31 @@ class Matcher:
                     totals[i] += scale * weight
         return totals
 
-    def classify(self, text: str) -> list[tuple[str, float]]:
-        """Types ranked best first with a score 0-100; "other" first when nothing fits."""
+    def judge(self, text: str) -> Verdict:
+        """The ranked types, whether the message reads as ordinary (and which kind), and how sure we are."""
+        w = self.weights
         totals = self.scores(text)
-        ranked = sorted(zip(self.type_ids, totals, strict=True), key=lambda item: item[1], reverse=True)
+        fraud, benign = totals[: self._n_types], totals[self._n_types:]
+        ranked = sorted(zip(self.type_ids, fraud, strict=True), key=lambda item: item[1], reverse=True)
         best = ranked[0][1]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         scored = [(t, self._score(s, s - second if i == 0 else 0.0)) for i, (t, s) in enumerate(ranked)]
-        if best < self.weights.other_floor:
+        kind, kind_score = None, 0.0
+        if benign:
+            index = max(range(len(benign)), key=benign.__getitem__)
+            kind, kind_score = self.benign_ids[index], benign[index]
+        if kind is not None and kind_score * w.benign_bias > best and kind_score >= w.other_floor:
             rest = [(t, s) for t, s in scored if t != OTHER]
-            return [(OTHER, NOTHING_FITS), *rest]
-        return scored
+            lead = kind_score * w.benign_bias - best
+            return Verdict([(OTHER, self._score(kind_score, lead)), *rest], kind)
+        if best < w.other_floor:
+            rest = [(t, s) for t, s in scored if t != OTHER]
+            return Verdict([(OTHER, NOTHING_FITS), *rest], None)
+        return Verdict(scored, None)
+
+    def classify(self, text: str) -> list[tuple[str, float]]:
+        """Types ranked best first with a score 0-100; "other" first when nothing fits or the message is ordinary."""
+        return self.judge(text).ranked
 
     @staticmethod
     def _score(raw: float, lead: float) -> float:
