@@ -43,6 +43,7 @@ class Weights:
     # long phrase that merely contains its words (same accuracy, honest confidence on vague input).
     scorer: str = "token_sort_ratio"
     benign_bias: float = 1.0    # a benign kind wins when its score times this beats the best fraud type's
+    sure_at: float = 25.0       # a best score (0-100) from here up is an answer; below it the top three are asked
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,17 @@ class Verdict:
 
     ranked: list[tuple[str, float]]     # every type best first, score 0-100
     benign: str | None                  # the benign kind when the message reads as ordinary, else None
+    sure: bool                          # whether the best type is confident enough to answer alone
 
     @property
     def top(self) -> tuple[str, float]:
         """The best type and its score."""
         return self.ranked[0]
+
+    @property
+    def top3(self) -> list[tuple[str, float]]:
+        """The three best types, offered as choices when the matcher is unsure."""
+        return self.ranked[:3]
 
 
 def normalize(text: str) -> str:
@@ -238,12 +245,12 @@ class Matcher:
             kind, kind_score = self.benign_ids[index], benign[index]
         if kind is not None and kind_score * w.benign_bias > best and kind_score >= w.other_floor:
             rest = [(t, s) for t, s in scored if t != OTHER]
-            lead = kind_score * w.benign_bias - best
-            return Verdict([(OTHER, self._score(kind_score, lead)), *rest], kind)
+            score = self._score(kind_score, kind_score * w.benign_bias - best)
+            return Verdict([(OTHER, score), *rest], kind, score >= w.sure_at)
         if best < w.other_floor:
             rest = [(t, s) for t, s in scored if t != OTHER]
-            return Verdict([(OTHER, NOTHING_FITS), *rest], None)
-        return Verdict(scored, None)
+            return Verdict([(OTHER, NOTHING_FITS), *rest], None, False)
+        return Verdict(scored, None, scored[0][1] >= w.sure_at)
 
     def classify(self, text: str) -> list[tuple[str, float]]:
         """Types ranked best first with a score 0-100; "other" first when nothing fits or the message is ordinary."""
