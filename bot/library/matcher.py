@@ -43,6 +43,7 @@ class Weights:
     # long phrase that merely contains its words (same accuracy, honest confidence on vague input).
     scorer: str = "token_sort_ratio"
     benign_bias: float = 1.0    # a benign kind wins when its score times this beats the best fraud type's
+    demand_damp: float = 0.4    # each scammer's demand in a message (a fee, a code, a link) weakens "ordinary"
     sure_at: float = 25.0       # a best score (0-100) from here up is an answer; below it the top three are asked
 
 
@@ -234,23 +235,29 @@ class Matcher:
         """The ranked types, whether the message reads as ordinary (and which kind), and how sure we are."""
         w = self.weights
         totals = self.scores(text)
-        fraud, benign = totals[: self._n_types], totals[self._n_types:]
-        ranked = sorted(zip(self.type_ids, fraud, strict=True), key=lambda item: item[1], reverse=True)
+        ranked = sorted(zip(self.type_ids, totals[: self._n_types], strict=True),
+                        key=lambda item: item[1], reverse=True)
         best = ranked[0][1]
-        second = ranked[1][1] if len(ranked) > 1 else 0.0
-        scored = [(t, self._score(s, s - second if i == 0 else 0.0)) for i, (t, s) in enumerate(ranked)]
-        kind, kind_score = None, 0.0
-        if benign:
-            index = max(range(len(benign)), key=benign.__getitem__)
-            kind, kind_score = self.benign_ids[index], benign[index]
-        if kind is not None and kind_score * w.benign_bias > best and kind_score >= w.other_floor:
-            rest = [(t, s) for t, s in scored if t != OTHER]
-            score = self._score(kind_score, kind_score * w.benign_bias - best)
+        kind, ordinary = self._ordinary(text, totals[self._n_types:])
+        if kind is not None and ordinary > best and ordinary >= w.other_floor:
+            score = self._score(ordinary, ordinary - best)
+            rest = [(t, self._score(s, 0.0)) for t, s in ranked if t != OTHER]
             return Verdict([(OTHER, score), *rest], kind, score >= w.sure_at)
+        second = max(ranked[1][1] if len(ranked) > 1 else 0.0, ordinary)
+        scored = [(t, self._score(s, s - second if i == 0 else 0.0)) for i, (t, s) in enumerate(ranked)]
         if best < w.other_floor:
             rest = [(t, s) for t, s in scored if t != OTHER]
             return Verdict([(OTHER, NOTHING_FITS), *rest], None, False)
         return Verdict(scored, None, scored[0][1] >= w.sure_at)
+
+    def _ordinary(self, text: str, benign: list[float]) -> tuple[str | None, float]:
+        """The likeliest benign kind and its weighed score, damped by every scammer's demand the text makes."""
+        if not benign:
+            return None, 0.0
+        index = max(range(len(benign)), key=benign.__getitem__)
+        clean = normalize(text)
+        demands = sum(1 for p in _DEMANDS if p.search(clean))
+        return self.benign_ids[index], benign[index] * self.weights.benign_bias * self.weights.demand_damp ** demands
 
     def classify(self, text: str) -> list[tuple[str, float]]:
         """Types ranked best first with a score 0-100; "other" first when nothing fits or the message is ordinary."""
@@ -318,6 +325,23 @@ _NOT_YET = [re.compile(p) for p in (
     r"(要不要|该不该|能不能|可以|是否|会不会).{0,4}(转|付|给|交)",
     r"\b(haven't|have not|didn't|did not|not yet|never)\s+(yet\s+)?(paid|sent|transferred|given|shared|pay|send|give)",
     r"\bshould i\s+(pay|send|transfer|give)",
+)]
+
+
+# --- what scammers ask for and ordinary messages do not: each one found makes "ordinary" less likely --------
+_DEMANDS = [re.compile(p) for p in (
+    r"验证码.{0,6}(给|发|告诉|报|念)|(给|发|告诉|报|念).{0,6}验证码",
+    r"屏幕共享|共享屏幕|远程|会议软件|下载.{0,8}(app|软件|应用)|陌生.{0,2}(app|软件)",
+    r"安全账户|监管账户|国家账户|资金清查|保证金|解冻|激活费|手续费|服务费|工本费|验资|刷流水|流水不够|先交|先付|垫付|定金",
+    r"(加|添加).{0,3}(qq|微信|私聊|好友)|私下交易|扫码|二维码|链接|网址",
+    r"冻结|逮捕|通缉|涉嫌|洗钱|违规|违法|犯罪|保密|不要告诉|别告诉",
+    r"\b(gift ?cards?|itunes|steam cards?|bitcoin|crypto|usdt|wire (it|the|money)|western union)\b",
+    r"\b(verification|sms|one[- ]time|security) code\b.{0,30}\b(give|send|read|share|tell)|"
+    r"\b(give|send|read|share|tell)\b.{0,20}\b(verification|sms|one[- ]time|security) code\b",
+    r"\b(screen ?shar\w*|remote access|anydesk|teamviewer|install (an|a|the|their) app)\b",
+    r"\b(safe account|upfront|up front|processing fee|release fee|unlock\w*|unfreez\w*|deposit first|pay first)\b",
+    r"\b(on|via|through|click\w*) (a|the|this) link\b|\bqr code\b|\bpersonal account\b",
+    r"\b(arrest\w*|warrant|bail|deport\w*|money laundering|keep (it|this) (a )?secret|don't tell|do not tell)\b",
 )]
 
 
