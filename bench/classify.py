@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.library.loader import load_library  # noqa: E402
-from bot.library.matcher import OTHER, build_matcher, normalize  # noqa: E402
+from bot.library.matcher import OTHER, Weights, build_matcher, normalize  # noqa: E402
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[A-Za-z]+")
@@ -77,6 +77,8 @@ def main() -> int:
     parser.add_argument("--content", type=Path, default=ROOT / "content")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per message (the median counts)")
+    parser.add_argument("--semantic", type=float, default=0.0,
+                        help="also score a matcher fusing the naive Bayes signal with this weight (off in the bot)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -121,6 +123,13 @@ def main() -> int:
         confusion[type_id][guess] += 1
 
     n = len(rows)
+    semantic = None
+    if args.semantic:
+        fused = build_matcher(library, Weights(semantic=args.semantic))
+        semantic = {"weight": args.semantic, "top1": _share(sum(fused.top(b)[0] == t for t, _, b in rows), n)}
+        for lang in sorted({lang for _, lang, _ in rows}):
+            part = [(t, b) for t, la, b in rows if la == lang]
+            semantic[f"top1_{lang}"] = _share(sum(fused.top(b)[0] == t for t, b in part), len(part))
     pairs = Counter({(t, g): c for t, counts in confusion.items() for g, c in counts.items() if g != t})
     result = {
         "data": [str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p) for p in args.data],
@@ -143,6 +152,7 @@ def main() -> int:
         "library_load_s": round(loaded - started, 3),
         "index_build_s": round(built - loaded, 3),
         "memory_mb": round(memory_mb, 1),
+        "semantic": semantic,
     }
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
@@ -154,6 +164,9 @@ def main() -> int:
           + f"  benign {result['benign_top1']:.1%}")
     print(f"baseline  top-1 {result['baseline_top1']:.1%} (keyword counting)  "
           + "  ".join(f"{lang} {acc:.1%}" for lang, acc in result["baseline_top1_by_lang"].items()))
+    if semantic:
+        print(f"semantic  top-1 {semantic['top1']:.1%} with naive Bayes fused at weight {semantic['weight']:g}  "
+              + "  ".join(f"{k[5:]} {v:.1%}" for k, v in semantic.items() if k.startswith("top1_")))
     print(f"unsure    sure on {result['sure_share']:.1%} of messages, top-1 {result['top1_when_sure']:.1%} "
           "when sure (otherwise the bot shows its top three)")
     print(f"speed     p50 {result['p50_ms']} ms  p99 {result['p99_ms']} ms per message; "

@@ -106,3 +106,18 @@ def test_the_verdict_offers_three_choices_when_unsure(matcher):
     verdict = matcher.judge("有个人一直加我好友")
     assert not verdict.sure and len(verdict.top3) == 3
     assert matcher.judge("有人拉我进群做点赞任务，先返了几块钱，现在让我垫付3000做连单才能提现").sure
+
+
+def test_naive_bayes_prefers_the_class_whose_words_it_saw():
+    from bot.library.semantic import NaiveBayes
+
+    bayes = NaiveBayes([(0, ["刷单", "返利"], 1.0), (1, ["快递", "驿站"], 1.0)], 2)
+    assert bayes.probabilities(["快递", "取件"])[1] > 0.9
+    assert bayes.probabilities(["nothing"]) == [0.5, 0.5]
+
+
+def test_the_semantic_signal_can_be_fused_without_changing_clear_answers():
+    from bot.library.matcher import Weights
+
+    fused = build_matcher(load_library(ROOT / "content"), Weights(semantic=10.0))
+    assert fused.top("有人拉我进群做点赞任务，先返了几块钱，现在让我垫付3000做连单才能提现")[0] == "brushing"
