@@ -351,6 +351,7 @@ _DEMANDS = [re.compile(p) for p in (
     r"安全账户|监管账户|国家账户|资金清查|保证金|解冻|激活费|手续费|服务费|工本费|验资|刷流水|流水不够|先交|先付|垫付|定金",
     r"(加|添加).{0,3}(qq|微信|私聊|好友)|私下交易|扫码|二维码|付款码|收款码|链接|网址",
     r"冻结|逮捕|通缉|涉嫌|洗钱|违规|违法|犯罪|保密|不要告诉|别告诉",
+    r"冒充|假冒|自称|骗子|\b(fake|impersonat\w*|pretend\w*|posing as|claim\w* to be|scammers?)\b",
     r"\b(gift ?cards?|itunes|steam cards?|bitcoin|crypto|usdt|wire (it|the|money)|western union)\b",
     r"\b(verification|sms|one[- ]time|security) code\b.{0,30}\b(give|send|read|share|tell)|"
     r"\b(give|send|read|share|tell)\b.{0,20}\b(verification|sms|one[- ]time|security) code\b",
