@@ -9,7 +9,8 @@ import sys
 def register(sub) -> None:
     """Add the classify subcommand."""
     parser = sub.add_parser("classify", help="classify descriptions read from stdin, one per line")
-    parser.add_argument("--json", action="store_true", help='one JSON object per line: {"type", "score", ...}')
+    parser.add_argument("--json", action="store_true",
+                        help='one JSON object per line: {"type", "score", "top3", "sure", "benign", ...}')
     parser.add_argument("--top", type=int, default=3, help="with --json, how many runners-up to list (default 3)")
     parser.set_defaults(func=cmd_classify)
 
@@ -24,12 +25,16 @@ def cmd_classify(args, config) -> int:
     out = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False, buffering=1)
     for line in stdin:
         body = line.rstrip("\r\n")
-        ranked = matcher.classify(body)
+        verdict = matcher.judge(body)
+        ranked = verdict.ranked
         type_id, score = ranked[0]
         if args.json:
             record = {
                 "type": type_id,
                 "score": score,
+                "top3": [{"type": t, "score": s} for t, s in verdict.top3],
+                "sure": verdict.sure,           # false: the bot offers top3 as choices instead of one answer
+                "benign": verdict.benign,       # the kind of ordinary message when type is "other" for that reason
                 "urgent": matcher.is_urgent(body),
                 "top": [{"type": t, "score": s} for t, s in ranked[: max(1, args.top)]],
             }

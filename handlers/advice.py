@@ -6,13 +6,14 @@ import re
 
 from bot.context import Context
 from bot.events import Button, Incoming, Kind, Outgoing, text
-from bot.library.matcher import OTHER, detect_intent
+from bot.library.matcher import OTHER, Verdict, detect_intent
 from handlers.basics import answer_media
 from handlers.common import bullet_list, button_arg, numbered_list
 
 CONVERSATION = "advice"
 BUTTON_PREFIX = "adv:"
-CONFIDENT = 25.0          # at or above: answer with the type's card straight away
+CONFIDENT = 25.0          # naming a type to a frightened person (the emergency card) needs this much
+CHOICES_FROM = 10.0       # below the matcher's bar but this likely: offer the top three; less: ask one question
 STILL_CONFIDENT = 15.0    # after the clarifying answer, a lower bar before falling back to general advice
 CLARIFY_KEYS = ("money", "code", "download", "none")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -104,13 +105,19 @@ async def advise(body: str, ctx: Context) -> list[Outgoing]:
         return [text(ctx.t("advice.no_matcher"), *_type_rows(ctx))]
     if not matcher.has_signal(body):
         return [text(ctx.t("advice.nonsense"))]
-    type_id, confidence = matcher.top(body)
+    verdict = matcher.judge(body)
+    type_id, confidence = verdict.top
     if matcher.is_urgent(body):
         _keep_for_report(ctx, body)
         return _emergency(ctx, _named(type_id, confidence, CONFIDENT))
-    if type_id != OTHER and confidence >= CONFIDENT:
+    if verdict.benign is not None and verdict.sure:
+        return [_benign_answer(ctx, verdict.benign)]
+    if type_id != OTHER and verdict.sure:
         _keep_for_report(ctx, body)
         return [advice_card(ctx, type_id, confidence)]
+    if verdict.benign is not None or any(t != OTHER and s >= CHOICES_FROM for t, s in verdict.top3):
+        _keep_for_report(ctx, body)
+        return _choices(ctx, verdict)
     ctx.begin(CONVERSATION, "clarify", text=body[:1000])
     return [text(ctx.t("advice.clarify"), *_clarify_rows(ctx))]
 
@@ -128,6 +135,26 @@ async def _after_clarify(combined: str, ctx: Context) -> list[Outgoing]:
     if confidence >= STILL_CONFIDENT:
         return [advice_card(ctx, type_id, confidence)]
     return _general_advice(ctx)
+
+
+def _benign_answer(ctx: Context, kind: str) -> Outgoing:
+    """An ordinary message: say so, say how to check it officially, and keep the way to report open."""
+    advice = ctx.library.benign()[kind].advice.get(ctx.lang)
+    rows = [[Button(ctx.t("advice.button_report"), "/report"),
+             Button(ctx.t("advice.button_nofit"), f"{BUTTON_PREFIX}nofit")]]
+    return text(ctx.t("advice.benign", advice=advice), *rows)
+
+
+def _choices(ctx: Context, verdict: Verdict) -> list[Outgoing]:
+    """Unsure: the three likeliest types as choices, with the advice that holds for any scam."""
+    names = [t for t, _ in verdict.top3 if t != OTHER]
+    rows = [[Button(ctx.library.type(t).name.get(ctx.lang), f"/learn {t}")] for t in names]
+    body = ctx.t("advice.unsure")
+    if verdict.benign is not None:
+        body += "\n\n" + ctx.t("advice.maybe_benign", advice=ctx.library.benign()[verdict.benign].advice.get(ctx.lang))
+    body += "\n\n" + ctx.t("advice.general_rules")
+    rows.append([Button(ctx.t("advice.button_report"), "/report")])
+    return [text(body, *rows)]
 
 
 def _named(type_id: str, confidence: float, bar: float) -> str | None:

@@ -95,8 +95,8 @@ async def test_a_vague_emergency_names_no_scam_it_cannot_tell(student, body):
     assert button_data(replies)[0] == "/report"      # the report starts without a guessed type
 
 
-async def test_low_confidence_asks_one_question_then_answers(student):
-    replies = await student.say("有个人一直加我好友")
+async def test_no_evidence_asks_one_question_then_answers(student):
+    replies = await student.say("我收到一条短信")
     assert "再问一个问题" in student.text
     assert [d for d in button_data(replies) if d.startswith("adv:clar:")] == [
         "adv:clar:money", "adv:clar:code", "adv:clar:download", "adv:clar:none"]
@@ -105,7 +105,7 @@ async def test_low_confidence_asks_one_question_then_answers(student):
 
 
 async def test_clarifying_without_a_match_gives_general_advice_and_report(student):
-    await student.say("有个人一直加我好友")
+    await student.say("我收到一条短信")
     replies = await student.press("adv:clar:none")
     assert "96110" in student.text and "/report" in button_data(replies)
 
@@ -181,3 +181,23 @@ async def test_group_chatter_is_not_answered(app):
 
     replies = await app.handle(Incoming("test", "u9", "group1", Kind.TEXT, "大家好，明天几点上课？", is_group=True))
     assert replies == []
+
+
+async def test_an_ordinary_courier_message_is_called_ordinary_with_how_to_check(student):
+    replies = await student.say("【中通快递】您的包裹已到学校南门驿站，取件码5-2-1103，请及时领取")
+    assert "正常消息" in student.text and "官方App" in student.text
+    assert "这很像" not in student.text and "/report" in button_data(replies)
+
+
+async def test_an_ordinary_message_in_english(student_en):
+    await student_en.say("my professor emailed about my essay, she wants me to add two more sources")
+    assert "ordinary message" in student_en.text and "looks like:" not in student_en.text
+
+
+async def test_unsure_offers_the_top_three_types_and_general_advice(student):
+    replies = await student.say("有个人一直加我好友")
+    learn = [d for d in button_data(replies) if d.startswith("/learn ")]
+    assert 1 <= len(learn) <= 3 and "/report" in button_data(replies)
+    assert "不能确定" in student.text and "96110" in student.text
+    await student.press(learn[0])
+    assert "危险信号" in student.text

@@ -71,3 +71,53 @@ def test_classify_command_prints_one_line_per_description(tmp_path):
     records = [json.loads(r) for r in as_json.stdout.decode("utf-8").splitlines()]
     assert [r["type"] for r in records] == ["brushing", "other", "fake_authority"]
     assert all(isinstance(r["score"], float | int) for r in records)
+    assert all(len(r["top3"]) == 3 and r["top3"][0] == {"type": r["type"], "score": r["score"]} for r in records)
+    assert records[0]["sure"] and records[1]["sure"] is False
+
+
+@pytest.mark.parametrize("body", [
+    "【顺丰速运】您的快件已到达东门驿站，取件码3-1-2201",
+    "快递因为下大雨晚到了一天，物流显示在派送",
+    "我在淘宝自己申请的退货退款，商家同意了，钱原路退回",
+    "学院发通知说国家助学金在学工系统里申请",
+    "96110给我打电话了，是真的吗",
+    "my professor emailed me about my essay draft",
+    "how do I report a scam text?",
+    "96110 called me, is it real?",
+    "I started a return on Amazon and got my refund",
+])
+def test_ordinary_messages_are_other_and_say_which_kind(matcher, body):
+    verdict = matcher.judge(body)
+    assert verdict.top[0] == OTHER and verdict.benign is not None
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("有人说我的快递丢了要理赔，让我加QQ开屏幕共享，这是诈骗吗", "fake_service"),
+    ("网上兼职刷单先垫付再返佣金，是骗局吗", "brushing"),
+    ("is it a scam if a recruiter wants me to prepay for tasks to unlock my commission?", "brushing"),
+    ("the caller said he's from the Chinese embassy and my passport is linked to a crime, is this real?",
+     "fake_authority"),
+])
+def test_asking_whether_a_scam_is_one_is_answered_for_that_scam(matcher, body, expected):
+    assert matcher.top(body)[0] == expected
+
+
+def test_the_verdict_offers_three_choices_when_unsure(matcher):
+    verdict = matcher.judge("有个人一直加我好友")
+    assert not verdict.sure and len(verdict.top3) == 3
+    assert matcher.judge("有人拉我进群做点赞任务，先返了几块钱，现在让我垫付3000做连单才能提现").sure
+
+
+def test_naive_bayes_prefers_the_class_whose_words_it_saw():
+    from bot.library.semantic import NaiveBayes
+
+    bayes = NaiveBayes([(0, ["刷单", "返利"], 1.0), (1, ["快递", "驿站"], 1.0)], 2)
+    assert bayes.probabilities(["快递", "取件"])[1] > 0.9
+    assert bayes.probabilities(["nothing"]) == [0.5, 0.5]
+
+
+def test_the_semantic_signal_can_be_fused_without_changing_clear_answers():
+    from bot.library.matcher import Weights
+
+    fused = build_matcher(load_library(ROOT / "content"), Weights(semantic=10.0))
+    assert fused.top("有人拉我进群做点赞任务，先返了几块钱，现在让我垫付3000做连单才能提现")[0] == "brushing"

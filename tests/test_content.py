@@ -59,3 +59,21 @@ def test_every_type_is_reachable_by_a_held_out_description(library):
         rows = list(csv.DictReader(handle, delimiter="\t"))
     reached = {row["type"] for row in rows if matcher.top(row["text"])[0] == row["type"]}
     assert reached == set(library.types)
+
+
+def test_the_benign_library_has_enough_ordinary_messages_in_both_languages(library):
+    kinds = library.benign()
+    assert {"courier", "bank", "school", "teacher", "platform", "government", "refund", "asking"} <= set(kinds)
+    for lang in ("zh", "en"):
+        assert sum(len(k.messages.get(lang)) for k in kinds.values()) >= 150
+    assert all(k.advice.zh and k.advice.en for k in kinds.values())
+
+
+def test_a_broken_benign_file_is_named_in_the_problems(tmp_path):
+    import shutil
+
+    shutil.copytree(CONTENT, tmp_path / "content")
+    (tmp_path / "content" / "benign" / "courier.toml").write_text('[messages]\nzh = ["快递到了"]\n', encoding="utf-8")
+    problems = check_library(tmp_path / "content")
+    assert any(p.startswith("benign/courier.toml: courier: advice") for p in problems)
+    assert any(p.startswith("benign/courier.toml: courier: messages.en") for p in problems)

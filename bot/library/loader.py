@@ -12,6 +12,7 @@ from bot.library.model import (
     AUDIENCES,
     LANGS,
     LETTERS,
+    BenignKind,
     Case,
     CaseText,
     FraudType,
@@ -29,7 +30,9 @@ from bot.library.model import (
 EXTRA_SECTIONS: dict[str, str] = {
     "campaigns": "bot.library.campaigns:load_calendar",
     "drills": "bot.library.drills:load_drills",
+    "benign": "bot.library.loader:load_benign",
 }
+BENIGN_MINIMUM = 150        # messages per language: enough for the matcher to learn what is not fraud
 
 
 class LibraryError(Exception):
@@ -413,3 +416,26 @@ def _placeholders(text: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}
     except ValueError:
         return {"<unbalanced braces>"}
+
+
+def load_benign(folder: Path, problems: Problems, types: dict) -> dict[str, BenignKind]:
+    """Read content/benign/*.toml (the EXTRA_SECTIONS loader): ordinary messages by kind, with checking advice."""
+    kinds: dict[str, BenignKind] = {}
+    benign_dir = Path(folder) / "benign"
+    if not benign_dir.is_dir():
+        return kinds
+    for path in sorted(benign_dir.glob("*.toml")):
+        rel = f"benign/{path.name}"
+        data = read_toml(path, rel, problems)
+        if data is None:
+            continue
+        f = _Fields(data, rel, path.stem, problems)
+        advice = f.localized("advice")
+        messages = f.localized_list("messages", 1, same_length=False)
+        if f.ok:
+            kinds[path.stem] = BenignKind(id=path.stem, advice=advice, messages=messages)
+    for lang in ("zh", "en"):
+        count = sum(len(getattr(k.messages, lang)) for k in kinds.values())
+        if kinds and count < BENIGN_MINIMUM:
+            problems.add("benign", "-", f"messages.{lang}", f"needs at least {BENIGN_MINIMUM} in all, has {count}")
+    return kinds

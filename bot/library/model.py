@@ -113,6 +113,15 @@ class FraudType:
 
 
 @dataclass(frozen=True)
+class BenignKind:
+    """One kind of ordinary, legitimate message (courier, bank, school...) and how to check one officially."""
+
+    id: str
+    advice: Localized
+    messages: LocalizedList
+
+
+@dataclass(frozen=True)
 class Pledge:
     """The safety pledge; a new version asks every signer again."""
 
@@ -132,6 +141,10 @@ class Library:
     def type(self, type_id: str) -> FraudType:
         """The fraud type by id; unknown ids fall back to 'other'."""
         return self.types.get(type_id) or self.types["other"]
+
+    def benign(self) -> dict[str, BenignKind]:
+        """The benign library by kind (empty when content/benign/ is absent)."""
+        return self.extra.get("benign", {})
 
     def all_quiz(self) -> list[QuizQuestion]:
         """Every quiz question in the library."""
