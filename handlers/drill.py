@@ -9,6 +9,7 @@ from rapidfuzz import fuzz, utils
 
 from bot.clock import iso
 from bot.context import Context
+from bot.conversation import ANY_STEP, Conversation
 from bot.events import Button, Incoming, Outgoing, text
 from bot.library.drills import Drill, DrillTurn
 from handlers.common import button_arg
@@ -241,3 +242,15 @@ def _refusal(body: str) -> Outgoing:
     reply = text(body)
     reply.alert = True
     return reply
+
+
+async def show_turn(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The turn the drill stands at, again."""
+    current = _current(ctx)
+    if current is None:
+        return []
+    drill, turn = current
+    return [turn_message(ctx, drill, turn, ctx.state.data["run"])]
+
+
+FLOW = Conversation(CONVERSATION, {ANY_STEP: continue_drill}, show_turn, buttons=(BUTTON_PREFIX,))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.context import Context
+from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, QuizSpec, text
 from bot.library.model import LETTERS, QuizQuestion
 from handlers.common import button_arg
@@ -135,3 +136,19 @@ async def review_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
 async def continue_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Text in the middle of a quiz that is not an answer: say how to answer."""
     return [text(ctx.t("quiz.answer_please"))]
+
+
+async def show_question(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The question the attempt stands at, again (after a side question)."""
+    attempt_id, position = ctx.state.data.get("attempt"), ctx.state.data.get("position", 0)
+    attempt = await ctx.store.quizzes.get(attempt_id) if attempt_id else None
+    if attempt is None or attempt["finished_at"] is not None:
+        return []
+    ids = json.loads(attempt["questions"])
+    question = ctx.library.quiz_by_id(ids[position]) if position < len(ids) else None
+    if question is None:
+        return []
+    return [question_spec(question, ctx.lang, f"{ANSWER}{attempt_id}:{position}:", position + 1, len(ids))]
+
+
+FLOW = Conversation(CONVERSATION, {"asking": continue_quiz}, show_question, buttons=(ANSWER,), commands=("quiz",))
