@@ -237,18 +237,14 @@ class Dispatcher:
         return refusal
 
     async def _remember_choices(self, ctx: Context, replies: list[Outgoing], keep_on_screen: bool = False) -> None:
-        """Keep the last options shown so '2', 'B' or the words answer them on any platform.
+        """Keep the options each reply offered, so "2", "B" or the words answer them on any platform.
 
         keep_on_screen: the conversation is still at the step it was, so when these replies offer no
         options (a "please answer the question" nudge) the options already shown are still the ones to answer.
         """
-        choices: list[tuple[str, str]] = []
-        for reply in replies:
-            choices = offered(reply) or choices
-        if not choices and keep_on_screen:
+        shown = [choices for reply in replies if (choices := offered(reply))]
+        if not shown and keep_on_screen:
             return
-        # Most answers offer no options to an account that had none: a read on the reader connection
-        # is much cheaper than a write transaction, which every update would otherwise queue for.
-        if choices == await ctx.store.choices.get(ctx.account.id):
-            return
-        await ctx.store.choices.set(ctx.account.id, choices)
+        # The repository writes only when something changed: most answers offer nothing to an account
+        # that had nothing open, and a read is much cheaper than a queued write transaction.
+        await ctx.store.choices.remember(ctx.account.id, shown)

@@ -73,14 +73,22 @@ class ChoiceRepo:
 
     async def set(self, account_id: int, choices: list[tuple[str, str]]) -> None:
         """Remember the options just offered as the newest (an empty list closes the open ones)."""
+        await self.remember(account_id, [choices] if choices else [])
+
+    async def remember(self, account_id: int, shown: list[list[tuple[str, str]]]) -> None:
+        """Remember the options of messages just shown, in reading order (the last is the newest); none closes."""
         current = await self.offers(account_id)
-        if not choices:
-            if not current.offers or current.closed:
-                return
-            await self._store(account_id, current.offers, closed=True)
+        if not shown:
+            if current.offers and not current.closed:
+                await self._store(account_id, current.offers, closed=True)
             return
-        older = [offer for offer in current.offers if offer != list(map(tuple, choices))]
-        await self._store(account_id, [list(map(tuple, choices)), *older][:self.KEEP], closed=False)
+        offers = current.offers
+        for choices in shown:
+            offer = [tuple(c) for c in choices]
+            offers = [offer, *(o for o in offers if o != offer)]
+        if offers[:len(shown)] == current.offers[:len(shown)] and not current.closed:
+            return            # the same options again: no write
+        await self._store(account_id, offers[:self.KEEP], closed=False)
 
     async def _store(self, account_id: int, offers: list, closed: bool) -> None:
         value = json.dumps({"offers": offers, "closed": closed}, ensure_ascii=False)
