@@ -88,8 +88,10 @@ def match_choice(body: str, choices: list[Choice]) -> str | None:
     if not body.strip() or not choices:
         return None
     index = index_of(body)
+    if index is not None and 0 <= index < len(choices):
+        return choices[index][1]
     if index is not None:
-        return choices[index][1] if 0 <= index < len(choices) else None
+        return _polar(body, choices)           # 'y' / 'n' are no option letters of a yes/no question
     return match_words(body, choices)
 
 
