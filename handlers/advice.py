@@ -10,7 +10,7 @@ from bot.conversation import Conversation
 from bot.events import Button, Incoming, Kind, Outgoing, text
 from bot.library.matcher import OTHER, detect_intent
 from handlers.basics import answer_media
-from handlers.common import bullet_list, button_arg, numbered_list
+from handlers.common import bullet_list, button_arg, find_type, numbered_list
 
 CONVERSATION = "advice"
 BUTTON_PREFIX = "adv:"
@@ -90,11 +90,12 @@ async def press_advice_button(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 async def learn_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """/learn [type]: a type's advice card, or the list of types to choose from."""
-    type_id = msg.payload.strip().lower()
-    if not type_id:
+    asked = msg.payload.strip()
+    if not asked:
         return [text(ctx.t("advice.learn_list"), *_type_rows(ctx))]
-    if type_id not in ctx.library.types:
-        return [text(ctx.t("advice.learn_unknown", type=type_id[:40]), *_type_rows(ctx))]
+    type_id = find_type(ctx.library, asked)
+    if type_id is None:
+        return [text(ctx.t("advice.learn_unknown", type=asked[:40]), *_type_rows(ctx))]
     return [advice_card(ctx, type_id, None)]
 
 

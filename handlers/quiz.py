@@ -8,7 +8,7 @@ from bot.context import Context
 from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, QuizSpec, text
 from bot.library.model import LETTERS, QuizQuestion
-from handlers.common import button_arg
+from handlers.common import button_arg, find_type
 from handlers.picking import balanced_quiz, rng_for
 
 CONVERSATION = "quiz"
@@ -44,9 +44,10 @@ def type_list(ctx: Context) -> str:
 async def start_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Start the awareness test, or a quiz on one type."""
     assert ctx.person is not None
-    type_id = msg.payload.strip().lower() or None
-    if type_id is not None and (type_id not in ctx.library.types or not ctx.library.types[type_id].quiz):
-        return [text(ctx.t("quiz.unknown_type", type=type_id[:32]) + "\n" + type_list(ctx))]
+    asked = msg.payload.strip()
+    type_id = find_type(ctx.library, asked) if asked else None
+    if asked and (type_id is None or not ctx.library.types[type_id].quiz):
+        return [text(ctx.t("quiz.unknown_type", type=asked[:32]) + "\n" + type_list(ctx))]
     size = ctx.config.program.quiz_size
     rng = rng_for("quiz", ctx.person.id, ctx.clock.now().isoformat())
     questions = balanced_quiz(ctx.library, size, rng, type_id)

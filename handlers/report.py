@@ -30,6 +30,8 @@ MAX_DESCRIPTION = 8000            # a whole story fits; anything longer is cut a
 MAX_SHORT = 100
 MAX_EVIDENCE_FILES = 20
 TYPE_SUGGESTIONS = 3
+TYPE_CONFIDENT = 25.0            # the matcher names a type on the form (and the office's card) only this sure
+TYPE_SUGGEST = 12.0              # below this a guess is not even offered: the full list is shown instead
 _MONEY_YES = {"已经", "已经转了", "转了", "给了", "已经给了", "yes it has", "i did", "i have"}
 _ANONYMOUS = ("匿名", "anonym", "不留名")
 _SUBMIT = ("提交", "确认", "发送", "发出", "submit", "send", "confirm")
@@ -310,10 +312,11 @@ async def store_description(answer: str, ctx: Context) -> None:
     ctx.update(described=True)
     matcher = ctx.services.extras.get("matcher")
     if matcher is not None and not ctx.state.data.get("typed"):
-        ranked = [tid for tid, _ in matcher.classify(description) if tid in ctx.library.types]
-        ctx.update(suggestions=ranked[:TYPE_SUGGESTIONS])
-        if ranked:
-            fields["fraud_type"] = ranked[0]
+        ranked = [(tid, score) for tid, score in matcher.classify(description)
+                  if tid in ctx.library.types and tid != "other"]
+        ctx.update(suggestions=[tid for tid, score in ranked[:TYPE_SUGGESTIONS] if score >= TYPE_SUGGEST])
+        if ranked and ranked[0][1] >= TYPE_CONFIDENT:
+            fields["fraud_type"] = ranked[0][0]
     await ctx.store.reports.update(report_id, **fields)
 
 

@@ -100,3 +100,26 @@ async def test_a_number_under_a_pushed_card_acts_on_that_card(app, demo_class):
     assert "[2] 指派" in session.out.getvalue()
     memory = await app.store.choices.get((await app.store.accounts.find("console", key)).id)
     assert memory[1] == ("指派", "rep:assign:R-2026-000006")
+
+
+@pytest.mark.parametrize(("words", "type_id"), [("刷单", "brushing"), ("刷单返利", "brushing"), ("杀猪盘", "romance"),
+                                                ("网贷", "loan"), ("Pig butchering", "romance"), ("loan", "loan")])
+async def test_quiz_and_learn_take_type_names_and_aliases(app, demo_class, words, type_id):
+    user = await make_person(app, "2023001", class_id=demo_class.id, college=demo_class.college)
+    await user.say(f"/learn {words}")
+    name = app.services.library.type(type_id).name.get("zh")
+    assert name in user.replies[0].text
+    await user.say(f"/quiz {words}")
+    attempt = await app.store.quizzes.get(1)
+    assert attempt["fraud_type"] == type_id
+
+
+async def test_asked_but_not_done_is_not_urgent_and_an_unsure_type_is_not_named(app, demo_class):
+    matcher = app.services.extras["matcher"]
+    assert not matcher.is_urgent("客服说我的订单有问题，还让我开屏幕共享 咋办")
+    assert matcher.is_urgent("我打开了屏幕共享")
+    user = await make_person(app, "2023001", class_id=demo_class.id, college=demo_class.college)
+    await user.say("/report")
+    await user.say("我刚转了5000块给客服")               # urgent, but nothing says which scam it was
+    report = await app.store.reports.get(1)
+    assert report["urgent"] == 1 and report["fraud_type"] == "other"
