@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import local_day
 from bot.roles import effective_role
@@ -22,6 +22,7 @@ class Context:
     person: Person | None
     lang: str
     state: ConversationState | None = None
+    routes: Any = None                   # the route table answering this message (for /help and text commands)
     _state_dirty: bool = field(default=False, repr=False)
 
     # --- shortcuts to the services -------------------------------------------------

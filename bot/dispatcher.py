@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from rapidfuzz import fuzz, utils
-
+from bot.choices import index_of, match_choice, match_words, offered
 from bot.context import Context
+from bot.conversation import Conversation, snapshot
 from bot.events import Incoming, Kind, Outgoing, text
 from bot.i18n import normalize_language
 from bot.roles import EVERYONE, GUEST
@@ -59,15 +59,20 @@ class RouteTable:
 
     commands: list[Command]
     buttons: list[ButtonRoute]
-    conversations: dict[str, Handler]
+    conversations: list[Conversation]
     free_text: Handler
     media: Handler
     join: Handler
     leave: Handler
     text_routes: list[TextRoute] = field(default_factory=list)
     _by_name: dict[str, Command] = field(default_factory=dict, repr=False)
+    _conversations: dict[str, Conversation] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        for conversation in self.conversations:
+            if conversation.name in self._conversations:
+                raise ValueError(f"conversation {conversation.name} is declared twice")
+            self._conversations[conversation.name] = conversation
         for command in self.commands:
             for name in (command.name, *command.aliases):
                 if name in self._by_name:
@@ -87,6 +92,10 @@ class RouteTable:
         """The route for a button's data."""
         return next((b for b in self.buttons if data.startswith(b.prefix)), None)
 
+    def conversation(self, name: str | None) -> Conversation | None:
+        """The declared conversation called name."""
+        return self._conversations.get(name or "")
+
     def text_route(self, body: str) -> TextRoute | None:
         """The text-pattern route whose pattern matches the start of body."""
         return next((r for r in self.text_routes if r.pattern.match(body)), None)
@@ -97,52 +106,12 @@ class RouteTable:
 
 
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
-_LETTER = re.compile(r"^(?:选项?|答案|选择|option|answer|choose)?\s*([A-Za-z])\s*[.。、:：)）]?$", re.IGNORECASE)
-_NUMBER = re.compile(r"^(?:选项?|第|option|no\.?)?\s*(\d{1,2})\s*(?:个|项)?[.。、)）]?$", re.IGNORECASE)
-
-
 def parse_command(body: str) -> tuple[str, str] | None:
     """Split '/cmd@bot args' into ('cmd', 'args'); None if it is not a command."""
     match = _COMMAND.match(body.strip())
     if not match:
         return None
     return match.group(1).lower(), (match.group(2) or "").strip()
-
-
-def match_choice(body: str, choices: list[tuple[str, str]]) -> str | None:
-    """Map '2', 'B', '选B' or an option's words to that option's data, or None."""
-    body = body.strip()
-    if not body or not choices:
-        return None
-    if m := _NUMBER.match(body):
-        index = int(m.group(1)) - 1
-        return choices[index][1] if 0 <= index < len(choices) else None
-    if m := _LETTER.match(body):
-        index = ord(m.group(1).upper()) - ord("A")
-        return choices[index][1] if 0 <= index < len(choices) else None
-    wanted = utils.default_process(body)
-    if not wanted:
-        return None
-    scored = []
-    for label, data in choices:
-        label_clean = utils.default_process(_strip_marker(label))
-        if not label_clean:
-            continue
-        score = fuzz.ratio(wanted, label_clean)
-        if len(wanted) >= 2 and len(wanted) <= len(label_clean):
-            score = max(score, fuzz.partial_ratio(wanted, label_clean) - 5)
-        scored.append((score, data))
-    scored.sort(reverse=True)
-    if not scored or scored[0][0] < 80:
-        return None
-    if len(scored) > 1 and scored[0][0] - scored[1][0] < 8:
-        return None
-    return scored[0][1]
-
-
-def _strip_marker(label: str) -> str:
-    """Drop a leading 'A. ' or '1) ' that some labels carry."""
-    return re.sub(r"^\s*(?:[A-Da-d]|\d{1,2})\s*[.、)）]\s*", "", label)
 
 
 class Dispatcher:
@@ -160,54 +129,91 @@ class Dispatcher:
         default = self.services.config.general.default_language
         lang = account.language or normalize_language(msg.language_hint, default)
         state = await store.conversations.get(account.id)
-        place = (state.name, state.step) if state else None
-        ctx = Context(self.services, account, person, lang, state)
+        ctx = Context(self.services, account, person, lang, state, routes=self.routes)
+        before = snapshot(ctx)
         try:
-            replies = await self._route(msg, ctx)
+            replies, inside = await self._route(msg, ctx)
+            conversation = self.routes.conversation(before[0]) if before else None
+            if conversation is not None and not inside and snapshot(ctx) == before:
+                # A side question was answered: show where the conversation stands, untouched.
+                replies = [*replies, *await conversation.show(msg, ctx)]
         except Exception:
             log.exception("handler failed for %s", msg.session_id())
             return [text(ctx.t("error.internal"))]
         await ctx.save_state()
-        stayed = place is not None and ctx.state is not None and (ctx.state.name, ctx.state.step) == place
+        stayed = before is not None and snapshot(ctx) is not None and snapshot(ctx)[:2] == before[:2]
         await self._remember_choices(ctx, replies, keep_on_screen=stayed)
         return replies
 
-    async def _route(self, msg: Incoming, ctx: Context) -> list[Outgoing]:
+    async def _route(self, msg: Incoming, ctx: Context) -> tuple[list[Outgoing], bool]:
+        """The replies, and whether the event was part of the conversation the account is in."""
+        conversation = self.routes.conversation(ctx.state.name) if ctx.state else None
+        # A subscribe or unsubscribe is no question: nothing to show again after it.
         if msg.kind == Kind.JOIN:
-            return await self.routes.join(msg, ctx)
+            return await self.routes.join(msg, ctx), True
         if msg.kind == Kind.LEAVE:
-            return await self.routes.leave(msg, ctx)
+            return await self.routes.leave(msg, ctx), True
         if msg.kind == Kind.TEXT:
             body = msg.payload.strip()[:MAX_TEXT]
             parsed = parse_command(body) if body.startswith("/") else None
             if parsed:
-                msg.kind, msg.command, msg.payload = Kind.COMMAND, parsed[0], parsed[1]
+                msg = replace(msg, kind=Kind.COMMAND, command=parsed[0], payload=parsed[1])
             else:
-                msg.payload = body
+                msg = replace(msg, payload=body)
                 pattern_route = self.routes.text_route(body)
                 if pattern_route is not None:
                     if ctx.role not in pattern_route.roles:
-                        return [self._refusal(ctx)]
-                    return await pattern_route.handler(msg, ctx)
-                choice = match_choice(body, await ctx.store.choices.get(ctx.account.id))
+                        return [self._refusal(ctx)], False
+                    return await pattern_route.handler(msg, ctx), False
+                choice, notice = await self._choice(body, ctx, conversation)
+                if notice is not None:
+                    return [notice], False
                 if choice is not None:
-                    msg.kind, msg.payload = Kind.BUTTON, choice
+                    msg = replace(msg, kind=Kind.BUTTON, payload=choice)
         if msg.kind == Kind.BUTTON and (command := parse_command(msg.payload)):
-            msg.kind, msg.command, msg.payload = Kind.COMMAND, command[0], command[1]  # e.g. a "/report" button
+            msg = replace(msg, kind=Kind.COMMAND, command=command[0], payload=command[1])  # e.g. a "/report" button
         if msg.kind == Kind.COMMAND:
-            return await self._command(msg, ctx)
+            inside = conversation is not None and (msg.command or "") in conversation.commands
+            return await self._command(msg, ctx), inside
         if msg.kind in (Kind.BUTTON, Kind.POLL_ANSWER):
-            return await self._button(msg, ctx)
+            inside = conversation is not None and conversation.owns_button(msg.payload)
+            return await self._button(msg, ctx), inside
+        handler = conversation.step_handler(ctx.state.step) if conversation is not None else None
         if msg.kind == Kind.MEDIA:
-            if ctx.state and ctx.state.name in self.routes.conversations:
-                return await self.routes.conversations[ctx.state.name](msg, ctx)
-            return await self.routes.media(msg, ctx)
+            if handler is not None:
+                return await handler(msg, ctx), True
+            return await self.routes.media(msg, ctx), False
         if not msg.payload:
-            return [text(ctx.t("error.empty"))]
-        if ctx.state and ctx.state.name in self.routes.conversations:
-            return await self.routes.conversations[ctx.state.name](msg, ctx)
-        return await self.routes.free_text(msg, ctx)
+            return [text(ctx.t("error.empty"))], False
+        if handler is not None:
+            return await handler(msg, ctx), True
+        return await self.routes.free_text(msg, ctx), False
 
+    async def _choice(self, body: str, ctx: Context,
+                      conversation: Conversation | None) -> tuple[str | None, Outgoing | None]:
+        """The option data a typed answer picks, or a notice when it names an option nothing offers now.
+
+        A number or letter answers the newest message's options; words may answer any recent message's.
+        Outside a conversation, a bare number or letter that fits no open option is told so (the question
+        closed, or the options are 1-n); inside one, the conversation's own step reads it (an amount).
+        """
+        memory = await ctx.store.choices.offers(ctx.account.id)
+        latest = [] if memory.closed or not memory.offers else memory.offers[0]
+        choice = match_choice(body, latest)
+        if choice is not None:
+            return choice, None
+        if index_of(body) is not None:
+            if conversation is not None or not memory.offers:
+                return None, None
+            if latest:
+                return None, text(ctx.t("choice.out_of_range", count=len(latest)))
+            return None, text(ctx.t("choice.closed"))
+        for older in memory.offers[0 if memory.closed else 1:]:
+            choice = match_words(body, older)
+            # An older option of the conversation's own is a step it has moved past: its step reads the text.
+            if choice is not None and not (conversation is not None and conversation.owns_button(choice)):
+                return choice, None
+        return None, None
     async def _command(self, msg: Incoming, ctx: Context) -> list[Outgoing]:
         command = self.routes.command(msg.command or "")
         if command is None:
@@ -231,21 +237,14 @@ class Dispatcher:
         return refusal
 
     async def _remember_choices(self, ctx: Context, replies: list[Outgoing], keep_on_screen: bool = False) -> None:
-        """Keep the last options shown so '2', 'B' or the words answer them on any platform.
+        """Keep the options each reply offered, so "2", "B" or the words answer them on any platform.
 
         keep_on_screen: the conversation is still at the step it was, so when these replies offer no
         options (a "please answer the question" nudge) the options already shown are still the ones to answer.
         """
-        choices: list[tuple[str, str]] = []
-        for reply in replies:
-            if reply.quiz is not None and reply.quiz.answer_prefix:
-                choices = [(o, f"{reply.quiz.answer_prefix}{i}") for i, o in enumerate(reply.quiz.options)]
-            elif reply.buttons:
-                choices = [(b.label, b.data) for b in reply.flat_buttons()]
-        if not choices and keep_on_screen:
+        shown = [choices for reply in replies if (choices := offered(reply))]
+        if not shown and keep_on_screen:
             return
-        # Most answers offer no options to an account that had none: a read on the reader connection
-        # is much cheaper than a write transaction, which every update would otherwise queue for.
-        if choices == await ctx.store.choices.get(ctx.account.id):
-            return
-        await ctx.store.choices.set(ctx.account.id, choices)
+        # The repository writes only when something changed: most answers offer nothing to an account
+        # that had nothing open, and a read is much cheaper than a queued write transaction.
+        await ctx.store.choices.remember(ctx.account.id, shown)

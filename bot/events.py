@@ -29,9 +29,9 @@ class Media:
     mime_type: str = "application/octet-stream"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Incoming:
-    """One event from a person, in no platform's terms."""
+    """One event from a person, in no platform's terms; immutable (a rewrite is a new one, dataclasses.replace)."""
 
     platform: str
     user_key: str

@@ -24,7 +24,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -235,7 +235,7 @@ async def decode_incoming(encoded: str) -> Incoming:
             content = await asyncio.to_thread(Path(media["path"]).read_bytes)
         else:
             content = base64.b64decode(media["base64"])
-        msg.media = Media(media["kind"], media["filename"], content, media["mime_type"])
+        msg = replace(msg, media=Media(media["kind"], media["filename"], content, media["mime_type"]))
     return msg
 
 

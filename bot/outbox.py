@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot.channels.base import Channel, Delivery
+from bot.choices import offered
 from bot.clock import iso
 from bot.events import Outgoing
 from bot.ratelimit import ChannelLimiter
@@ -215,11 +216,20 @@ class OutboxSender:
         outcomes = [o for group in results for o in group]
         await self.store.outbox.settle(outcomes)
         account_by_row = {row.id: row.account_id for row in rows}
+        row_by_id = {row.id: row for row in rows}
         for outcome in outcomes:
             account_id = account_by_row.get(outcome.row_id)
             if outcome.error == "unreachable" and account_id:
                 await self.store.accounts.mark_unreachable(account_id, "blocked or left")
+            elif outcome.state == "sent" and account_id:
+                await self._remember_options(account_id, row_by_id[outcome.row_id])
         return len(rows)
+
+    async def _remember_options(self, account_id: int, row: OutboxRow) -> None:
+        """A delivered push with options is the newest question: '2' or its words answer it on every channel."""
+        choices = offered(Outgoing.from_dict(row.payload))
+        if choices:
+            await self.store.choices.set(account_id, choices)
 
     async def _deliver_address(self, address: str, rows: list[OutboxRow]) -> list[Outcome]:
         """Send one address's rows in order, waiting between them as its limits require."""

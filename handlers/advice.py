@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from bot.context import Context
+from bot.conversation import Conversation
 from bot.events import Button, Incoming, Kind, Outgoing, text
 from bot.library.matcher import OTHER, Verdict, detect_intent
 from handlers.basics import answer_media
-from handlers.common import bullet_list, button_arg, numbered_list
+from handlers.common import bullet_list, button_arg, find_type, numbered_list
 
 CONVERSATION = "advice"
 BUTTON_PREFIX = "adv:"
+MAX_KEPT = 8000           # a description held for /report: the form keeps stories this long whole
 CONFIDENT = 25.0          # naming a type to a frightened person (the emergency card) needs this much
 CHOICES_FROM = 10.0       # below the matcher's bar but this likely: offer the top three; less: ask one question
 STILL_CONFIDENT = 15.0    # after the clarifying answer, a lower bar before falling back to general advice
@@ -88,11 +91,12 @@ async def press_advice_button(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 async def learn_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """/learn [type]: a type's advice card, or the list of types to choose from."""
-    type_id = msg.payload.strip().lower()
-    if not type_id:
+    asked = msg.payload.strip()
+    if not asked:
         return [text(ctx.t("advice.learn_list"), *_type_rows(ctx))]
-    if type_id not in ctx.library.types:
-        return [text(ctx.t("advice.learn_unknown", type=type_id[:40]), *_type_rows(ctx))]
+    type_id = find_type(ctx.library, asked)
+    if type_id is None:
+        return [text(ctx.t("advice.learn_unknown", type=asked[:40]), *_type_rows(ctx))]
     return [advice_card(ctx, type_id, None)]
 
 
@@ -118,7 +122,7 @@ async def advise(body: str, ctx: Context) -> list[Outgoing]:
     if verdict.benign is not None or any(t != OTHER and s >= CHOICES_FROM for t, s in verdict.top3):
         _keep_for_report(ctx, body)
         return _choices(ctx, verdict)
-    ctx.begin(CONVERSATION, "clarify", text=body[:1000])
+    ctx.begin(CONVERSATION, "clarify", text=body[:MAX_KEPT])
     return [text(ctx.t("advice.clarify"), *_clarify_rows(ctx))]
 
 
@@ -164,7 +168,7 @@ def _named(type_id: str, confidence: float, bar: float) -> str | None:
 
 def _keep_for_report(ctx: Context, description: str) -> None:
     """Hold the description in the conversation, so a /report right after starts from the person's words."""
-    ctx.begin(CONVERSATION, "answered", text=description[:1000])
+    ctx.begin(CONVERSATION, "answered", text=description[:MAX_KEPT])
 
 
 def _general_advice(ctx: Context) -> list[Outgoing]:
@@ -228,9 +232,7 @@ def _clarify_rows(ctx: Context) -> list[list[Button]]:
 
 async def _run_command(name: str, msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Run the feature a free text asked for, as if its command had been sent."""
-    from handlers.routes import ROUTES
-
-    command = ROUTES.command(name)
+    command = ctx.routes.command(name)
     if command is None:
         return [text(ctx.t("advice.feature_missing"))]
     if ctx.role not in command.roles:
@@ -238,5 +240,18 @@ async def _run_command(name: str, msg: Incoming, ctx: Context) -> list[Outgoing]
         refusal = text(ctx.t(key))
         refusal.alert = True
         return [refusal]
-    msg.kind, msg.command, msg.payload = Kind.COMMAND, name, ""
-    return await command.handler(msg, ctx)
+    return await command.handler(replace(msg, kind=Kind.COMMAND, command=name, payload=""), ctx)
+
+
+async def show_advice_step(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The advice question still open: the prompt to describe, or the clarifying question (nothing once answered)."""
+    if ctx.state.step == "describe":
+        return [text(ctx.t("advice.ask_prompt"))]
+    if ctx.state.step == "clarify":
+        return [text(ctx.t("advice.clarify"), *_clarify_rows(ctx))]
+    return []
+
+
+FLOW = Conversation(CONVERSATION, {"describe": continue_advice, "clarify": continue_advice,
+                                   "answered": continue_advice}, show_advice_step,
+                    buttons=(BUTTON_PREFIX,), commands=("ask",))

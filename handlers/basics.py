@@ -11,9 +11,7 @@ from handlers.common import bullet_list
 
 async def show_help(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """List what this user's role may do."""
-    from handlers.routes import ROUTES
-
-    lines = [f"/{c.name} — {ctx.t(c.help_key)}" for c in ROUTES.visible_commands(ctx.role)]
+    lines = [f"/{c.name} — {ctx.t(c.help_key)}" for c in ctx.routes.visible_commands(ctx.role)]
     header = ctx.t("help.title_guest") if ctx.person is None else ctx.t("help.title")
     footer = ctx.t("help.footer")
     if ctx.state is not None:

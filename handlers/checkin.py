@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
+from bot.choices import is_no, is_yes
 from bot.context import Context
+from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, text
+from bot.library.matcher import detect_intent
 from bot.library.model import Library, SelfCheck
 from handlers.picking import pick_selfchecks, rng_for
 
 PREFIX = "ci:"
+CONVERSATION = "checkin"
+SHORT_ANSWER = 12          # longer text at a question is something else the person wants to say
 ROTATE_DAYS = 7          # a question answered this recently is not asked again if others remain
 
 
@@ -45,7 +51,10 @@ async def _next_or_done(ctx: Context, day: str) -> list[Outgoing]:
     waiting = [q for q in questions if q.id not in answered]
     if waiting:
         number = len(questions) - len(waiting) + 1
+        ctx.begin(CONVERSATION, "question", day=day, question=waiting[0].id)
         return [question_message(ctx.services.translate, ctx.lang, waiting[0], day, number, len(questions))]
+    if ctx.in_conversation(CONVERSATION):
+        ctx.end()
     streak = await ctx.store.checkins.streak(ctx.person.id, ctx.today())
     days = await ctx.store.checkins.days(ctx.person.id, day_before(ctx.today(), 6))
     return [text(ctx.t("checkin.done", streak=streak, days=len(days)))]
@@ -83,3 +92,24 @@ async def answer_checkin(msg: Incoming, ctx: Context) -> list[Outgoing]:
     else:
         replies.append(text(ctx.t("checkin.safe")))
     return replies + await _next_or_done(ctx, day)
+
+
+async def answer_in_words(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """Text at a self-check question: yes / no in words answer it; anything else asks again."""
+    data = ctx.state.data
+    answer = "yes" if is_yes(msg.payload) else "no" if is_no(msg.payload) else None
+    if answer is None and (len(msg.payload.strip()) > SHORT_ANSWER or detect_intent(msg.payload)):
+        return await ctx.routes.free_text(msg, ctx)       # something else to say: hear it out
+    if answer is None or msg.media is not None:
+        return [text(ctx.t("checkin.yes_or_no")), *await show_question(msg, ctx)]
+    pressed = replace(msg, payload=f"{PREFIX}{data['day']}:{data['question']}:{answer}")
+    return await answer_checkin(pressed, ctx)
+
+
+async def show_question(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The self-check question waiting to be answered, again."""
+    return await _next_or_done(ctx, ctx.state.data.get("day", ctx.today()))
+
+
+FLOW = Conversation(CONVERSATION, {"question": answer_in_words}, show_question, buttons=(PREFIX,),
+                    commands=("checkin",))

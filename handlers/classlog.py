@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from bot.clock import local_day
 from bot.context import Context
+from bot.conversation import ANY_STEP, Conversation
 from bot.events import Button, Incoming, Outgoing, text
 from handlers.classview import own_classes
 
@@ -185,3 +186,17 @@ async def remind_due_logs(app, day: str | None = None) -> int:
                                                dedupe_key=f"logdue:{kind}:{class_id}:{person_id}:{day}"):
                 queued += 1
     return queued
+
+
+async def show_log_step(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The /log question the conversation stands at, again."""
+    step = ctx.state.step
+    if step == "class":
+        classes = await own_classes(ctx)
+        return [text(ctx.t("log.ask_class"), *[[Button(k.name, f"{PREFIX}class:{k.id}")] for k in classes[:20]])]
+    if step == "kind":
+        return [_ask_kind(ctx)]
+    return [_ask(ctx, step)]
+
+
+FLOW = Conversation(CONVERSATION, {ANY_STEP: continue_log}, show_log_step, buttons=(PREFIX,), commands=("log",))

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.clock import iso, parse_iso
 from bot.context import Context
+from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, text
 from bot.roles import CONTEST_STARTERS
 from handlers.common import button_arg
@@ -264,3 +265,15 @@ async def leaderboard_text(store, translate, lang: str, contest_id: int) -> str:
 async def continue_contest(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Text in a contest that is not an answer."""
     return [text(ctx.t("quiz.answer_please"))]
+
+
+async def show_contest_question(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The contest question the entry stands at, again; its clock keeps running from when it was first asked."""
+    contest = await ctx.store.contests.get(ctx.state.data.get("contest", 0))
+    if contest is None or contest["status"] != "open":
+        return []
+    return _question(ctx, contest, ctx.state.data.get("position", 0))
+
+
+FLOW = Conversation(CONVERSATION, {"asking": continue_contest}, show_contest_question, buttons=(ANSWER, JOIN),
+                    commands=("contest",))

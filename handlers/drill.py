@@ -9,9 +9,10 @@ from rapidfuzz import fuzz, utils
 
 from bot.clock import iso
 from bot.context import Context
+from bot.conversation import ANY_STEP, Conversation
 from bot.events import Button, Incoming, Outgoing, text
 from bot.library.drills import Drill, DrillTurn
-from handlers.common import button_arg
+from handlers.common import button_arg, find_type
 from handlers.drill_followup import schedule_followup
 from storage.drills import DrillResult
 
@@ -40,11 +41,12 @@ def drills_of(ctx: Context) -> dict[str, Drill]:
 
 
 async def list_drills(msg: Incoming, ctx: Context) -> list[Outgoing]:
-    """/drill: list the drills (assigned, then not done, first); /drill <id or type> starts one."""
+    """/drill: list the drills in a fixed order, marked assigned / done; /drill <id or type name> starts one."""
     drills = drills_of(ctx)
     wanted = msg.payload.strip().lower()
     if wanted:
-        drill = drills.get(wanted) or next((d for d in drills.values() if d.fraud_type == wanted), None)
+        type_id = find_type(ctx.library, wanted)
+        drill = drills.get(wanted) or next((d for d in drills.values() if d.fraud_type == type_id), None)
         if drill is None:
             return [text(ctx.t("drill.unknown", name=wanted[:40]))]
         return start_drill(ctx, drill)
@@ -52,7 +54,7 @@ async def list_drills(msg: Incoming, ctx: Context) -> list[Outgoing]:
         return [text(ctx.t("drill.none"))]
     best = await ctx.store.drills.best(ctx.person.id) if ctx.person else {}
     assigned = await ctx.store.drills.assigned_open(ctx.person.id) if ctx.person else []
-    order = sorted(drills.values(), key=lambda d: (d.id not in assigned, d.id in best, d.id))
+    order = sorted(drills.values(), key=lambda d: d.id)    # the same numbers every time; marks tell what is due
     rows = []
     for drill in order:
         mark = ""
@@ -241,3 +243,15 @@ def _refusal(body: str) -> Outgoing:
     reply = text(body)
     reply.alert = True
     return reply
+
+
+async def show_turn(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The turn the drill stands at, again."""
+    current = _current(ctx)
+    if current is None:
+        return []
+    drill, turn = current
+    return [turn_message(ctx, drill, turn, ctx.state.data["run"])]
+
+
+FLOW = Conversation(CONVERSATION, {ANY_STEP: continue_drill}, show_turn, buttons=(BUTTON_PREFIX,))

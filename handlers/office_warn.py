@@ -8,6 +8,7 @@ officewarn:<id>; "Refresh" shows sent / waiting / unreachable / failed from the 
 from __future__ import annotations
 
 from bot.context import Context
+from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, text
 from bot.library.model import Case
 from handlers.warning import case_message
@@ -164,3 +165,18 @@ async def _status(ctx: Context, value: str) -> list[Outgoing]:
         lines.append(ctx.t("warn.progress_done"))
     return [Outgoing(text="\n".join(lines), ref=f"officewarn:{warning['id']}",
                      buttons=[[Button(ctx.t("warn.btn_refresh"), f"{PREFIX}status:{warning['id']}")]])]
+
+
+async def show_warn_step(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The /warn question the conversation stands at, again."""
+    step = ctx.state.step
+    if step == "audience":
+        return [_ask_audience(ctx)]
+    if step == "confirm":
+        return [_confirmation(ctx)]
+    return [text(ctx.t("warn.ask_content"))]
+
+
+FLOW = Conversation(CONVERSATION, {"content": continue_warn, "audience": continue_warn, "confirm": continue_warn},
+                    show_warn_step, buttons=(f"{PREFIX}aud:", f"{PREFIX}send", f"{PREFIX}cancel"),
+                    commands=("warn",))

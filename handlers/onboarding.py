@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.clock import iso, parse_iso
 from bot.context import Context
+from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, text
 
 CONVERSATION = "onboarding"
@@ -140,3 +141,20 @@ async def confirm_unbind(msg: Incoming, ctx: Context) -> list[Outgoing]:
     ctx.end()
     ctx.person = None
     return [text(ctx.t("unbind.done"))]
+
+
+async def show_onboarding_step(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The binding question the person stands at, again."""
+    step = ctx.state.step
+    if step == "number":
+        klass = await ctx.store.classes.get(ctx.state.data.get("class_id", 0))
+        if klass is not None:
+            return [text(ctx.t("onboarding.ask_number", klass=klass.name))]
+    if step in ("code", "number"):
+        return [text(ctx.t("onboarding.ask_code"))]
+    return [text(ctx.t("lang.choose"), language_buttons())]
+
+
+FLOW = Conversation(CONVERSATION, {"language": continue_onboarding, "code": continue_onboarding,
+                                   "number": continue_onboarding}, show_onboarding_step,
+                    buttons=("lang:",), commands=("start", "lang"))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from bot.context import Context
+from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, QuizSpec, text
 from bot.library.model import LETTERS, QuizQuestion
-from handlers.common import button_arg
+from handlers.common import button_arg, find_type
 from handlers.picking import balanced_quiz, rng_for
 
 CONVERSATION = "quiz"
@@ -43,9 +44,10 @@ def type_list(ctx: Context) -> str:
 async def start_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Start the awareness test, or a quiz on one type."""
     assert ctx.person is not None
-    type_id = msg.payload.strip().lower() or None
-    if type_id is not None and (type_id not in ctx.library.types or not ctx.library.types[type_id].quiz):
-        return [text(ctx.t("quiz.unknown_type", type=type_id[:32]) + "\n" + type_list(ctx))]
+    asked = msg.payload.strip()
+    type_id = find_type(ctx.library, asked) if asked else None
+    if asked and (type_id is None or not ctx.library.types[type_id].quiz):
+        return [text(ctx.t("quiz.unknown_type", type=asked[:32]) + "\n" + type_list(ctx))]
     size = ctx.config.program.quiz_size
     rng = rng_for("quiz", ctx.person.id, ctx.clock.now().isoformat())
     questions = balanced_quiz(ctx.library, size, rng, type_id)
@@ -135,3 +137,19 @@ async def review_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
 async def continue_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Text in the middle of a quiz that is not an answer: say how to answer."""
     return [text(ctx.t("quiz.answer_please"))]
+
+
+async def show_question(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The question the attempt stands at, again (after a side question)."""
+    attempt_id, position = ctx.state.data.get("attempt"), ctx.state.data.get("position", 0)
+    attempt = await ctx.store.quizzes.get(attempt_id) if attempt_id else None
+    if attempt is None or attempt["finished_at"] is not None:
+        return []
+    ids = json.loads(attempt["questions"])
+    question = ctx.library.quiz_by_id(ids[position]) if position < len(ids) else None
+    if question is None:
+        return []
+    return [question_spec(question, ctx.lang, f"{ANSWER}{attempt_id}:{position}:", position + 1, len(ids))]
+
+
+FLOW = Conversation(CONVERSATION, {"asking": continue_quiz}, show_question, buttons=(ANSWER,), commands=("quiz",))

@@ -11,8 +11,10 @@ import hashlib
 import re
 from datetime import timedelta
 
+from bot.choices import is_no, is_skip, is_yes, word_of
 from bot.clock import iso
 from bot.context import Context
+from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, text
 from bot.roles import GUEST
 from handlers import report_escalation as esc
@@ -24,13 +26,17 @@ STEPS = ("money", "what", "type", "when", "contact", "ids", "amount", "payment",
 WHEN = ("now", "today", "yesterday", "this_week", "earlier")
 CONTACTS = ("phone", "sms", "wechat", "qq", "telegram", "website", "app", "in_person", "other")
 PAYMENTS = ("bank_transfer", "alipay", "wechat_pay", "card", "gift_card", "crypto", "cash", "other")
-MAX_DESCRIPTION = 2000
+MAX_DESCRIPTION = 8000            # a whole story fits; anything longer is cut and the reporter told
 MAX_SHORT = 100
 MAX_EVIDENCE_FILES = 20
 TYPE_SUGGESTIONS = 3
-_YES = {"是", "是的", "有", "对", "嗯", "已经", "已经转了", "转了", "给了", "yes", "y", "yeah", "yep", "yes it has"}
-_NO = {"否", "不", "不是", "没有", "没", "还没", "还没有", "无", "no", "n", "nope", "not yet", "nothing"}
-_PUNCT = re.compile(r"[\s。.!！?？,，~]+")
+TYPE_CONFIDENT = 25.0            # the matcher names a type on the form (and the office's card) only this sure
+TYPE_SUGGEST = 12.0              # below this a guess is not even offered: the full list is shown instead
+_MONEY_YES = {"已经", "已经转了", "转了", "给了", "已经给了", "yes it has", "i did", "i have"}
+_ANONYMOUS = ("匿名", "anonym", "不留名")
+_SUBMIT = ("提交", "确认", "发送", "发出", "submit", "send", "confirm")
+_CANCEL = ("取消", "不报了", "算了", "cancel")
+_DONE = {"完成", "好了", "就这些", "没了", "没有了", "done", "finished", "thats all", "that is all", "no more"}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 RESUME_DAYS = 7                  # an unfinished form this recent is offered to go on with
 
@@ -47,7 +53,7 @@ async def start_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
     preset = preset if preset in ctx.library.types else ""
     # Straight after advice, the person's own description starts the report: they need not type it twice.
     told = ctx.state.data.get("text") if ctx.in_conversation("advice") and ctx.state else None
-    if ctx.in_conversation(CONVERSATION) and not ctx.state.step.startswith("office_"):
+    if ctx.in_conversation(CONVERSATION):
         return [text(ctx.t("report.resumed")), *await current_question(ctx)]   # already filling one in
     if not told:
         since = iso(ctx.clock.now() - timedelta(days=RESUME_DAYS))
@@ -80,8 +86,14 @@ async def resume_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if report is None or report["reporter_person_id"] != ctx.person.id or report["form_complete"]:
         return [text(ctx.t("report.expired"))]
     money = None if report["money_left"] is None else ("no" if report["money_left"] == 0 else "money")
+    answered = [step for step, column in (("when", "happened_at"), ("contact", "contact_method"),
+                                          ("amount", "amount_yuan"), ("payment", "payment_method"))
+                if report[column] is not None]
+    if await ctx.store.reports.identifiers(report_id):
+        answered.append("ids")
     ctx.begin(CONVERSATION, "money", report_id=report_id, typed=report["fraud_type"] != "other",
-              code_only=False, described=report["description"] is not None, case_no=report["case_no"])
+              code_only=False, described=report["description"] is not None, case_no=report["case_no"],
+              answered=answered)
     if money is None:
         return [ask(ctx, "money")]
     ctx.update(money=money)
@@ -111,10 +123,6 @@ async def continue_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Take free text or a file for the current step."""
     assert ctx.state is not None
     step = ctx.state.step
-    if step.startswith("office_"):
-        from handlers import report_office
-
-        return await report_office.continue_office_step(msg, ctx)
     if msg.media is not None:
         return await take_evidence(msg, ctx)
     answer = msg.payload.strip()
@@ -122,12 +130,14 @@ async def continue_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if handler is None:
         ctx.end()
         return [text(ctx.t("error.stale_button"))]
+    if is_skip(answer) and step != "preview":
+        return await advance(ctx, step)
     return await handler(answer, ctx)
 
 
 async def press_form_button(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """A button of the form: rep:money:<x>, rep:type:<id>, rep:when:<x>, rep:skip, rep:done, rep:submit..."""
-    if not ctx.in_conversation(CONVERSATION) or ctx.state.step.startswith("office_"):
+    if not ctx.in_conversation(CONVERSATION):
         return [text(ctx.t("report.expired"))]
     parts = msg.payload.split(":", 2)
     action, value = parts[1], parts[2] if len(parts) > 2 else ""
@@ -217,6 +227,9 @@ def next_step(ctx: Context, step: str) -> str:
         if candidate in ("amount", "payment") and data.get("money") == "no":
             index += 1
             continue
+        if candidate in data.get("answered", ()):     # a resumed form: kept answers are not asked again
+            index += 1
+            continue
         return candidate
     return "preview"
 
@@ -276,10 +289,9 @@ async def answer_money(value: str, ctx: Context) -> list[Outgoing]:
 
 async def text_money(answer: str, ctx: Context) -> list[Outgoing]:
     """'yes'/'no' in words; a story instead is kept as the description and checked for urgency."""
-    word = _PUNCT.sub("", answer.lower())
-    if word in _YES:
+    if is_yes(answer) or word_of(answer) in _MONEY_YES:
         return await answer_money("money", ctx)
-    if word in _NO:
+    if is_no(answer):
         return await answer_money("no", ctx)
     if len(answer) < 6:
         return [text(ctx.t("report.money_unclear")), ask(ctx, "money")]
@@ -294,21 +306,26 @@ async def store_description(answer: str, ctx: Context) -> None:
     """Keep the reporter's own words and guess the fraud type from them."""
     report_id = ctx.state.data["report_id"]
     description = answer[:MAX_DESCRIPTION]
+    if len(answer) > MAX_DESCRIPTION:
+        ctx.update(description_cut=len(answer))
     fields = {"description": description}
     ctx.update(described=True)
     matcher = ctx.services.extras.get("matcher")
     if matcher is not None and not ctx.state.data.get("typed"):
-        ranked = [tid for tid, _ in matcher.classify(description) if tid in ctx.library.types]
-        ctx.update(suggestions=ranked[:TYPE_SUGGESTIONS])
-        if ranked:
-            fields["fraud_type"] = ranked[0]
+        ranked = [(tid, score) for tid, score in matcher.classify(description)
+                  if tid in ctx.library.types and tid != "other"]
+        ctx.update(suggestions=[tid for tid, score in ranked[:TYPE_SUGGESTIONS] if score >= TYPE_SUGGEST])
+        if ranked and ranked[0][1] >= TYPE_CONFIDENT:
+            fields["fraud_type"] = ranked[0][0]
     await ctx.store.reports.update(report_id, **fields)
 
 
 async def text_what(answer: str, ctx: Context) -> list[Outgoing]:
-    """The story in the reporter's words."""
+    """The story in the reporter's words (a story past the limit is kept up to it, and the reporter told)."""
     await store_description(answer, ctx)
-    return await advance(ctx, "what")
+    cut = ctx.state.data.pop("description_cut", None)
+    notice = [text(ctx.t("report.description_cut", kept=MAX_DESCRIPTION, total=cut))] if cut else []
+    return await advance(ctx, "what", notice)
 
 
 async def ask_type(ctx: Context) -> Outgoing:
@@ -333,7 +350,12 @@ async def set_type(type_id: str, ctx: Context) -> list[Outgoing]:
 
 
 async def text_type(answer: str, ctx: Context) -> list[Outgoing]:
-    """Text that matched none of the type buttons."""
+    """Text that matched none of the type buttons: yes confirms the guess, no shows every type."""
+    suggestions = ctx.state.data.get("suggestions") or []
+    if is_yes(answer) and suggestions:
+        return await set_type(suggestions[0], ctx)
+    if is_no(answer):
+        return [ask_all_types(ctx)]
     return [text(ctx.t("report.type_unclear")), await ask_type(ctx)]
 
 
@@ -368,6 +390,8 @@ async def text_payment(answer: str, ctx: Context) -> list[Outgoing]:
 
 async def text_ids(answer: str, ctx: Context) -> list[Outgoing]:
     """One or more identifiers of the other side, each normalised and echoed back."""
+    if word_of(answer) in _DONE or is_no(answer):
+        return await advance(ctx, "ids")
     items = extract_identifiers(answer)
     if not items:
         return [text(ctx.t("report.ids_none"), [Button(ctx.t("report.btn_done"), "rep:done"), skip_button(ctx)])]
@@ -429,8 +453,13 @@ async def take_evidence(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 
 async def text_evidence(answer: str, ctx: Context) -> list[Outgoing]:
-    """Text while files are expected."""
-    return [text(ctx.t("report.evidence_text"), [Button(ctx.t("report.btn_done"), "rep:done"), skip_button(ctx)])]
+    """Text while files are expected: 'done' moves on; anything else is kept as a note on the evidence."""
+    if word_of(answer) in _DONE or is_no(answer):
+        return await advance(ctx, "evidence")
+    report_id = ctx.state.data["report_id"]
+    await ctx.store.reports.add_event(report_id, "evidence_note", note=answer[:MAX_DESCRIPTION])
+    return [text(ctx.t("report.evidence_note_kept"),
+                 [Button(ctx.t("report.btn_done"), "rep:done"), skip_button(ctx)])]
 
 
 # --- preview and submit ---------------------------------------------------------------------------
@@ -470,8 +499,18 @@ def anonymous_allowed(report, money: str | None) -> bool:
 
 
 async def text_preview(answer: str, ctx: Context) -> list[Outgoing]:
-    """Text at the preview: show it again."""
-    return [await preview(ctx)]
+    """Text at the preview, read by meaning: anonymous submit, submit (or yes), cancel; else how to answer."""
+    words = word_of(answer)
+    if any(w in words for w in _CANCEL):
+        return await cancel_form(ctx)
+    if any(w in words for w in _ANONYMOUS):
+        report = await ctx.store.reports.get(ctx.state.data["report_id"])
+        if not anonymous_allowed(report, ctx.state.data.get("money")):
+            return [text(ctx.t("report.anon_not_allowed")), await preview(ctx)]
+        return await submit(ctx, anonymous=True)
+    if is_yes(answer) or any(w in words for w in _SUBMIT):
+        return await submit(ctx, anonymous=False)
+    return [text(ctx.t("report.preview_how")), await preview(ctx)]
 
 
 async def submit(ctx: Context, anonymous: bool) -> list[Outgoing]:
@@ -542,3 +581,14 @@ async def list_my_reports(msg: Incoming, ctx: Context) -> list[Outgoing]:
         if row["office_message"]:
             lines.append(ctx.t("report.mine_message", message=row["office_message"]))
     return [text("\n".join(lines))]
+
+
+async def show_form_step(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The form's current question again (after a side question)."""
+    return await current_question(ctx)
+
+
+FLOW = Conversation(CONVERSATION, dict.fromkeys(STEPS, continue_report), show_form_step,
+                    buttons=("rep:money:", "rep:skip", "rep:cancel", "rep:types", "rep:type:", "rep:when:",
+                             "rep:contact:", "rep:pay:", "rep:done", "rep:submit", "rep:resume:", "rep:fresh:"),
+                    commands=("report",))

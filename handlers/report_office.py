@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.context import Context
+from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, text
 from bot.roles import effective_role
 from handlers import report_escalation as esc
@@ -22,6 +23,8 @@ COMMAND_PATTERN = re.compile(
 VERBS = {"受理": "ack", "ack": "ack", "指派": "assign", "分派": "assign", "assign": "assign",
          "结案": "resolve", "resolve": "resolve", "回复": "reply", "reply": "reply", "查看": "view", "view": "view"}
 MAX_NOTE = 1000
+RESOLVE = "officeresolve"     # the office's own conversation: the closing note after pressing 'resolve'
+RESOLVE_PREFIX = "rep:resolve:"
 MAX_ATTACHMENTS = 10        # evidence files sent with /casefile; the rest are listed
 
 
@@ -100,17 +103,26 @@ async def press_resolve(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if report is None:
         return [refusal(ctx, "report.no_case", case_no=case_no or "-")]
     if more and more[0] == "nonote":
-        if ctx.in_conversation("report") and ctx.state.step == "office_resolve_note":
+        if ctx.in_conversation(RESOLVE):
             ctx.end()
         return await resolve(ctx, report, "")
     if report["status"] == "resolved":
         return [text(ctx.t("report.already_resolved", case_no=report["case_no"]))]
-    ctx.begin("report", "office_resolve_note", case_no=report["case_no"])
-    return [text(ctx.t("report.ask_resolve_note", case_no=report["case_no"]),
-                 [Button(ctx.t("report.btn_no_note"), f"rep:resolve:{report['case_no']}:nonote")])]
+    ctx.begin(RESOLVE, "note", case_no=report["case_no"])
+    return _ask_note(ctx, report["case_no"])
 
 
-async def continue_office_step(msg: Incoming, ctx: Context) -> list[Outgoing]:
+def _ask_note(ctx: Context, case_no: str) -> list[Outgoing]:
+    return [text(ctx.t("report.ask_resolve_note", case_no=case_no),
+                 [Button(ctx.t("report.btn_no_note"), f"{RESOLVE_PREFIX}{case_no}:nonote")])]
+
+
+async def show_note_question(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The closing-note question again, naming its case (so a note never lands on another case)."""
+    return _ask_note(ctx, ctx.state.data.get("case_no", ""))
+
+
+async def take_resolve_note(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """The note typed after pressing 'resolve'."""
     case_no = ctx.state.data.get("case_no", "")
     ctx.end()
@@ -311,3 +323,6 @@ def evidence_attachments(ctx: Context, evidence) -> list[Outgoing]:
         else:
             attachments.append(Outgoing(file=data, filename=row["filename"]))
     return attachments
+
+
+FLOW = Conversation(RESOLVE, {"note": take_resolve_note}, show_note_question, buttons=(RESOLVE_PREFIX,))

@@ -93,21 +93,12 @@ def build_routes() -> RouteTable:
         text_routes=[
             TextRoute(report_office.COMMAND_PATTERN, report_office.run_text_command, OFFICE),
         ],
-        conversations={
-            onboarding.CONVERSATION: onboarding.continue_onboarding,
-            quiz.CONVERSATION: quiz.continue_quiz,
-            contest.CONVERSATION: contest.continue_contest,
-            drill.CONVERSATION: drill.continue_drill,
-            advice.CONVERSATION: advice.continue_advice,
-            report.CONVERSATION: report.continue_report,
-            classlog.CONVERSATION: classlog.continue_log,
-            office_warn.CONVERSATION: office_warn.continue_warn,
-        },
+        conversations=[
+            onboarding.FLOW, quiz.FLOW, contest.FLOW, drill.FLOW, advice.FLOW, report.FLOW, checkin.FLOW,
+            pledge.FLOW, classlog.FLOW, office_warn.FLOW, report_office.FLOW,
+        ],
         free_text=advice.answer_free_text,
         media=basics.answer_media,
         join=basics.greet_new_contact,
         leave=basics.mark_left,
     )
-
-
-ROUTES = build_routes()

@@ -6,7 +6,7 @@ import json
 
 from bot.clock import iso
 from storage.db import Database
-from storage.records import ConversationState
+from storage.records import ConversationState, OfferedChoices
 
 
 class ConversationRepo:
@@ -44,27 +44,60 @@ class ConversationRepo:
 
 
 class ChoiceRepo:
-    """The options last shown to an account: [(label, data)]."""
+    """The options recently shown to an account, newest first, and whether the last ones have closed.
+
+    Stored as {"offers": [[[label, data], ...], ...], "closed": bool}; an older plain list of pairs reads as
+    one open offer.
+    """
+
+    KEEP = 4             # messages whose options still answer by their words
 
     def __init__(self, db: Database, clock) -> None:
         self.db, self.clock = db, clock
 
-    async def get(self, account_id: int) -> list[tuple[str, str]]:
-        """The last offered choices, or an empty list."""
+    async def offers(self, account_id: int) -> OfferedChoices:
+        """The recent offers (newest first) and whether the newest question has closed."""
         value = await self.db.fetchval("SELECT choices FROM offered_choices WHERE account_id = ?", (account_id,))
-        return [tuple(c) for c in json.loads(value)] if value else []
+        if not value:
+            return OfferedChoices([], False)
+        raw = json.loads(value)
+        if isinstance(raw, list):
+            return OfferedChoices([[tuple(c) for c in raw]] if raw else [], False)
+        return OfferedChoices([[tuple(c) for c in offer] for offer in raw.get("offers", [])],
+                              bool(raw.get("closed")))
+
+    async def get(self, account_id: int) -> list[tuple[str, str]]:
+        """The options of the newest message that offered any (empty once they closed)."""
+        current = await self.offers(account_id)
+        return [] if current.closed or not current.offers else current.offers[0]
 
     async def set(self, account_id: int, choices: list[tuple[str, str]]) -> None:
-        """Remember the choices just offered (an empty list forgets them)."""
-        if not choices:
-            await self.clear(account_id)
+        """Remember the options just offered as the newest (an empty list closes the open ones)."""
+        await self.remember(account_id, [choices] if choices else [])
+
+    async def remember(self, account_id: int, shown: list[list[tuple[str, str]]]) -> None:
+        """Remember the options of messages just shown, in reading order (the last is the newest); none closes."""
+        current = await self.offers(account_id)
+        if not shown:
+            if current.offers and not current.closed:
+                await self._store(account_id, current.offers, closed=True)
             return
+        offers = current.offers
+        for choices in shown:
+            offer = [tuple(c) for c in choices]
+            offers = [offer, *(o for o in offers if o != offer)]
+        if offers[:len(shown)] == current.offers[:len(shown)] and not current.closed:
+            return            # the same options again: no write
+        await self._store(account_id, offers[:self.KEEP], closed=False)
+
+    async def _store(self, account_id: int, offers: list, closed: bool) -> None:
+        value = json.dumps({"offers": offers, "closed": closed}, ensure_ascii=False)
         await self.db.execute(
             "INSERT INTO offered_choices (account_id, choices, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (account_id) DO UPDATE SET choices = excluded.choices, updated_at = excluded.updated_at",
-            (account_id, json.dumps(choices, ensure_ascii=False), iso(self.clock.now())),
+            (account_id, value, iso(self.clock.now())),
         )
 
     async def clear(self, account_id: int) -> None:
-        """Forget the offered choices."""
+        """Forget every offered option."""
         await self.db.execute("DELETE FROM offered_choices WHERE account_id = ?", (account_id,))

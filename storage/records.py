@@ -70,3 +70,11 @@ class ConversationState:
     name: str
     step: str
     data: dict
+
+
+@dataclass
+class OfferedChoices:
+    """Options recently offered to an account, newest first; closed once the newest question has ended."""
+
+    offers: list[list[tuple[str, str]]]
+    closed: bool

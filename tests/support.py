@@ -77,3 +77,17 @@ class User:
         await self.say(code)
         await self.say(number)
         assert "✅" in self.text or "绑定成功" in self.text or "linked" in self.text, self.text
+
+
+async def make_person(app, number: str, role: str = "student", class_id=None, college: str = "计算机学院",
+                      name: str | None = None, key: str | None = None, lang: str = "zh") -> User:
+    """A person with a role and a bound chat account on the test platform."""
+    person = await app.store.people.create(number, class_id, college, role=role)
+    if name:
+        await app.store.db.execute("UPDATE people SET name = ? WHERE id = ?", (name, person.id))
+    user = User(app, key or f"u-{number}")
+    account = await app.store.accounts.touch(user.platform, user.key, user.key)
+    await app.store.accounts.bind(account.id, person.id)
+    await app.store.accounts.set_language(account.id, lang)
+    user.person_id = person.id
+    return user

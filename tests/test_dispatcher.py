@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dispatcher import match_choice, parse_command
+from bot.choices import match_choice
+from bot.dispatcher import parse_command
 
 CHOICES = [("是 Yes", "c:yes"), ("否 No", "c:no"), ("跳过", "c:skip"), ("我已阅读并承诺", "/pledge")]
 

@@ -151,13 +151,17 @@ async def test_an_idle_drill_is_nudged_once(app, user_factory, clock):
     assert "截图" in user.text
 
 
-async def test_drill_list_puts_undone_first(app, user_factory, demo_class):
+async def test_drill_list_keeps_its_numbers_and_marks_what_is_done(app, user_factory, demo_class):
     user = await bound(user_factory, demo_class, "gus", "2023005")
-    await user.say("/drill brushing")
+    await user.say("/drill")
+    before = [b.data for b in user.replies[-1].flat_buttons()]
+    await user.say("/drill 刷单")                        # a type's name starts its drill
     await user.press_label("不感兴趣")
     await user.say("/drill")
-    labels = [b.label for b in user.replies[-1].flat_buttons()]
-    assert len(labels) == 10 and "✅" in labels[-1] and "点赞返佣" in labels[-1]
+    buttons = user.replies[-1].flat_buttons()
+    assert [b.data for b in buttons] == before          # the same numbers as before the drill
+    done = next(b for b in buttons if b.data == "/drill brushing")
+    assert len(buttons) == 10 and "✅" in done.label and "点赞返佣" in done.label
     assert "1/10" in user.text
 
 
@@ -185,7 +189,8 @@ async def test_monitor_assigns_to_their_class_only_and_office_to_anyone(app, use
     assert "新推送 4 人" in office.text
     student = user_factory("stu")
     await student.say("/drill")
-    assert "（已布置）" in student.replies[-1].flat_buttons()[0].label
+    assigned = next(b for b in student.replies[-1].flat_buttons() if b.data == "/drill romance")
+    assert "（已布置）" in assigned.label
     assert [(d, a, n, f) for d, a, _at, n, f in await app.store.drills.ledger("2026-01-01", "2027-01-01")] == [
         ("loan", "计科2301", 2, 0), ("romance", "all", 4, 0)]
     await student.say("/help")

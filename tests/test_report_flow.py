@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import RecordingChannel, User
+from tests.support import RecordingChannel, User, make_person
 
 
 # --- helpers shared with tests/test_report_office.py ------------------------------------------
-async def make_person(app, number: str, role: str = "student", class_id=None, college: str = "计算机学院",
-                      name: str | None = None, key: str | None = None, lang: str = "zh") -> User:
-    """A person with a role and a bound chat account on the test platform."""
-    person = await app.store.people.create(number, class_id, college, role=role)
-    if name:
-        await app.store.db.execute("UPDATE people SET name = ? WHERE id = ?", (name, person.id))
-    user = User(app, key or f"u-{number}")
-    account = await app.store.accounts.touch(user.platform, user.key, user.key)
-    await app.store.accounts.bind(account.id, person.id)
-    await app.store.accounts.set_language(account.id, lang)
-    user.person_id = person.id
-    return user
-
-
 def security_channel(app) -> RecordingChannel:
     """The console channel (the security channel's default target) and the test platform, recorded."""
     if "console" not in app.channels:

@@ -10,8 +10,8 @@ import pytest
 from bot.app import App
 from bot.events import Incoming, Kind
 from handlers.report_escalation import run_escalations
-from tests.support import User
-from tests.test_report_flow import buttons, cards, drain, make_person, security_channel
+from tests.support import User, make_person
+from tests.test_report_flow import buttons, cards, drain, security_channel
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.channels.base import Channel, Delivery, Limits
+from bot.choices import offered, option_lines
 from bot.events import Incoming, Kind, Outgoing
 from bot.roles import effective_role
 from storage.records import Person
@@ -16,7 +17,6 @@ PLATFORM = "console"
 SECURITY_ADDRESS = "security"
 BOT_PREFIX = "wuzha › "
 PUSH_PREFIX = "wuzha 📣 "
-LETTERS = "ABCDEFGH"
 
 
 def render(message: Outgoing, files_dir: Path, prefix: str = BOT_PREFIX) -> str:
@@ -25,7 +25,7 @@ def render(message: Outgoing, files_dir: Path, prefix: str = BOT_PREFIX) -> str:
     lines: list[str] = []
     if message.quiz is not None:
         lines.append(message.quiz.question)
-        lines += [f"  {LETTERS[i]}. {option}" for i, option in enumerate(message.quiz.options)]
+        lines += [f"  {line}" for line in option_lines(message)]
     elif message.text:
         lines += message.text.splitlines()
     for attachment, kind in ((message.image, "image"), (message.file, "file")):
@@ -35,8 +35,7 @@ def render(message: Outgoing, files_dir: Path, prefix: str = BOT_PREFIX) -> str:
             path.write_bytes(attachment)
             lines.append(f"[{kind}: {path}]")
     if message.buttons:
-        numbered = [f"[{i}] {b.label}" for i, b in enumerate(message.flat_buttons(), 1)]
-        lines.append("   ".join(numbered))
+        lines.append("   ".join(f"[{i}] {b.label}" for i, b in enumerate(message.flat_buttons(), 1)))
     body = ("\n" + indent).join(lines) if lines else ""
     return prefix + body
 
@@ -61,8 +60,12 @@ class ConsoleChannel(Channel):
         return [self.user_key, SECURITY_ADDRESS] if self.is_security else [self.user_key]
 
     async def deliver(self, address: str, message: Outgoing) -> Delivery:
-        """Print a push for this session (the sender claims only rows addressed to it)."""
+        """Print a push for this session; an office card's options become this terminal's to answer by number."""
         self.write(message, PUSH_PREFIX)
+        if address == SECURITY_ADDRESS and (choices := offered(message)):
+            account = await self.app.store.accounts.find(PLATFORM, self.user_key)
+            if account is not None:
+                await self.app.store.choices.set(account.id, choices)
         return Delivery(ok=True)
 
     async def refresh_role(self) -> None:

@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 from defusedxml import DefusedXmlException
@@ -324,7 +324,7 @@ class PassiveReplies:
             if msg is None:
                 raise ValueError("a WeChat callback stored without its Incoming")
             if msg.kind == Kind.MEDIA and msg.media is None and row.raw:
-                msg.raw = parse(row.raw)            # the media id and format, to fetch the picture again
+                msg = replace(msg, raw=parse(row.raw))   # the media id and format, to fetch the picture again
                 prepared = await fetch_media_into(msg, self.channel, self.app)
                 return inbox.Prepared(replies=prepared) if isinstance(prepared, list) else inbox.Prepared(prepared)
             return inbox.Prepared(msg)
@@ -405,11 +405,9 @@ async def fetch_media_into(incoming: Incoming, channel, app) -> Incoming | list[
         mb = app.config.reports.evidence_max_mb
         return [text(app.services.translate("wechat.media_too_large", lang, mb=mb))]
     if message.type == "image":
-        incoming.media = Media("photo", f"{message.media_id}.jpg", data, "image/jpeg")
-    else:
-        fmt = (getattr(message, "format", "") or "amr").lower()
-        incoming.media = Media("voice", f"{message.media_id}.{fmt}", data, f"audio/{fmt}")
-    return incoming
+        return replace(incoming, media=Media("photo", f"{message.media_id}.jpg", data, "image/jpeg"))
+    fmt = (getattr(message, "format", "") or "amr").lower()
+    return replace(incoming, media=Media("voice", f"{message.media_id}.{fmt}", data, f"audio/{fmt}"))
 
 
 class Running:
