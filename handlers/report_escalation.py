@@ -101,6 +101,8 @@ async def card_message(services, report, header: str = "", lang: str | None = No
         actions = [Button(t("report.btn_ack", lang), f"rep:ack:{case_no}")] if report["status"] == "received" else []
         actions += [Button(t("report.btn_assign", lang), f"rep:assign:{case_no}"),
                     Button(t("report.btn_resolve", lang), f"rep:resolve:{case_no}")]
+        if report["flagged_review"]:
+            actions.append(Button(t("review.btn_start", lang), f"rev:start:{case_no}"))
         buttons.append(actions)
     row = [Button(t("report.btn_details", lang), f"/casefile {case_no}")]
     if report["class_id"] and not report["anonymous"]:

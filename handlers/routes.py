@@ -22,6 +22,7 @@ from handlers import (
     report,
     report_lookup,
     report_office,
+    report_review,
     warning,
 )
 
@@ -85,6 +86,7 @@ def build_routes() -> RouteTable:
             ButtonRoute("rep:resolve:", report_office.press_resolve, OFFICE),
             ButtonRoute("rep:care:", report_office.press_care, OFFICE),
             ButtonRoute("rep:warn:", report_office.press_warn, OFFICE),
+            ButtonRoute(report_review.PREFIX, report_review.press_review, OFFICE),
             ButtonRoute(classview.SHOW, classview.press_show, CLASS_LEADERS | OFFICE),
             ButtonRoute(classview.REMIND, classview.press_remind, CLASS_LEADERS),
             ButtonRoute(classlog.PREFIX, classlog.press_log, CLASS_LEADERS),
@@ -102,6 +104,7 @@ def build_routes() -> RouteTable:
             report.CONVERSATION: report.continue_report,
             classlog.CONVERSATION: classlog.continue_log,
             office_warn.CONVERSATION: office_warn.continue_warn,
+            report_review.CONVERSATION: report_review.continue_review,
         },
         free_text=advice.answer_free_text,
         media=basics.answer_media,
