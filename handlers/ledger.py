@@ -172,7 +172,13 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
         loss = r["amount_yuan"] if r["amount_yuan"] is not None else (0 if r["money_left"] == 0 else None)
         known_loss += loss or 0
         unknown += loss is None
-        reports.rows.append([r["case_no"], local(r["submitted_at"]), r["happened_at"] or "",
+        happened = r["happened_at"] or ""
+        if r["happened_ts"]:
+            read = local(r["happened_ts"])[:10 if r["happened_precision"] == "day" else 16]
+            happened = read if happened in ("", read) else f"{happened}（{read}）"
+        if r["amount_currency"]:
+            status += f"；{t('n_currency', original=r['amount_original'], currency=r['amount_currency'])}"
+        reports.rows.append([r["case_no"], local(r["submitted_at"]), happened,
                              type_name(r["fraud_type"]), t("yes") if r["urgent"] else t("no"), loss,
                              r["identifiers"] or "", r["college"] or "", r["class_name"] or "", status,
                              await who(r["assigned_to"]), local(r["acknowledged_at"]), minutes,

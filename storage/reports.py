@@ -13,6 +13,7 @@ OPEN_STATUSES = ("received", "acknowledged", "in_progress")
 FORM_FIELDS = frozenset({
     "money_left", "urgent", "fraud_type", "description", "happened_at", "contact_method", "amount_yuan",
     "payment_method", "lang", "anonymous", "flagged_review",
+    "happened_ts", "happened_precision", "amount_currency", "amount_original",
 })
 
 
