@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
-from bot.library.loader import LibraryError, check_library
+from bot.library.loader import LibraryError, check_library, load_library
 
 # Modules that add their own subcommands: each has register(subparsers).
 CLI_MODULES: list[str] = ["bot.classify_cli", "bot.channels.wechat_menu", "handlers.office_cli"]
@@ -124,7 +124,25 @@ def cmd_content_check(args, config: Config | None) -> int:
         print(f"{len(problems)} problem(s) in {folder}", file=sys.stderr)
         return 1
     print(f"content OK: {folder}")
+    print_quiz_cues(load_library(folder))
     return 0
+
+
+def print_quiz_cues(library) -> None:
+    """Say how far the quiz bank's option lengths give answers away (the test shuffles positions itself)."""
+    from bot.library.loader import LONGEST_LIMIT, quiz_cues
+
+    for cues in quiz_cues(library):
+        over = cues.longest_share > LONGEST_LIMIT
+        print(f"quiz ({cues.lang}): the right option is the strictly longest in {len(cues.longest)} of "
+              f"{cues.questions} questions ({cues.longest_share:.0%}; limit {LONGEST_LIMIT:.0%})"
+              + (" — WARNING: over the limit, an always-the-longest guess scores well" if over else ""))
+        for question_id in cues.longest[:10] if over else ():
+            print(f"  longest right option: {question_id}")
+        if over and len(cues.longest) > 10:
+            print(f"  ... and {len(cues.longest) - 10} more")
+        for question_id in cues.giveaways:
+            print(f"  'all of the above'-type option: {question_id}")
 
 
 async def cmd_db_upgrade(args, config: Config) -> int:

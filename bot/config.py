@@ -10,6 +10,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -76,6 +77,28 @@ class TermsConfig:
                 raise ValueError(f"{entry!r} is not NAME YYYY-MM-DD..YYYY-MM-DD")
             out.append((name.strip(), date.fromisoformat(first), date.fromisoformat(last)))
         return sorted(out, key=lambda term: term[1])
+
+
+@dataclass
+class CurrencyConfig:
+    # "USD 7.10": yuan per unit, for losses reported in another currency (stored with their currency too).
+    rates: list[str] = field(default_factory=list)
+
+    def table(self) -> dict[str, Decimal]:
+        """Currency code → yuan per unit."""
+        out = {}
+        for entry in self.rates:
+            code, _, rate = entry.strip().partition(" ")
+            if not re.fullmatch(r"[A-Z]{3}", code):
+                raise ValueError(f"{entry!r}: expected a currency code like USD, then its rate")
+            try:
+                value = Decimal(rate.strip())
+            except InvalidOperation as exc:
+                raise ValueError(f"{entry!r}: the rate must be a number of yuan, e.g. USD 7.10") from exc
+            if not value > 0:
+                raise ValueError(f"{entry!r}: the rate must be more than 0")
+            out[code] = value
+        return out
 
 
 @dataclass
@@ -163,6 +186,7 @@ class Config:
     office: OfficeConfig = field(default_factory=OfficeConfig)
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
     terms: TermsConfig = field(default_factory=TermsConfig)
+    currency: CurrencyConfig = field(default_factory=CurrencyConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     # Filled from the environment, never from the file.
     secrets: dict[str, str] = field(default_factory=dict)
@@ -363,6 +387,10 @@ def _validate(config: Config) -> None:
     for key, (value, low, high, unit) in rules.items():
         if not low <= value <= high:
             raise ConfigError(f"config: {key}: must be a whole number of {unit} from {low} to {high}, got {value}")
+    try:
+        config.currency.table()
+    except ValueError as exc:
+        raise ConfigError(f"config: currency.rates: {exc}") from exc
     try:
         terms = config.terms.parsed()
     except ValueError as exc:

@@ -1,4 +1,4 @@
-"""Read an amount of money in yuan as people type it: "3000", "3,000元", "三千", "3k", "5万", "一万二", "1.5w"."""
+"""Read an amount of money as people type it: "3000", "3,000元", "三千", "3k", "5万", "一万二", "2000 and 1500", "USD 500"."""
 
 from __future__ import annotations
 
@@ -14,41 +14,77 @@ SMALL_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟":
 BIG_UNITS = {"亿": 100_000_000, "万": 10_000}
 ZERO_WORDS = {"0", "零", "无", "没有", "没", "没损失", "没有损失", "none", "nothing", "no", "nil", "zero", "n/a"}
 FOREIGN = re.compile(r"[$€£]|usd|dollars?|euros?|美元|美金|欧元|英镑|港币|日元")
-_PREFIX = re.compile(r"^(?:大约|大概|约|差不多|将近|一共|总共|共计|总计|合计|共|人民币|损失了?|被骗了?|about|around|approx\.?|roughly|"
+_PREFIX = re.compile(r"^(?:大约|大概|约|差不多|将近|一共|总共|共计|总计|合计|共|人民币|损失了?|被骗了?|先|后来|然后|又|再|第[一二三四五]次|"
+                     r"转账|转了?|付了?|给了?|打了?|about|around|approx\.?|roughly|"
                      r"(?:(?:i|we)\s+)?(?:have\s+|'ve\s+)?(?:lost|paid|sent|transferred|gave)\b|"
                      r"~|≈|rmb|cny|¥|￥)+")
 _SUFFIX = re.compile(r"(?:人民币|块钱|块|元整|元|圆|整|左右|多|yuan|rmb|cny|kuai|rmb)+$")
-_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_SEPARATORS = re.compile(r"[\s,，、/;；+]|或者|还是|和|或|到|至|~|-|and|or|to")
+_THOUSANDS = re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
+_SEPARATORS = re.compile(r"[\s,，、/;；+]|和|加|及|再|又|and|plus|then")
+# Words that give a range or a choice ("3000-4000", "三千或者四千"): not a sum, so the reporter is asked for one.
+_ALTERNATIVES = re.compile(r"或者|还是|或|到|至|~|-|\bor\b|\bto\b")
 _UNIT_WORDS = (("thousand", "千"), ("million", "百万"), ("hundred", "百"), ("wan", "万"), ("k", "千"),
                ("w", "万"), ("m", "百万"))
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[零〇一壹二贰两俩三叁四肆五伍六陆七柒八捌九玖]|[十拾百佰千仟万亿]")
 
 
+# Currency words → ISO code; a rate table from config ([currency] rates) converts them to yuan.
+CURRENCIES = (("us$", "USD"), ("hk$", "HKD"), ("$", "USD"), ("€", "EUR"), ("£", "GBP"), ("usd", "USD"),
+              ("dollars", "USD"), ("dollar", "USD"), ("美元", "USD"), ("美金", "USD"), ("eur", "EUR"), ("euros", "EUR"),
+              ("euro", "EUR"), ("欧元", "EUR"), ("gbp", "GBP"), ("pounds", "GBP"), ("英镑", "GBP"), ("hkd", "HKD"),
+              ("港币", "HKD"), ("港元", "HKD"), ("jpy", "JPY"), ("yen", "JPY"), ("日元", "JPY"), ("円", "JPY"))
+
+
 @dataclass(frozen=True)
 class AmountResult:
-    """A parsed amount in whole yuan, or why it could not be read."""
+    """A parsed amount in whole yuan (several added up, a foreign one converted), or why it could not be read."""
 
     yuan: int | None
-    problem: str | None = None     # unreadable, negative, several, foreign, too_large
+    problem: str | None = None     # unreadable, negative, foreign (no rate for it), too_large
+    parts: tuple[int, ...] = ()    # the amounts typed, when several were added up (in the currency typed)
+    currency: str = "CNY"
+    original: Decimal | None = None    # the amount in its own currency, when not yuan
 
     @property
     def ok(self) -> bool:
         """Whether an amount was read."""
         return self.yuan is not None
 
+    @property
+    def several(self) -> bool:
+        """Several amounts were added up (the reporter should confirm the total)."""
+        return len(self.parts) > 1
 
-def parse_amount(text: str) -> AmountResult:
-    """Parse a yuan amount; a problem code instead when the input is not one clear amount."""
+
+def parse_amount(text: str, rates: dict[str, Decimal] | None = None) -> AmountResult:
+    """Parse an amount ("3,000元", "一万二", "2000 and 1500", "USD 500"); a problem code when it is not one."""
     raw = unicodedata.normalize("NFKC", text or "").strip().lower()
     if not raw:
         return AmountResult(None, "unreadable")
     if raw in ZERO_WORDS:
         return AmountResult(0)
-    if FOREIGN.search(raw):
+    currency = next((code for word, code in CURRENCIES if word in raw), None)
+    if currency is None and FOREIGN.search(raw):
         return AmountResult(None, "foreign")
+    if currency is not None:
+        rate = (rates or {}).get(currency)
+        if rate is None:
+            return AmountResult(None, "foreign")
+        for word, code in CURRENCIES:
+            if code == currency:
+                raw = raw.replace(word, " ")
+        local = parse_amount(raw.strip())
+        if not local.ok:
+            return local
+        original = Decimal(sum(local.parts) if local.parts else local.yuan)
+        yuan = int((original * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        if yuan > MAX_YUAN:
+            return AmountResult(None, "too_large")
+        return AmountResult(yuan, parts=local.parts, currency=currency, original=original)
     if raw.startswith(("-", "负")):
         return AmountResult(None, "negative")
+    raw = re.sub(r"^(?:(?:i\s+)?paid\s+(?:twice|three times|several times)|转了?[两三几]次|分[两三几]次转了?)\s*[,，:：]?\s*",
+                 "", raw)
     body = _THOUSANDS.sub(lambda m: m.group(0).replace(",", ""), raw)
     body = _strip_words(body)
     if not body:
@@ -56,11 +92,20 @@ def parse_amount(text: str) -> AmountResult:
     for word, unit in _UNIT_WORDS:
         body = re.sub(rf"(?<=[\d.\s]){word}\b" if len(word) > 1 else rf"(?<=[\d.\s]){word}(?![a-z])", unit, body)
     body = re.sub(r"(?<=[\d.])\s+(?=[十拾百佰千仟万亿])", "", body)
+    if _ALTERNATIVES.search(body):
+        pieces = [p for p in _SEPARATORS.split(_ALTERNATIVES.sub(" ", body)) if p]
+        readable = len(pieces) > 1 and all(parse_number(_strip_words(p)) is not None for p in pieces)
+        return AmountResult(None, "several" if readable else "unreadable")
     parts = [p for p in _SEPARATORS.split(body) if p]
     if len(parts) > 1:
-        several = all(_parse_number(_strip_words(p)) is not None for p in parts)
-        return AmountResult(None, "several" if several else "unreadable")
-    value = _parse_number(parts[0]) if parts else None
+        values = [parse_number(_strip_words(p)) for p in parts]
+        if any(v is None for v in values):
+            return AmountResult(None, "unreadable")
+        whole = [int(v.quantize(Decimal(1), rounding=ROUND_HALF_UP)) for v in values]
+        if sum(whole) > MAX_YUAN:
+            return AmountResult(None, "too_large")
+        return AmountResult(sum(whole), parts=tuple(whole))
+    value = parse_number(parts[0]) if parts else None
     if value is None:
         return AmountResult(None, "unreadable")
     yuan = int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -79,7 +124,7 @@ def _strip_words(body: str) -> str:
     return body
 
 
-def _parse_number(body: str) -> Decimal | None:
+def parse_number(body: str) -> Decimal | None:
     """A number written with digits, Chinese numerals and units (万, 千, ...), or None."""
     tokens = _TOKEN.findall(body)
     if not tokens or "".join(tokens) != body:

@@ -12,7 +12,7 @@ from bot.events import Button, Incoming, Outgoing, text
 from bot.roles import CONTEST_STARTERS
 from handlers.common import button_arg
 from handlers.picking import balanced_quiz, rng_for
-from handlers.quiz import feedback, question_spec
+from handlers.quiz import feedback, option_order, question_spec
 
 CONVERSATION = "contest"
 NEW = "ct:new:"            # ct:new:<scope>:<value>
@@ -160,7 +160,8 @@ def _question(ctx: Context, contest, position: int) -> list[Outgoing]:
     if question is None:
         return []
     return [question_spec(question, ctx.lang, f"{ANSWER}{contest['id']}:{position}:", position + 1, len(ids),
-                          open_seconds=contest["seconds_per_question"])]
+                          open_seconds=contest["seconds_per_question"],
+                          order=option_order(question, ctx.state.data["attempt"], position))]
 
 
 async def answer_contest(msg: Incoming, ctx: Context) -> list[Outgoing]:
@@ -169,7 +170,7 @@ async def answer_contest(msg: Incoming, ctx: Context) -> list[Outgoing]:
     parts = button_arg(msg.payload, ANSWER).split(":")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         return [text(ctx.t("error.stale_button"))]
-    contest_id, position, chosen = (int(p) for p in parts)
+    contest_id, position, shown = (int(p) for p in parts)
     state = ctx.state.data if ctx.in_conversation(CONVERSATION) else {}
     if state.get("contest") != contest_id:
         return [text(ctx.t("contest.not_joined"))]
@@ -182,15 +183,17 @@ async def answer_contest(msg: Incoming, ctx: Context) -> list[Outgoing]:
         return [text(ctx.t("error.stale_button"))]
     now = ctx.clock.now()
     late = (now - parse_iso(state["asked_at"])).total_seconds() > contest["seconds_per_question"] + GRACE_S
-    if late:
-        chosen = -1
+    order = option_order(question, state["attempt"], position)
+    chosen = -1 if late or not 0 <= shown < len(order) else order[shown]
     await ctx.store.quizzes.answer(state["attempt"], position, question.id, chosen, chosen == question.answer)
-    replies = [text(ctx.t("contest.too_late") if late else feedback(ctx, question, chosen))]
+    replies = [text(ctx.t("contest.too_late") if late else feedback(ctx, question, chosen, order))]
     if position + 1 < len(ids):
         ctx.goto("asking", position=position + 1, asked_at=iso(now))
         return replies + _question(ctx, contest, position + 1)
     ctx.end()
-    score, _ = await ctx.store.quizzes.finish(state["attempt"], ctx.config.program.pass_score)
+    # A contest drawn like the test (the same picker, quiz_size questions) counts as taking the test.
+    score, _ = await ctx.store.quizzes.finish(state["attempt"], ctx.config.program.pass_score,
+                                              counts_as_test=len(ids) == ctx.config.program.quiz_size)
     attempt = await ctx.store.quizzes.get(state["attempt"])
     elapsed = (now - parse_iso(state["started_at"])).total_seconds()
     await ctx.store.contests.record_result(contest_id, ctx.person, state["attempt"], attempt["correct"],

@@ -3,7 +3,8 @@
 Four sheets: a summary of the figures, the activities (case warnings, warnings sent from a campaign
 alert's draft, contests, dorm talks, class meetings, reminders, drills assigned and completed, each with
 who was responsible), the reports with their handling timeline, the other side's identifiers and the
-officer in charge (no reporter identity), and per-class figures. A loss nobody stated is blank (unknown),
+officer in charge (no reporter identity), per-class figures, and the 倒查 reviews of flagged cases (an
+open one says so). A loss nobody stated is blank (unknown),
 never 0. The reports and classes sheets end in a 合计 row equal to the summary (people on no class get a
 row of their own), and every sheet ends with 制表人 / 导出时间 / 签字 lines. Headers come from
 content/ui/office.toml (Chinese by default).
@@ -31,9 +32,9 @@ PERCENT = "0.0%"
 THOUSANDS = "#,##0"
 AUDIENCE_TAGS = ("freshman", "graduate", "international", "staff")
 ACTION_KEYS = ("received", "submitted", "escalated", "reescalated", "fallback", "flagged_review", "acknowledged",
-               "assigned", "replied", "care_notified", "resolved")
+               "assigned", "replied", "care_notified", "resolved", "reviewed", "repaged", "chain_ended")
 # Notes the code writes for itself in English ("2 people paged", "1 told"): the step's name says enough.
-SILENT_NOTES = ("fallback", "care_notified")
+SILENT_NOTES = ("fallback", "care_notified", "repaged", "chain_ended")
 STATUSES = ("received", "acknowledged", "in_progress", "resolved")
 
 
@@ -171,7 +172,13 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
         loss = r["amount_yuan"] if r["amount_yuan"] is not None else (0 if r["money_left"] == 0 else None)
         known_loss += loss or 0
         unknown += loss is None
-        reports.rows.append([r["case_no"], local(r["submitted_at"]), r["happened_at"] or "",
+        happened = r["happened_at"] or ""
+        if r["happened_ts"]:
+            read = local(r["happened_ts"])[:10 if r["happened_precision"] == "day" else 16]
+            happened = read if happened in ("", read) else f"{happened}（{read}）"
+        if r["amount_currency"]:
+            status += f"；{t('n_currency', original=r['amount_original'], currency=r['amount_currency'])}"
+        reports.rows.append([r["case_no"], local(r["submitted_at"]), happened,
                              type_name(r["fraud_type"]), t("yes") if r["urgent"] else t("no"), loss,
                              r["identifiers"] or "", r["college"] or "", r["class_name"] or "", status,
                              await who(r["assigned_to"]), local(r["acknowledged_at"]), minutes,
@@ -201,7 +208,20 @@ async def build_sheets(store, config, library, translate, period: Period, colleg
     classes.rows.append([t("total"), "", pop.people, pop.bound, pop.pledged, _fraction(pop.pledged, pop.people),
                          _fraction(figures.checkin_days, pop.bound * period.days), pop.passed,
                          _fraction(pop.passed, pop.people), sums[4], sums[5], sums[6]])
-    sheets = [summary, activities, reports, classes]
+    reviews = Sheet("reviews", t("sheet_reviews"),
+                    [t("h_case_no"), t("h_amount"), t("h_college"), t("h_status"), t("h_reviewer"),
+                     t("h_interviewed"), t("h_findings"), t("h_responsibility"), t("h_follow_up"), t("h_reviewed_at")],
+                    widths=[16, 12, 14, 9, 14, 12, 36, 30, 30, 17], wrap=(6, 7, 8), money=(1,))
+    for v in await store.reports.reviews_between(since, until, college):
+        status = t(f"st_{v['status']}") if v["status"] in STATUSES else v["status"]
+        if v["reviewed_at"] is None:
+            reviews.rows.append([v["case_no"], v["amount_yuan"], v["college"] or "", status, "", "",
+                                 t("review_open"), "", "", ""])
+            continue
+        reviews.rows.append([v["case_no"], v["amount_yuan"], v["college"] or "", status, await who(v["reviewer_id"]),
+                             v["interviewed_on"], v["findings"], v["responsibility"], v["follow_up"],
+                             local(v["reviewed_at"])])
+    sheets = [summary, activities, reports, classes, reviews]
     footer = [t("f_maker", name=maker or "________"), t("f_exported", at=local(iso(now or store.clock.now()))),
               t("f_sign")]
     for sheet in sheets:

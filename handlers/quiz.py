@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 from bot.context import Context
 from bot.conversation import Conversation
@@ -16,23 +17,37 @@ ANSWER = "qz:a:"          # qz:a:<attempt>:<position>:<chosen index>
 REVIEW = "qz:review:"
 
 
+def option_order(question: QuizQuestion, attempt_id: int, position: int) -> list[int]:
+    """The order one attempt shows a question's options in: shuffled per attempt, the same every time it is drawn.
+
+    Buttons carry the shown position; order[shown] is the option as written in the library.
+    """
+    order = list(range(len(question.zh.options)))
+    random.Random(f"quiz-order:{attempt_id}:{position}:{question.id}").shuffle(order)
+    return order
+
+
 def question_spec(question: QuizQuestion, lang: str, prefix: str, number: int, total: int,
-                  open_seconds: int | None = None) -> Outgoing:
+                  open_seconds: int | None = None, order: list[int] | None = None) -> Outgoing:
     """A quiz question as an Outgoing.quiz: buttons or a quiz poll, or lettered options on text platforms."""
     qt = question.text(lang)
+    order = order or list(range(len(qt.options)))
     return Outgoing(quiz=QuizSpec(
-        question=f"({number}/{total}) {qt.question}", options=list(qt.options), correct_index=question.answer,
-        explanation=qt.explanation, answer_prefix=prefix, open_seconds=open_seconds,
+        question=f"({number}/{total}) {qt.question}", options=[qt.options[i] for i in order],
+        correct_index=order.index(question.answer), explanation=qt.explanation, answer_prefix=prefix,
+        open_seconds=open_seconds,
     ))
 
 
-def feedback(ctx: Context, question: QuizQuestion, chosen: int) -> str:
-    """'Right' or the right answer, then the explanation."""
+def feedback(ctx: Context, question: QuizQuestion, chosen: int, order: list[int] | None = None) -> str:
+    """'Right' or the right answer (with the letter it was shown under), then the explanation."""
     qt = question.text(ctx.lang)
+    order = order or list(range(len(qt.options)))
     if chosen == question.answer:
         head = ctx.t("quiz.right")
     else:
-        head = ctx.t("quiz.wrong", answer=f"{LETTERS[question.answer]}. {qt.options[question.answer]}")
+        shown = order.index(question.answer)
+        head = ctx.t("quiz.wrong", answer=f"{LETTERS[shown]}. {qt.options[question.answer]}")
     return f"{head}\n{qt.explanation}"
 
 
@@ -58,7 +73,8 @@ async def start_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
         intro = ctx.t("quiz.intro_type", type=ctx.library.type(type_id).name.get(ctx.lang), count=len(questions))
     else:
         intro = ctx.t("quiz.intro", count=len(questions), pass_score=ctx.config.program.pass_score)
-    first = question_spec(questions[0], ctx.lang, f"{ANSWER}{attempt}:0:", 1, len(questions))
+    first = question_spec(questions[0], ctx.lang, f"{ANSWER}{attempt}:0:", 1, len(questions),
+                          order=option_order(questions[0], attempt, 0))
     return [text(intro + "\n" + ctx.t("quiz.how_to_answer")), first]
 
 
@@ -68,7 +84,7 @@ async def answer_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
     parts = button_arg(msg.payload, ANSWER).split(":")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         return [text(ctx.t("error.stale_button"))]
-    attempt_id, position, chosen = (int(p) for p in parts)
+    attempt_id, position, shown = (int(p) for p in parts)
     attempt = await ctx.store.quizzes.get(attempt_id)
     if attempt is None or attempt["person_id"] != ctx.person.id:
         return [text(ctx.t("error.stale_button"))]
@@ -79,17 +95,20 @@ async def answer_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if position != answered or position >= len(ids):
         return [text(ctx.t("quiz.already_answered"))]
     question = ctx.library.quiz_by_id(ids[position])
-    if question is None or not 0 <= chosen < len(question.text(ctx.lang).options):
+    if question is None or not 0 <= shown < len(question.text(ctx.lang).options):
         return [text(ctx.t("error.stale_button"))]
+    order = option_order(question, attempt_id, position)
+    chosen = order[shown]             # stored as the library's option, whatever order it was shown in
     await ctx.store.quizzes.answer(attempt_id, position, question.id, chosen, chosen == question.answer)
-    replies = [text(feedback(ctx, question, chosen))]
+    replies = [text(feedback(ctx, question, chosen, order))]
     following = position + 1
     if following < len(ids):
         next_question = ctx.library.quiz_by_id(ids[following])
         if next_question is not None:
             ctx.begin(CONVERSATION, "asking", attempt=attempt_id, position=following)
             replies.append(question_spec(next_question, ctx.lang, f"{ANSWER}{attempt_id}:{following}:",
-                                         following + 1, len(ids)))
+                                         following + 1, len(ids),
+                                         order=option_order(next_question, attempt_id, following)))
             return replies
     replies.append(await _finish(ctx, attempt_id, attempt["kind"], attempt["fraud_type"]))
     return replies
@@ -124,9 +143,11 @@ async def review_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
             continue
         qt = question.text(ctx.lang)
         chosen = row["chosen"]
-        yours = f"{LETTERS[chosen]}. {qt.options[chosen]}" if 0 <= chosen < len(qt.options) else ctx.t("quiz.timed_out")
+        order = option_order(question, attempt["id"], row["position"])
+        yours = (f"{LETTERS[order.index(chosen)]}. {qt.options[chosen]}" if 0 <= chosen < len(qt.options)
+                 else ctx.t("quiz.timed_out"))
         blocks.append(ctx.t("quiz.review_item", question=qt.question, yours=yours,
-                            right=f"{LETTERS[question.answer]}. {qt.options[question.answer]}",
+                            right=f"{LETTERS[order.index(question.answer)]}. {qt.options[question.answer]}",
                             explanation=qt.explanation))
     if not blocks:
         return [text(ctx.t("quiz.review_none"))]

@@ -20,6 +20,7 @@ from bot.roles import GUEST
 from handlers import report_escalation as esc
 from handlers.amounts import parse_amount
 from handlers.identifiers import extract_identifiers
+from handlers.times import parse_when
 
 CONVERSATION = "report"
 STEPS = ("money", "what", "type", "when", "contact", "ids", "amount", "payment", "evidence", "preview")
@@ -158,6 +159,8 @@ async def press_form_button(msg: Incoming, ctx: Context) -> list[Outgoing]:
         return await set_field(ctx, "contact", contact_method=value)
     if action == "pay" and step == "payment" and value in PAYMENTS:
         return await set_field(ctx, "payment", payment_method=value)
+    if action == "amount_sum" and step == "amount" and ctx.state.data.get("amount_pending"):
+        return await save_amount(ctx, ctx.state.data["amount_pending"])
     if action == "done" and step in ("ids", "evidence"):
         return await advance(ctx, step)
     if action in ("submit", "submit_anon") and step == "preview":
@@ -374,8 +377,18 @@ def when_value(ctx: Context, key: str) -> str:
 
 
 async def text_when(answer: str, ctx: Context) -> list[Outgoing]:
-    """When, in the reporter's words."""
-    return await set_field(ctx, "when", happened_at=answer[:MAX_SHORT])
+    """When, in the reporter's words, kept beside the moment they name (if they name one)."""
+    found = parse_when(answer, ctx.clock.now().astimezone(ctx.config.tz))
+    if found is None:
+        return await set_field(ctx, "when", happened_at=answer[:MAX_SHORT], happened_ts=None, happened_precision=None)
+    replies = await set_field(ctx, "when", happened_at=answer[:MAX_SHORT], happened_ts=iso(found.at),
+                              happened_precision=found.precision)
+    return [text(ctx.t("report.when_read", when=when_label(found))), *replies]
+
+
+def when_label(found) -> str:
+    """'2026-11-22 20:00', or just the day when the words gave no hour."""
+    return found.at.strftime("%Y-%m-%d" if found.precision == "day" else "%Y-%m-%d %H:%M")
 
 
 async def text_contact(answer: str, ctx: Context) -> list[Outgoing]:
@@ -407,17 +420,37 @@ async def text_ids(answer: str, ctx: Context) -> list[Outgoing]:
 
 
 async def text_amount(answer: str, ctx: Context) -> list[Outgoing]:
-    """The amount lost; anything unclear gets a precise question back and changes nothing."""
-    result = parse_amount(answer)
+    """The amount lost; several are added up and shown to confirm; anything unclear gets a question back."""
+    result = parse_amount(answer, ctx.config.currency.table())
     if not result.ok:
         return [text(ctx.t(f"report.amount_{result.problem}", text=answer[:40]), [skip_button(ctx)])]
+    pending = {"yuan": result.yuan, "currency": result.currency,
+               "original": str(result.original) if result.original is not None else None}
+    if result.several:
+        ctx.update(amount_pending=pending)
+        unit = "" if result.currency == "CNY" else f" {result.currency}"
+        return [text(ctx.t("report.amount_sum", parts=" + ".join(f"{p:,}" for p in result.parts) + unit,
+                           total=f"{sum(result.parts):,}" + unit, yuan=f"{result.yuan:,}"),
+                     [Button(ctx.t("report.btn_amount_sum", yuan=f"{result.yuan:,}"), "rep:amount_sum"),
+                      skip_button(ctx)])]
+    return await save_amount(ctx, pending)
+
+
+async def save_amount(ctx: Context, amount: dict) -> list[Outgoing]:
+    """Keep the loss (yuan, and the currency it was typed in) and move on."""
     report_id = ctx.state.data["report_id"]
-    flagged = result.yuan >= ctx.config.reports.review_threshold_yuan
-    await ctx.store.reports.update(report_id, amount_yuan=result.yuan, flagged_review=int(flagged))
+    yuan = amount["yuan"]
+    flagged = yuan >= ctx.config.reports.review_threshold_yuan
+    foreign = amount["currency"] != "CNY"
+    await ctx.store.reports.update(report_id, amount_yuan=yuan, flagged_review=int(flagged),
+                                   amount_currency=amount["currency"] if foreign else None,
+                                   amount_original=amount["original"] if foreign else None)
     if flagged:
-        await ctx.store.reports.add_event(report_id, "flagged_review", note=f"{result.yuan}")
+        await ctx.store.reports.add_event(report_id, "flagged_review", note=f"{yuan}")
     await update_card(ctx)
-    return await advance(ctx, "amount", [text(ctx.t("report.amount_ok", amount=f"{result.yuan:,}"))])
+    said = (ctx.t("report.amount_ok_foreign", amount=f"{yuan:,}", original=amount["original"],
+                  currency=amount["currency"]) if foreign else ctx.t("report.amount_ok", amount=f"{yuan:,}"))
+    return await advance(ctx, "amount", [text(said)])
 
 
 async def take_evidence(msg: Incoming, ctx: Context) -> list[Outgoing]:

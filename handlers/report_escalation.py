@@ -77,11 +77,12 @@ async def card_message(services, report, header: str = "", lang: str | None = No
         t("report.card_title_urgent" if report["urgent"] else "report.card_title", lang, case_no=case_no,
           status=t("report.status." + report["status"], lang)),
         t("report.card_type", lang, type=type_name(services, report["fraud_type"], lang)),
-        t("report.card_amount", lang, amount=_amount_text(t, lang, amount, report["money_left"]))
+        t("report.card_amount", lang, amount=_amount_text(t, lang, amount, report["money_left"])
+          + (f"（{report['amount_original']} {report['amount_currency']}）" if report["amount_currency"] else ""))
         + (" " + t("report.card_flag_review", lang) if report["flagged_review"] else ""),
         t("report.card_where", lang, college=report["college"] or "-",
           klass=t("report.anonymous_word", lang) if report["anonymous"] else (klass.name if klass else "-")),
-        t("report.card_time", lang, happened=report["happened_at"] or "-",
+        t("report.card_time", lang, happened=happened_text(services, report),
           reported=local_time(services, report["created_at"])),
         t("report.card_contact", lang,
           contact=choice_label(services, "contact", report["contact_method"], lang),
@@ -101,12 +102,24 @@ async def card_message(services, report, header: str = "", lang: str | None = No
         actions = [Button(t("report.btn_ack", lang), f"rep:ack:{case_no}")] if report["status"] == "received" else []
         actions += [Button(t("report.btn_assign", lang), f"rep:assign:{case_no}"),
                     Button(t("report.btn_resolve", lang), f"rep:resolve:{case_no}")]
+        if report["flagged_review"]:
+            actions.append(Button(t("review.btn_start", lang), f"rev:start:{case_no}"))
         buttons.append(actions)
     row = [Button(t("report.btn_details", lang), f"/casefile {case_no}")]
     if report["class_id"] and not report["anonymous"]:
         row.append(Button(t("report.btn_care", lang), f"rep:care:{case_no}"))
     buttons.append(row)
     return Outgoing(text="\n".join(lines), buttons=buttons, urgent=bool(report["urgent"]), ref=f"card:{case_no}")
+
+
+def happened_text(services, report) -> str:
+    """When it happened as typed, with the moment it was read as: '昨天晚上8点（2026-11-22 20:00）'."""
+    typed = report["happened_at"] or "-"
+    if not report["happened_ts"]:
+        return typed
+    shape = "%Y-%m-%d" if report["happened_precision"] == "day" else "%Y-%m-%d %H:%M"
+    read = parse_iso(report["happened_ts"]).astimezone(services.config.tz).strftime(shape)
+    return typed if read == typed else f"{typed}（{read}）"
 
 
 def _amount_text(t, lang: str, amount: int | None, money_left: int | None) -> str:

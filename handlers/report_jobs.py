@@ -1,4 +1,4 @@
-"""The reports' periodic jobs: escalation sweep and re-escalation ladder every minute; old drafts nightly."""
+"""The reports' periodic jobs: escalation every minute; open 倒查 reviews each morning; old drafts nightly."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.clock import iso
 from bot.scheduler import register_job
 from handlers.report_escalation import run_escalations
+from handlers.report_review import remind_open_reviews
 
 DRAFT_DAYS = 7     # a form started and never filed is dropped after this, with its files (least data kept)
 
@@ -17,6 +18,7 @@ async def escalate_reports(app) -> int:
 
 
 register_job("reports.escalations", "* * * * *", escalate_reports)
+register_job("reports.review_reminders", "0 9 * * *", remind_open_reviews)     # each morning a 倒查 stays open
 
 
 async def drop_abandoned_drafts(app) -> int:

@@ -2,7 +2,7 @@
 
 Actions come as card buttons (rep:ack:<case_no>, ...) or as text commands typed in any chat, the console
 included: 受理 R-… / ack R-…, assign R-… <number> / 指派 R-… <number>, resolve R-… note / 结案 R-… 备注,
-reply R-… message / 回复 R-… 内容, view R-… / 查看 R-…. Each is recorded in report_events with who and when, the card is sent
+reply R-… message / 回复 R-… 内容, view R-… / 查看 R-…, review R-… / 倒查 R-… (handlers/report_review.py). Each is recorded in report_events with who and when, the card is sent
 again with the same ref, and the reporter is told. Every read of a report is written to the audit log.
 """
 
@@ -15,13 +15,15 @@ from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, text
 from bot.roles import effective_role
 from handlers import report_escalation as esc
+from handlers import report_review
 
 COMMAND_PATTERN = re.compile(
-    r"^\s*(受理|ack|指派|分派|assign|结案|resolve|回复|reply|查看|view)\s+(R-\d{4}-\d{1,6})\b\s*(.*)$",
+    r"^\s*(受理|ack|指派|分派|assign|结案|resolve|回复|reply|查看|view|倒查|review)\s+(R-\d{4}-\d{1,6})\b\s*(.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 VERBS = {"受理": "ack", "ack": "ack", "指派": "assign", "分派": "assign", "assign": "assign",
-         "结案": "resolve", "resolve": "resolve", "回复": "reply", "reply": "reply", "查看": "view", "view": "view"}
+         "结案": "resolve", "resolve": "resolve", "回复": "reply", "reply": "reply", "查看": "view", "view": "view",
+         "倒查": "review", "review": "review"}
 MAX_NOTE = 1000
 RESOLVE = "officeresolve"     # the office's own conversation: the closing note after pressing 'resolve'
 RESOLVE_PREFIX = "rep:resolve:"
@@ -56,6 +58,8 @@ async def run_text_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
         return [text(ctx.t("report.no_case", case_no=case_no.upper()))]
     if verb == "view":
         return await case_details(ctx, report)
+    if verb == "review":
+        return await report_review.start_review(ctx, report)
     if verb == "ack":
         return await acknowledge(ctx, report)
     if verb == "assign":
@@ -220,6 +224,10 @@ async def resolve(ctx: Context, report, note: str) -> list[Outgoing]:
     """Close the case with a note (kept for the office; not sent to the reporter)."""
     if report["status"] == "resolved":
         return [text(ctx.t("report.already_resolved", case_no=report["case_no"]))]
+    if report["flagged_review"] and await ctx.store.reports.review(report["id"]) is None:
+        return [text(ctx.t("review.required", case_no=report["case_no"],
+                           threshold=f"{ctx.config.reports.review_threshold_yuan:,}"),
+                     [report_review.review_button(ctx, report["case_no"])])]
     await ctx.store.reports.resolve(report["id"], _actor(ctx), note)
     event_id = await ctx.store.reports.add_event(report["id"], "resolved", _actor(ctx), note=note or None)
     await after_action(ctx, report["id"], "report.card_resolved_by", "report.status_push_resolved",

@@ -22,6 +22,7 @@ from handlers import (
     report,
     report_lookup,
     report_office,
+    report_review,
     warning,
 )
 
@@ -85,6 +86,7 @@ def build_routes() -> RouteTable:
             ButtonRoute("rep:resolve:", report_office.press_resolve, OFFICE),
             ButtonRoute("rep:care:", report_office.press_care, OFFICE),
             ButtonRoute("rep:warn:", report_office.press_warn, OFFICE),
+            ButtonRoute(report_review.PREFIX, report_review.press_review, OFFICE),
             ButtonRoute(classview.SHOW, classview.press_show, CLASS_LEADERS | OFFICE),
             ButtonRoute(classview.REMIND, classview.press_remind, CLASS_LEADERS),
             ButtonRoute(classlog.PREFIX, classlog.press_log, CLASS_LEADERS),
@@ -95,7 +97,7 @@ def build_routes() -> RouteTable:
         ],
         conversations=[
             onboarding.FLOW, quiz.FLOW, contest.FLOW, drill.FLOW, advice.FLOW, report.FLOW, checkin.FLOW,
-            pledge.FLOW, classlog.FLOW, office_warn.FLOW, report_office.FLOW,
+            pledge.FLOW, classlog.FLOW, office_warn.FLOW, report_office.FLOW, report_review.FLOW,
         ],
         free_text=advice.answer_free_text,
         media=basics.answer_media,

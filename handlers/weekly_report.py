@@ -1,4 +1,7 @@
-"""The weekly report picture: coverage per college, reports and money lost per week against last year, top types.
+"""The weekly report picture: this week so far (cases, money, open and unacknowledged cases, 双降), the classes
+lagging most, coverage per college, reports and money lost per week against last year, top types.
+
+The weeks run up to the moment the picture is made: the last point is the current week so far.
 
 Rendered with matplotlib's object API (no pyplot, no display) in a worker thread. Chinese labels need a
 CJK font: the one the mplfonts package installs (Noto Sans CJK SC, pulled in by pyproject.toml), else a
@@ -22,6 +25,7 @@ SYSTEM_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "
 PACKAGED_FONT = "NotoSansCJKsc-Regular.otf"
 WIDTH_IN, DPI = 7.2, 150       # 1080 px wide: sharp on a phone, small enough to send
 TOP_TYPES = 8
+LAGGING = 5                   # classes named per lagging item
 
 
 class FontMissing(RuntimeError):
@@ -63,6 +67,9 @@ class WeeklyData:
     money_last_year: list[int]
     top_types: list[tuple[str, int]]
     labels: dict[str, str] = field(default_factory=dict)
+    this_week: list[str] = field(default_factory=list)      # the 本周 block, one line each
+    lagging: list[str] = field(default_factory=list)        # the classes furthest behind, one line each
+    week_missed: bool = False                               # this week is not a 双降 (its line is red)
 
 
 def week_start(day: date) -> date:
@@ -71,11 +78,14 @@ def week_start(day: date) -> date:
 
 
 async def collect(store, config, library, translate, lang: str = "zh", today: date | None = None) -> WeeklyData:
-    """Read the figures for the picture: the last office.report_weeks complete weeks."""
+    """Read the figures for the picture: office.report_weeks weeks up to now, the last one this week so far."""
+    from handlers.figures import Period, compute_figures
+    from storage.stats import Scope
+
     tz = config.tz
     today = today or date.fromisoformat(local_day(store.clock.now(), tz))
     weeks = config.office.report_weeks
-    end = week_start(today)                      # the current week is not complete: stop at its Monday
+    end = week_start(today) + timedelta(weeks=1)    # the current week counts, up to the moment of the picture
     start = end - timedelta(weeks=weeks)
     last_year_shift = timedelta(weeks=52)        # same weekdays a year back
 
@@ -93,7 +103,9 @@ async def collect(store, config, library, translate, lang: str = "zh", today: da
         return counts, money
 
     this_year = await store.stats.report_times(bound(start), bound(end))
-    last_year = await store.stats.report_times(bound(start - last_year_shift), bound(end - last_year_shift))
+    # Last year only as far into its week as we are now, so the last point compares like with like.
+    last_year_until = bound(today + timedelta(days=1) - last_year_shift)
+    last_year = await store.stats.report_times(bound(start - last_year_shift), last_year_until)
     reports, money = per_week(this_year, start)
     reports_ly, money_ly = per_week(last_year, start - last_year_shift)
     figures = await store.stats.reports(_school(), bound(start), bound(end))
@@ -105,9 +117,20 @@ async def collect(store, config, library, translate, lang: str = "zh", today: da
     def type_name(type_id: str) -> str:
         return library.types[type_id].name.get(lang) if type_id in library.types else type_id
 
+    week = await compute_figures(store, config, library.pledge.version, Scope(), Period(week_start(today), today))
+    open_cases, unacknowledged = await store.stats.open_cases()
+    verdict = t(f"verdict_{week.verdict}")
+    this_week = [
+        t("week_cases", first=week_start(today).strftime("%m-%d"), last=today.strftime("%m-%d"),
+          n=week.reports.count, urgent=week.reports.urgent, money=f"{week.reports.money:,}"),
+        t("week_open", open=open_cases, unacknowledged=unacknowledged),
+        t("week_double", before=week.last_year.count, now=week.reports.count,
+          money_before=f"{week.last_year.money:,}", money_now=f"{week.reports.money:,}", verdict=verdict),
+    ]
+    lagging = await _lagging(store, library, today, tz, t)
     return WeeklyData(
         title=t("title", school=school, day=today.isoformat()),
-        subtitle=t("subtitle", first=start.isoformat(), last=(end - timedelta(days=1)).isoformat(),
+        subtitle=t("subtitle", first=start.isoformat(), last=today.isoformat(),
                    reports=sum(reports), reports_ly=sum(reports_ly), money=f"{sum(money):,}",
                    money_ly=f"{sum(money_ly):,}"),
         colleges=colleges,
@@ -115,8 +138,23 @@ async def collect(store, config, library, translate, lang: str = "zh", today: da
         reports=reports, reports_last_year=reports_ly, money=money, money_last_year=money_ly,
         top_types=[(type_name(k), v) for k, v in figures.by_type[:TOP_TYPES]],
         labels={key: t(key) for key in ("coverage", "awareness", "pledge", "reports", "money", "this_year",
-                                        "last_year", "top_types", "week_of", "none", "yuan")},
+                                        "last_year", "top_types", "week_of", "none", "yuan", "this_week")},
+        this_week=this_week, lagging=lagging, week_missed=week.verdict == "no",
     )
+
+
+async def _lagging(store, library, today: date, tz, t) -> list[str]:
+    """The classes furthest behind on the pledge and on the awareness test (at most LAGGING of each)."""
+    until = iso(datetime.combine(today + timedelta(days=1), time(), tzinfo=tz))
+    rows = [r for r in await store.stats.per_class(library.pledge.version, until, today.isoformat(),
+                                                   today.isoformat(), until) if r["people"]]
+    lines = []
+    for key, label in (("pledged", "lag_pledge"), ("passed", "lag_awareness")):
+        worst = sorted(rows, key=lambda r: (r[key] / r["people"], r["name"]))[:LAGGING]
+        if worst:
+            names = "、".join(f"{r['name']} {100 * r[key] / r['people']:.0f}%" for r in worst)
+            lines.append(f"{t('lagging')} · {t(label, classes=names)}")
+    return lines
 
 
 def _school():
@@ -141,16 +179,25 @@ def render(data: WeeklyData, font_path: Path) -> bytes:
 
     with matplotlib.rc_context(rc):
         n_colleges = max(1, len(data.colleges))
-        heights = [max(2.2, 0.3 * n_colleges + 0.8), 2.8, 2.8, max(1.8, 0.35 * max(1, len(data.top_types)) + 0.8)]
+        block = [*data.this_week, *data.lagging]
+        heights = [0.3 * len(block) + 0.6, max(2.2, 0.3 * n_colleges + 0.8), 2.8, 2.8,
+                   max(1.8, 0.35 * max(1, len(data.top_types)) + 0.8)]
         fig = Figure(figsize=(WIDTH_IN, sum(heights) + 1.6), dpi=DPI)
         FigureCanvasAgg(fig)
-        grid = fig.add_gridspec(4, 1, height_ratios=heights, hspace=0.55, top=1 - 1.25 / (sum(heights) + 1.6),
+        grid = fig.add_gridspec(5, 1, height_ratios=heights, hspace=0.55, top=1 - 1.25 / (sum(heights) + 1.6),
                                 bottom=0.35 / (sum(heights) + 1.6), left=0.27, right=0.94)
         fig.suptitle(data.title, fontsize=17, y=1 - 0.25 / (sum(heights) + 1.6))
         fig.text(0.5, 1 - 0.85 / (sum(heights) + 1.6), data.subtitle, ha="center", fontsize=10, color="#444")
         labels = data.labels
 
         ax = fig.add_subplot(grid[0])
+        ax.set_axis_off()
+        ax.set_title(labels["this_week"], loc="left", fontsize=13)
+        for n, line in enumerate(block):
+            ax.text(-0.33, 1 - (n + 0.5) / max(1, len(block)), line, transform=ax.transAxes, fontsize=10,
+                    va="center", color="#B71C1C" if n == len(data.this_week) - 1 and data.week_missed else "#222")
+
+        ax = fig.add_subplot(grid[1])
         ax.set_title(labels["coverage"], loc="left", fontsize=13)
         if data.colleges:
             names = [c[0] for c in data.colleges]
@@ -175,7 +222,7 @@ def render(data: WeeklyData, font_path: Path) -> bytes:
 
         for row, (series, last, key, color) in enumerate(
                 [(data.reports, data.reports_last_year, "reports", "#C62828"),
-                 (data.money, data.money_last_year, "money", "#EF6C00")], start=1):
+                 (data.money, data.money_last_year, "money", "#EF6C00")], start=2):
             ax = fig.add_subplot(grid[row])
             ax.set_title(labels[key], loc="left", fontsize=13)
             xs = list(range(len(data.weeks)))
@@ -192,8 +239,9 @@ def render(data: WeeklyData, font_path: Path) -> bytes:
             if key == "money":
                 ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
 
-        ax = fig.add_subplot(grid[3])
+        ax = fig.add_subplot(grid[4])
         ax.set_title(labels["top_types"], loc="left", fontsize=13)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))      # case counts: no 0.5 cases
         if data.top_types:
             names = [t[0] for t in data.top_types]
             ax.barh(range(len(names)), [t[1] for t in data.top_types], color="#6A1B9A")

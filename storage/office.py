@@ -105,7 +105,8 @@ class OfficeRepo:
         return await self.db.fetchall(
             "SELECT r.id, r.case_no, r.submitted_at, r.fraud_type, r.urgent, r.amount_yuan, r.college,"
             " c.name AS class_name, r.status, r.acknowledged_at, r.resolved_at, r.resolution_note,"
-            " r.flagged_review, r.assigned_to, r.happened_at, r.money_left,"
+            " r.flagged_review, r.assigned_to, r.happened_at, r.happened_ts, r.happened_precision, r.money_left,"
+            " r.amount_currency, r.amount_original,"
             " (SELECT GROUP_CONCAT(i.normalized, '; ') FROM report_identifiers i WHERE i.report_id = r.id)"
             " AS identifiers FROM reports r LEFT JOIN classes c ON c.id = r.class_id"
             " WHERE r.status != 'draft' AND r.submitted_at >= ? AND r.submitted_at < ? AND (? = '' OR r.college = ?)"

@@ -120,13 +120,13 @@ class QuizRepo:
                 await conn.execute("UPDATE quiz_attempts SET correct = correct + 1 WHERE id = ?", (attempt_id,))
             return cursor.rowcount == 1
 
-    async def finish(self, attempt_id: int, pass_score: int) -> tuple[int, bool]:
-        """Close an attempt: score out of 100 and whether it passed."""
+    async def finish(self, attempt_id: int, pass_score: int, counts_as_test: bool = False) -> tuple[int, bool]:
+        """Close an attempt: score out of 100 and whether it passed (a contest only when it counts as the test)."""
         async with self.db.transaction() as conn:
             async with conn.execute("SELECT total, correct, kind FROM quiz_attempts WHERE id = ?", (attempt_id,)) as c:
                 total, correct, kind = await c.fetchone()
             score = round(100 * correct / total) if total else 0
-            passed = kind == "awareness" and score >= pass_score
+            passed = (kind == "awareness" or (kind == "contest" and counts_as_test)) and score >= pass_score
             await conn.execute(
                 "UPDATE quiz_attempts SET score = ?, passed = ?, finished_at = ? WHERE id = ?",
                 (score, int(passed), iso(self.clock.now()), attempt_id),

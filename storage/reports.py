@@ -13,6 +13,7 @@ OPEN_STATUSES = ("received", "acknowledged", "in_progress")
 FORM_FIELDS = frozenset({
     "money_left", "urgent", "fraud_type", "description", "happened_at", "contact_method", "amount_yuan",
     "payment_method", "lang", "anonymous", "flagged_review",
+    "happened_ts", "happened_precision", "amount_currency", "amount_original",
 })
 
 
@@ -264,6 +265,36 @@ class ReportRepo:
             "SELECT * FROM reports WHERE status IN ('received', 'acknowledged', 'in_progress')"
             " ORDER BY urgent DESC, id LIMIT ?", (limit,)
         )
+
+    # --- the 倒查 review ---------------------------------------------------------------------
+    async def add_review(self, report_id: int, reviewer_id: int | None, interviewed_on: str, findings: str,
+                         responsibility: str, follow_up: str) -> bool:
+        """Record a flagged case's review; False if it already has one (a review is written once)."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO report_reviews (report_id, reviewer_id, interviewed_on, findings,"
+                " responsibility, follow_up, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (report_id, reviewer_id, interviewed_on, findings, responsibility, follow_up, iso(self.clock.now())))
+            return cursor.rowcount == 1
+
+    async def review(self, report_id: int):
+        """A case's review row, or None."""
+        return await self.db.fetchone("SELECT * FROM report_reviews WHERE report_id = ?", (report_id,))
+
+    async def reviews_open(self):
+        """Flagged cases still without a review, oldest first (for the reminders)."""
+        return await self.db.fetchall(
+            "SELECT r.* FROM reports r WHERE r.flagged_review = 1 AND r.status != 'draft' AND NOT EXISTS"
+            " (SELECT 1 FROM report_reviews v WHERE v.report_id = r.id) ORDER BY r.id")
+
+    async def reviews_between(self, since: str, until: str, college: str = ""):
+        """Flagged cases submitted in [since, until) with their review (NULL columns while none)."""
+        return await self.db.fetchall(
+            "SELECT r.case_no, r.amount_yuan, r.college, r.status, v.reviewer_id, v.interviewed_on, v.findings,"
+            " v.responsibility, v.follow_up, v.created_at AS reviewed_at FROM reports r"
+            " LEFT JOIN report_reviews v ON v.report_id = r.id WHERE r.flagged_review = 1 AND r.status != 'draft'"
+            " AND r.submitted_at >= ? AND r.submitted_at < ? AND (? = '' OR r.college = ?) ORDER BY r.submitted_at",
+            (since, until, college, college))
 
     # --- lookup and campaigns ------------------------------------------------------------
     async def lookup(self, normalized: str):

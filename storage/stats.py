@@ -156,6 +156,13 @@ class StatsRepo:
         figures.by_type = sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))
         return figures
 
+    async def open_cases(self) -> tuple[int, int]:
+        """(cases not yet resolved, of them not yet acknowledged) right now."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*), COALESCE(SUM(status = 'received'), 0) FROM reports r"
+            f" WHERE r.status IN ('received', 'acknowledged', 'in_progress') AND {_REPORTED}")
+        return row[0], row[1]
+
     async def records_begin(self) -> str | None:
         """When this database's records begin (the first person entered, UTC ISO), or None if it is empty."""
         return await self.db.fetchval("SELECT MIN(created_at) FROM people")

@@ -52,6 +52,11 @@ def test_shipped_config_loads_with_defaults(tmp_path):
         ("[reports]\nreview_threshold_yuan = 0\n", "config: reports.review_threshold_yuan: must be a whole number of yuan from 1"),
         ("[escalation]\nrepeat_minutes = 0\n", "config: escalation.repeat_minutes: must be a whole number of minutes"),
         ("[escalation]\nrepeat_hours = 0\n", "config: escalation.repeat_hours: must be a whole number of hours"),
+        ("[currency]\nrates = ['USD seven']\n", "config: currency.rates: 'USD seven': the rate must be a number"),
+        ("[currency]\nrates = ['USD 0']\n", "config: currency.rates: 'USD 0': the rate must be more than 0"),
+        ("[terms]\ndates = ['2026春 2026-02-23..2026-07-10', '2026夏 2026-07-01..2026-08-01']\n",
+         "config: terms.dates: 2026春 and 2026夏 overlap"),
+        ("[terms]\ndates = ['spring']\n", "config: terms.dates: 'spring' is not NAME YYYY-MM-DD..YYYY-MM-DD"),
     ],
 )
 def test_each_error_names_the_key(tmp_path, body, message):

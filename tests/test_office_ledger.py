@@ -78,7 +78,7 @@ async def _workbook(app, college: str = ""):
 async def test_the_xlsx_cell_by_cell(app, filled):
     book, name = await _workbook(app)
     assert name == "反诈工作台账_2026-11-01_2026-11-23.xlsx"
-    assert book.sheetnames == ["汇总", "活动记录", "举报处置", "班级情况"]
+    assert book.sheetnames == ["汇总", "活动记录", "举报处置", "班级情况", "倒查记录"]
 
     summary = {row[0]: row[1] for row in table(book["汇总"])}
     assert summary["范围"] == "全校" and summary["期间"] == "2026-11-01 — 2026-11-23"
@@ -149,7 +149,7 @@ async def test_the_csv_zip_has_one_file_per_sheet(app, filled):
                                      fmt="csv")
     assert name.endswith(".zip")
     archive = zipfile.ZipFile(io.BytesIO(data))
-    assert archive.namelist() == ["1_汇总.csv", "2_活动记录.csv", "3_举报处置.csv", "4_班级情况.csv"]
+    assert archive.namelist() == ["1_汇总.csv", "2_活动记录.csv", "3_举报处置.csv", "4_班级情况.csv", "5_倒查记录.csv"]
     raw = archive.read("4_班级情况.csv").decode("utf-8")
     assert raw.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(raw.lstrip("\ufeff"))))
@@ -189,7 +189,7 @@ async def run_cli(config, *argv: str) -> int:
 async def test_wuzha_export_ledger_and_audit_from_the_command_line(config, tmp_path, capsys):
     out = tmp_path / "ledger.xlsx"
     assert await run_cli(config, "export", "ledger", "--from", "2026-09-01", "--to", "2026-11-23", "--out", str(out)) == 0
-    assert load_workbook(out).sheetnames == ["汇总", "活动记录", "举报处置", "班级情况"]
+    assert load_workbook(out).sheetnames == ["汇总", "活动记录", "举报处置", "班级情况", "倒查记录"]
     out_csv = tmp_path / "ledger.zip"
     assert await run_cli(config, "export", "ledger", "--from", "2026-09-01", "--to", "2026-11-23", "--format", "csv",
                          "--out", str(out_csv)) == 0

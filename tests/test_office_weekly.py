@@ -27,7 +27,9 @@ async def _some_data(app) -> None:
     await report(app, "R-1", local(2026, 11, 18), "brushing", 5000)          # last complete week
     await report(app, "R-2", local(2026, 11, 11), "brushing", 1000)
     await report(app, "R-3", local(2025, 11, 19), "loan", 800)              # 52 weeks before R-1's week
-    await report(app, "R-4", local(2026, 11, 23, 9), "loan", 99)            # this week: not complete, left out
+    await report(app, "R-4", local(2026, 11, 23, 9), "loan", 99)            # this week so far: counted
+    await report(app, "R-5", local(2025, 11, 24, 9), "loan", 50)            # 52 weeks before: the same Monday
+    await report(app, "R-6", local(2025, 11, 25, 9), "loan", 70)            # later in that week than we are now
 
 
 def test_a_cjk_font_is_found_and_has_chinese_glyphs():
@@ -44,10 +46,17 @@ async def test_the_figures_and_the_picture(app):
     data = await collect(app.store, app.config, app.services.library, app.services.translate, "zh",
                          today=date(2026, 11, 23))
     assert data.colleges == [("外国语学院", 0.0, 0.0), ("计算机学院", 50.0, 75.0)]
-    assert len(data.weeks) == app.config.office.report_weeks and data.weeks[-1] == "11-16"
-    assert data.reports[-1] == 1 and data.reports[-2] == 1 and sum(data.reports) == 2
-    assert data.money[-1] == 5000 and data.reports_last_year[-1] == 1 and data.money_last_year[-1] == 800
+    assert len(data.weeks) == app.config.office.report_weeks and data.weeks[-1] == "11-23"
+    assert data.reports[-3:] == [1, 1, 1] and sum(data.reports) == 3
+    assert data.money[-2:] == [5000, 99] and data.reports_last_year[-2:] == [1, 1]
+    assert data.money_last_year[-2:] == [800, 50]            # last year's week only as far as today
     assert data.top_types[0] == (app.services.library.types["brushing"].name.get("zh"), 2)
+    assert data.this_week == ["11-23 至 11-23：新增案件 1 件（紧急 0），报告损失 ¥99",
+                              "未结案 6 件，其中尚未受理 6 件",
+                              "同比去年同期：案件 0 → 1，金额 ¥0 → ¥99，未实现双降"]    # calendar days
+    assert data.week_missed
+    assert data.lagging == ["落后班级 · 承诺书：英语2302 0%、计科2301 75%",
+                            "落后班级 · 知晓率：英语2302 0%、计科2301 50%"]
     png = render(data, find_cjk_font())                   # warnings are errors: a missing glyph would fail here
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.size[0] == 1080 and image.size[1] > 1500

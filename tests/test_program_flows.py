@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from bot.library.model import Pledge
 from handlers.progress import person_progress
 from tests.program_support import bound_users
@@ -87,17 +89,17 @@ async def test_quiz_takes_letters_numbers_chinese_and_option_words(app, user_fac
     (dan,) = await bound_users(user_factory, demo_class, "dan")
     await dan.say("/quiz")
     attempt = int(_quiz(dan.replies).answer_prefix.split(":")[2])
-    spec = _quiz(dan.replies)
-    await dan.say("选B")
-    spec = _quiz(dan.replies)
-    await dan.say("3")
-    spec = _quiz(dan.replies)
-    await dan.say("d")
+    shown = []
+    for typed, index in (("选B", 1), ("3", 2), ("d", 3)):
+        shown.append(_quiz(dan.replies).options[index])
+        await dan.say(typed)
     spec = _quiz(dan.replies)
     await dan.say(spec.options[spec.correct_index])          # the option's own words
-    chosen = [row["chosen"] for row in await app.store.quizzes.answers(attempt)]
-    assert chosen[:3] == [1, 2, 3]
-    assert chosen[3] == spec.correct_index
+    shown.append(spec.options[spec.correct_index])
+    rows = await app.store.quizzes.answers(attempt)
+    # Options are shuffled per attempt: what is stored is the option the person saw under that letter.
+    stored = [app.services.library.quiz_by_id(r["question_id"]).zh.options[r["chosen"]] for r in rows]
+    assert stored == shown and rows[3]["correct"]
     await dan.say("hello there")
     assert "A-D" in dan.text
 
@@ -185,3 +187,53 @@ async def test_a_second_contest_command_shows_the_open_one_instead_of_starting_a
     clock.advance(minutes=app.config.program.contest_minutes + 1)
     await monitor.say("/contest")                    # once it is over, a new one starts
     assert "#2" in monitor.text
+
+
+@pytest.mark.parametrize(("questions", "counts"), [(10, True), (3, False)])
+async def test_a_contest_counts_as_the_awareness_test_only_under_the_tests_rules(app, user_factory, demo_class,
+                                                                                  clock, questions, counts):
+    monitor, s1 = await bound_users(user_factory, demo_class, "mon", "s1")
+    boss = await app.store.people.by_number("2023001")
+    await app.store.people.set_role(boss.id, "monitor")
+    app.config.program.contest_questions = questions        # the test draws program.quiz_size (10)
+    await monitor.say("/contest")
+    await s1.press("ct:join:1")
+    for _ in range(questions):
+        spec = _quiz(s1.replies)
+        clock.advance(seconds=5)
+        await s1.press(f"{spec.answer_prefix}{spec.correct_index}")
+    assert "🏁" in s1.text
+    person = await app.store.people.by_number("2023002")
+    assert await app.store.quizzes.has_passed(person.id) is counts
+
+
+def test_the_options_are_shuffled_per_attempt_so_no_position_gives_the_answer_away(app):
+    from collections import Counter
+
+    from handlers.quiz import option_order
+
+    library = app.services.library
+    shown = Counter()
+    for attempt in range(1, 41):
+        for position, question in enumerate(library.all_quiz()[:50]):
+            shown[option_order(question, attempt, position).index(question.answer)] += 1
+    total = sum(shown.values())
+    assert all(abs(shown[i] / total - 0.25) <= 0.025 for i in range(4)), shown      # each letter 25% ± 10%
+    question = library.all_quiz()[0]
+    assert option_order(question, 1, 0) == option_order(question, 1, 0)               # the same on every redraw
+    assert len({tuple(option_order(question, a, 0)) for a in range(1, 30)}) > 6        # not the same per attempt
+
+
+def test_the_quiz_cue_measure_finds_the_longest_right_option_and_giveaways(app):
+    import dataclasses
+
+    from bot.library.loader import quiz_cues
+    from bot.library.model import QuestionText
+
+    library = app.services.library
+    question = library.all_quiz()[0]
+    zh = QuestionText(question.zh.question, ("短", "以上都对", "中等长度", "这是最长的一个正确选项"),
+                      question.zh.explanation)
+    cue_zh, _ = quiz_cues(dataclasses.replace(library, types={question.fraud_type: dataclasses.replace(
+        library.types[question.fraud_type], quiz=(dataclasses.replace(question, zh=zh, answer=3),))}))
+    assert cue_zh.longest == [question.id] and cue_zh.giveaways == [question.id] and cue_zh.longest_share == 1.0

@@ -173,12 +173,51 @@ async def test_wrong_amount_gets_a_question_and_changes_nothing(app, student):
         await student.press("rep:skip")
     await student.say("三千或者四千")
     assert "不止一个金额" in student.text
+    app.config.currency.rates = ["EUR 7.70"]                  # no rate for dollars: asked for yuan
     await student.say("$500")
     assert "人民币" in student.text
     report = await app.store.reports.by_case_no("R-2026-000001")
     assert report["amount_yuan"] is None
     await student.say("5万")
     assert "50,000" in student.text
+
+
+async def test_several_amounts_are_summed_and_confirmed_and_a_time_is_read(app, student):
+    await student.say("/report")
+    await student.press("rep:money:money")
+    for _ in range(6):
+        if "什么时候" in student.text:
+            break
+        await student.press("rep:skip")
+    await student.say("昨天晚上8点")
+    assert "记为 2026-11-22 20:00" in student.text
+    report = await app.store.reports.by_case_no("R-2026-000001")
+    assert report["happened_at"] == "昨天晚上8点" and report["happened_ts"] == "2026-11-22T12:00:00.000000+00:00"
+    for _ in range(5):
+        if "损失了多少钱" in student.text:
+            break
+        await student.press("rep:skip")
+    await student.say("转了两次，2000和1500")
+    assert "2,000 + 1,500" in student.text and "3,500" in student.text and "rep:amount_sum" in buttons(student)
+    assert (await app.store.reports.by_case_no("R-2026-000001"))["amount_yuan"] is None     # not before confirming
+    await student.press("rep:amount_sum")
+    assert "3,500" in student.text
+    report = await app.store.reports.by_case_no("R-2026-000001")
+    assert report["amount_yuan"] == 3500 and report["flagged_review"] == 1 and report["amount_currency"] is None
+
+
+async def test_a_loss_in_dollars_is_kept_in_dollars_and_counted_in_yuan(app, student):
+    await student.say("/report")
+    await student.press("rep:money:money")
+    for _ in range(6):
+        if "损失了多少钱" in student.text:
+            break
+        await student.press("rep:skip")
+    await student.say("USD 500")
+    assert "500 USD" in student.text and "3,550" in student.text
+    report = await app.store.reports.by_case_no("R-2026-000001")
+    assert (report["amount_yuan"], report["amount_currency"], report["amount_original"]) == (3550, "USD", "500")
+    assert "3,550（500 USD）" in (await cards(app))[-1].text
 
 
 async def test_evidence_over_the_size_limit_is_refused_clearly(app, student):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import io
+from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.app import App
 from bot.events import Incoming, Kind
+from handlers.figures import Period
+from handlers.ledger import export_ledger
 from handlers.report_escalation import run_escalations
 from tests.support import User, make_person
 from tests.test_report_flow import buttons, cards, drain, security_channel
@@ -328,3 +332,82 @@ async def test_an_acknowledged_card_offers_no_second_acknowledge_and_says_no_los
     await officer.say(f"受理 {case_no}")
     card = await card_message(app.services, await app.store.reports.by_case_no(case_no), lang="zh")
     assert f"rep:ack:{case_no}" not in [b.data for b in card.flat_buttons()]
+
+
+async def flagged_case(app, student: User) -> str:
+    """An urgent case whose loss reached the review threshold."""
+    case_no = await urgent_case(student)
+    report = await app.store.reports.by_case_no(case_no)
+    await app.store.reports.update(report["id"], amount_yuan=8000, flagged_review=1)
+    return case_no
+
+
+async def test_a_flagged_case_cannot_close_without_its_review_by_buttons(app, clock, people):
+    officer = people["officer"]
+    case_no = await flagged_case(app, people["student"])
+    await officer.say(f"ack {case_no}")
+    await officer.say(f"结案 {case_no} 已止付")
+    assert "须先完成倒查记录" in officer.text and f"rev:start:{case_no}" in buttons(officer)
+    assert (await app.store.reports.by_case_no(case_no))["status"] != "resolved"
+    await officer.press(f"rev:start:{case_no}")
+    assert "约谈是哪天" in officer.text and "rev:today" in buttons(officer)
+    await officer.say("明年")
+    assert "不是日期" in officer.text and "约谈是哪天" in officer.text
+    await officer.press("rev:today")
+    assert "发现了哪些问题" in officer.text
+    await officer.say("班级未开展本月主题班会，预警推送未送达该生")
+    assert "责任认定" in officer.text
+    await officer.say("班主任负有宣传不到位责任，已约谈")
+    assert "后续帮扶" in officer.text
+    await officer.say("已安排心理疏导，协助报警追赃")
+    assert "倒查记录已保存" in officer.text and "2026-11-23" in officer.text
+    review = await app.store.reports.review((await app.store.reports.by_case_no(case_no))["id"])
+    assert review["reviewer_id"] == officer.person_id and review["interviewed_on"] == "2026-11-23"
+    assert review["responsibility"] == "班主任负有宣传不到位责任，已约谈"
+    await officer.say(f"review {case_no}")
+    assert "已有倒查记录" in officer.text
+    await officer.say(f"结案 {case_no} 已止付")
+    assert "已结案" in officer.text
+
+
+async def test_a_review_by_typed_commands_with_a_day_in_words_and_a_cancel(app, clock, people):
+    officer, student = people["officer"], people["student"]
+    case_no = await flagged_case(app, student)
+    await officer.say(f"倒查 {case_no}")
+    await officer.say("昨天")
+    assert "发现了哪些问题" in officer.text
+    await officer.press("rev:cancel")
+    assert "未保存" in officer.text
+    assert await app.store.reports.review((await app.store.reports.by_case_no(case_no))["id"]) is None
+    await student.say(f"倒查 {case_no}")                                   # a student cannot
+    assert "不能使用这个功能" in student.text and "约谈是哪天" not in student.text
+    unflagged = await app.store.reports.by_case_no(case_no)
+    await app.store.reports.update(unflagged["id"], flagged_review=0)
+    await officer.say(f"倒查 {case_no}")
+    assert "无需倒查" in officer.text
+
+
+async def test_open_reviews_are_reminded_each_morning_until_recorded(app, clock, people):
+    from handlers.report_review import remind_open_reviews
+
+    officer, duty = people["officer"], people["duty"]
+    case_no = await flagged_case(app, people["student"])
+    assert await remind_open_reviews(app) == 2                             # nobody in charge: every officer
+    assert await remind_open_reviews(app) == 0                             # once a day
+    await officer.say(f"assign {case_no} S002")
+    clock.advance(days=1)
+    assert await remind_open_reviews(app) == 1                             # now the officer in charge only
+    await drain(app)
+    reminders = [m for m in app.channels["test"].to(duty.key) if "倒查还没有记录" in m.text]
+    assert reminders and "¥8,000" in reminders[-1].text
+    await duty.press(f"rev:start:{case_no}")
+    for answer in ("今天", "未核实来电身份", "本人疏忽", "心理疏导"):
+        await duty.say(answer)
+    clock.advance(days=1)
+    assert await remind_open_reviews(app) == 0
+    book = load_workbook(io.BytesIO((await export_ledger(
+        app.store, app.config, app.services.library, app.services.translate,
+        Period(date(2026, 11, 1), date(2026, 11, 30))))[0]))
+    rows = [list(r) for r in book["倒查记录"].iter_rows(min_row=2, max_row=2, values_only=True)]
+    assert rows[0][:2] == [case_no, 8000] and rows[0][4] == "李警官 S002" and rows[0][5] == "2026-11-24"
+    assert rows[0][6:9] == ["未核实来电身份", "本人疏忽", "心理疏导"]

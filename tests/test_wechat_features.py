@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot.channels import wechat_oa, wecom
+from handlers.quiz import option_order
 from tests.wechat_support import wechat_rig
 
 LETTERS = "ABCD"
@@ -66,8 +67,9 @@ async def test_a_quiz_answered_by_letters(rig, demo_class):
         attempt = await rig.app.db.fetchone("SELECT * FROM quiz_attempts ORDER BY id DESC LIMIT 1")
         answered = await rig.app.db.fetchval("SELECT COUNT(*) FROM quiz_answers WHERE attempt_id = ?",
                                              (attempt["id"],))
-        right = rig.app.services.library.quiz_by_id(json.loads(attempt["questions"])[answered]).answer
-        texts = await exchange(rig, lei, f"选{LETTERS[right]}")
+        question = rig.app.services.library.quiz_by_id(json.loads(attempt["questions"])[answered])
+        shown = option_order(question, attempt["id"], answered).index(question.answer)     # shuffled per attempt
+        texts = await exchange(rig, lei, f"选{LETTERS[shown]}")
     person = await rig.app.store.people.by_number("20239001")
     assert await rig.app.store.quizzes.has_passed(person.id)
     assert "100" in "\n".join(texts)

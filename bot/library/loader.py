@@ -6,6 +6,7 @@ import importlib
 import re
 import string
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.library.model import (
@@ -76,6 +77,45 @@ def check_library(folder: Path) -> list[str]:
     except LibraryError as exc:
         return exc.problems
     return []
+
+
+# What an option must not say: it lets a reader answer without knowing anything.
+GIVEAWAYS = re.compile(r"以上(?:都|皆|全|均)|都(?:对|正确|不对)|all of the above|none of the above|both of the above",
+                       re.I)
+LONGEST_LIMIT = 0.30         # per language, the right option may be the strictly longest in at most this share
+
+
+@dataclass(frozen=True)
+class QuizCues:
+    """How far the bank's wording gives answers away, per language."""
+
+    lang: str
+    questions: int
+    longest: list[str]          # ids of questions whose right option is the strictly longest
+    giveaways: list[str]        # ids of questions with an "all of the above"-type option
+
+    @property
+    def longest_share(self) -> float:
+        """The share of questions whose right option is the strictly longest."""
+        return len(self.longest) / self.questions if self.questions else 0.0
+
+
+def quiz_cues(library: Library) -> list[QuizCues]:
+    """Measure, per language, how often the right option stands out by length or is a giveaway."""
+    out = []
+    for lang in ("zh", "en"):
+        longest, giveaways = [], []
+        questions = library.all_quiz()
+        for question in questions:
+            options = question.text(lang).options
+            lengths = [len(option) for option in options]
+            right = lengths[question.answer]
+            if all(right > length for i, length in enumerate(lengths) if i != question.answer):
+                longest.append(question.id)
+            if any(GIVEAWAYS.search(option) for option in options):
+                giveaways.append(question.id)
+        out.append(QuizCues(lang, len(questions), longest, giveaways))
+    return out
 
 
 _CACHE: dict[Path, tuple[tuple, Library]] = {}
