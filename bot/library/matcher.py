@@ -124,7 +124,7 @@ class Matcher:
         benign = library.benign()
         self.benign_ids = list(benign)
         for kind in benign.values():
-            docs.append(((*kind.messages.zh, *kind.messages.en), (), []))
+            docs.append(((*kind.messages.zh, *kind.messages.en), kind.keywords, []))
         self._n_types = len(self.type_ids)
         # Each class's text as one TF-IDF vector: its phrases and keywords count fully,
         # everything else it teaches (summary, red flags, cases, quiz, self-checks) counts less.
