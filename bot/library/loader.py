@@ -472,8 +472,9 @@ def load_benign(folder: Path, problems: Problems, types: dict) -> dict[str, Beni
         f = _Fields(data, rel, path.stem, problems)
         advice = f.localized("advice")
         messages = f.localized_list("messages", 1, same_length=False)
+        keywords = f.text_list(data, "keywords", "keywords", 0) if "keywords" in data else ()
         if f.ok:
-            kinds[path.stem] = BenignKind(id=path.stem, advice=advice, messages=messages)
+            kinds[path.stem] = BenignKind(id=path.stem, advice=advice, messages=messages, keywords=keywords)
     for lang in ("zh", "en"):
         count = sum(len(getattr(k.messages, lang)) for k in kinds.values())
         if kinds and count < BENIGN_MINIMUM:

@@ -124,7 +124,7 @@ class Matcher:
         benign = library.benign()
         self.benign_ids = list(benign)
         for kind in benign.values():
-            docs.append(((*kind.messages.zh, *kind.messages.en), (), []))
+            docs.append(((*kind.messages.zh, *kind.messages.en), kind.keywords, []))
         self._n_types = len(self.type_ids)
         # Each class's text as one TF-IDF vector: its phrases and keywords count fully,
         # everything else it teaches (summary, red flags, cases, quiz, self-checks) counts less.
@@ -355,11 +355,13 @@ _DEMANDS = [re.compile(p) for p in (
     r"冒充|假冒|自称|骗子|\b(fake|impersonat\w*|pretend\w*|posing as|claim\w* to be|scammers?)\b",
     r"\b(gift ?cards?|itunes|steam cards?|bitcoin|crypto|usdt|wire (it|the|money)|western union)\b",
     r"\b(verification|sms|one[- ]time|security) code\b.{0,30}\b(give|send|read|share|tell)|"
-    r"\b(give|send|read|share|tell)\b.{0,20}\b(verification|sms|one[- ]time|security) code\b",
+    r"\b(give|send|read|share|tell)\b.{0,20}\b(verification|sms|one[- ]time|security) code\b|"
+    r"\b(need|want|ask\w*)\b.{0,12}\b(the|my|your) (code|otp|pin|password)\b",
     r"\b(screen ?shar\w*|remote access|anydesk|teamviewer|install (an|a|the|their) app)\b",
     r"\b(safe account|upfront|up front|processing fee|release fee|unlock\w*|unfreez\w*|deposit first|pay first)\b",
     r"\b(on|via|through|click\w*) (a|the|this) link\b|\bqr code\b|\bpersonal account\b",
     r"\b(arrest\w*|warrant|bail|deport\w*|money laundering|keep (it|this) (a )?secret|don't tell|do not tell)\b",
+    r"\b(illegal|contraband|drugs|suspect|criminal|crime)\b",
 )]
 
 

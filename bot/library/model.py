@@ -119,6 +119,7 @@ class BenignKind:
     id: str
     advice: Localized
     messages: LocalizedList
+    keywords: tuple[str, ...] = ()      # the official channels and everyday words such messages use
 
 
 @dataclass(frozen=True)
