@@ -17,7 +17,7 @@ from bot.roles import EVERYONE, GUEST
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Incoming, Context], Awaitable[list[Outgoing]]]
-MAX_TEXT = 4000          # longer free text is cut before matching; nothing else needs more
+MAX_TEXT = 10000         # longer free text is cut before matching; a report story (8,000) fits whole
 
 
 @dataclass(frozen=True)

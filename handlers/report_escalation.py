@@ -87,6 +87,8 @@ async def card_message(services, report, header: str = "", lang: str | None = No
         t("report.card_evidence", lang, n=await store.reports.evidence_count(report["id"])),
         t("report.card_form_done" if report["form_complete"] else "report.card_form_open", lang),
     ]
+    if report["unverified"]:
+        lines.append(t("report.card_unverified", lang, phone=report["callback_phone"] or "-"))
     if report["assigned_to"]:
         lines.append(t("report.card_assigned", lang, person=await person_label(services, report["assigned_to"])))
     if report["status"] == "resolved":

@@ -77,7 +77,7 @@ def build_routes() -> RouteTable:
             ButtonRoute(campaigns.LETTER, campaigns.show_letter, MEMBERS),
             ButtonRoute(drill.BUTTON_PREFIX, drill.press_drill_choice, EVERYONE),
             ButtonRoute(advice.BUTTON_PREFIX, advice.press_advice_button, EVERYONE),
-            ButtonRoute("rep:", report.press_form_button, MEMBERS),
+            ButtonRoute("rep:", report.press_form_button, EVERYONE),   # an unbound person's urgent form too
             ButtonRoute("rep:resume:", report.resume_report, MEMBERS),
             ButtonRoute("rep:fresh:", report.start_fresh_report, MEMBERS),
             ButtonRoute("rep:ack:", report_office.press_ack, OFFICE),

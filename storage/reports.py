@@ -12,7 +12,7 @@ OPEN_STATUSES = ("received", "acknowledged", "in_progress")
 # Columns the form may write while it is being filled in.
 FORM_FIELDS = frozenset({
     "money_left", "urgent", "fraud_type", "description", "happened_at", "contact_method", "amount_yuan",
-    "payment_method", "lang", "anonymous", "flagged_review",
+    "payment_method", "lang", "anonymous", "flagged_review", "unverified", "callback_phone",
 })
 
 
