@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from bot.clock import iso, local_day
 from storage.db import Database
+from storage.times import iso, local_day
 
 OPEN_STATUSES = ("received", "acknowledged", "in_progress")
 # Columns the form may write while it is being filled in.
