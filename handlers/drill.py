@@ -7,17 +7,20 @@ import secrets
 
 from rapidfuzz import fuzz, utils
 
+from bot.buttondata import ButtonData
 from bot.clock import iso
 from bot.context import Context
 from bot.conversation import ANY_STEP, Conversation
 from bot.events import Button, Incoming, Outgoing, text
 from bot.library.drills import Drill, DrillTurn
-from handlers.common import button_arg, find_type
+from handlers.common import find_type
 from handlers.drill_followup import schedule_followup
 from storage.drills import DrillResult
 
 CONVERSATION = "drill"
-BUTTON_PREFIX = "drill:"
+CHOICE = ButtonData("drill:", (("run", str), ("turn", str), ("index", int)),
+                    widest=("ffffff", "t" * 32, 9))        # turn ids are at most 32 characters (content check)
+BUTTON_PREFIX = CHOICE.prefix
 MATCH_MIN = 60           # free text below this score matches no choice
 MATCH_MARGIN = 6         # ... nor when two choices score this close
 
@@ -87,7 +90,7 @@ def turn_message_for(translate, lang: str, drill: Drill, turn: DrillTurn, run: s
     """turn_message without a Context (for pushes); step counts the other side's messages from 1."""
     body = translate("drill.turn", lang, n=step, caller=drill.caller.get(lang),
                      says=turn.says.get(lang))
-    rows = [[Button(choice.label.get(lang), f"{BUTTON_PREFIX}{run}:{turn.id}:{i}")]
+    rows = [[Button(choice.label.get(lang), CHOICE.pack(run, turn.id, i))]
             for i, choice in enumerate(turn.choices)]
     return Outgoing(text=body, buttons=rows)
 
@@ -104,12 +107,12 @@ def _current(ctx: Context) -> tuple[Drill, DrillTurn] | None:
 
 async def press_drill_choice(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """A choice button (or '2', 'B', its words, mapped by the dispatcher)."""
-    parts = button_arg(msg.payload, BUTTON_PREFIX).split(":")
+    data = CHOICE.unpack(msg.payload)
     current = _current(ctx)
-    if current is None or len(parts) != 3 or not parts[2].isdigit():
+    if current is None or data is None:
         return [_refusal(ctx.t("drill.stale"))]
     drill, turn = current
-    run, turn_id, index = parts[0], parts[1], int(parts[2])
+    run, turn_id, index = data["run"], data["turn"], data["index"]
     if run != ctx.state.data.get("run") or turn_id != turn.id or index >= len(turn.choices):
         return [_refusal(ctx.t("drill.stale"))]
     choice = turn.choices[index]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.buttondata import ButtonData
 from bot.context import Context
 from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, QuizSpec, text
@@ -12,7 +13,9 @@ from handlers.common import button_arg, find_type
 from handlers.picking import balanced_quiz, rng_for
 
 CONVERSATION = "quiz"
-ANSWER = "qz:a:"          # qz:a:<attempt>:<position>:<chosen index>
+ANSWER_DATA = ButtonData("qz:a:", (("attempt", int), ("position", int), ("chosen", int)),
+                         widest=(10 ** 12 - 1, 99, 9))
+ANSWER = ANSWER_DATA.prefix
 REVIEW = "qz:review:"
 
 
@@ -58,17 +61,17 @@ async def start_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
         intro = ctx.t("quiz.intro_type", type=ctx.library.type(type_id).name.get(ctx.lang), count=len(questions))
     else:
         intro = ctx.t("quiz.intro", count=len(questions), pass_score=ctx.config.program.pass_score)
-    first = question_spec(questions[0], ctx.lang, f"{ANSWER}{attempt}:0:", 1, len(questions))
+    first = question_spec(questions[0], ctx.lang, ANSWER_DATA.prefix_for(attempt, 0), 1, len(questions))
     return [text(intro + "\n" + ctx.t("quiz.how_to_answer")), first]
 
 
 async def answer_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """An answer: record it, explain, then the next question or the score."""
     assert ctx.person is not None
-    parts = button_arg(msg.payload, ANSWER).split(":")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    data = ANSWER_DATA.unpack(msg.payload)
+    if data is None:
         return [text(ctx.t("error.stale_button"))]
-    attempt_id, position, chosen = (int(p) for p in parts)
+    attempt_id, position, chosen = data["attempt"], data["position"], data["chosen"]
     attempt = await ctx.store.quizzes.get(attempt_id)
     if attempt is None or attempt["person_id"] != ctx.person.id:
         return [text(ctx.t("error.stale_button"))]
@@ -88,7 +91,7 @@ async def answer_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
         next_question = ctx.library.quiz_by_id(ids[following])
         if next_question is not None:
             ctx.begin(CONVERSATION, "asking", attempt=attempt_id, position=following)
-            replies.append(question_spec(next_question, ctx.lang, f"{ANSWER}{attempt_id}:{following}:",
+            replies.append(question_spec(next_question, ctx.lang, ANSWER_DATA.prefix_for(attempt_id, following),
                                          following + 1, len(ids)))
             return replies
     replies.append(await _finish(ctx, attempt_id, attempt["kind"], attempt["fraud_type"]))
@@ -149,7 +152,7 @@ async def show_question(msg: Incoming, ctx: Context) -> list[Outgoing]:
     question = ctx.library.quiz_by_id(ids[position]) if position < len(ids) else None
     if question is None:
         return []
-    return [question_spec(question, ctx.lang, f"{ANSWER}{attempt_id}:{position}:", position + 1, len(ids))]
+    return [question_spec(question, ctx.lang, ANSWER_DATA.prefix_for(attempt_id, position), position + 1, len(ids))]
 
 
 FLOW = Conversation(CONVERSATION, {"asking": continue_quiz}, show_question, buttons=(ANSWER,), commands=("quiz",))

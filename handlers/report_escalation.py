@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from bot.clock import iso, parse_iso
 from bot.events import Button, Outgoing
+from handlers.report_buttons import ACK, ASSIGN, CARE, RESOLVE_CASE, SEND_WARNING
 from storage.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -97,13 +98,13 @@ async def card_message(services, report, header: str = "", lang: str | None = No
         lines.append(t("report.card_commands", lang, case_no=case_no))
     buttons: list[list[Button]] = []
     if report["status"] != "resolved":
-        actions = [Button(t("report.btn_ack", lang), f"rep:ack:{case_no}")] if report["status"] == "received" else []
-        actions += [Button(t("report.btn_assign", lang), f"rep:assign:{case_no}"),
-                    Button(t("report.btn_resolve", lang), f"rep:resolve:{case_no}")]
+        actions = [Button(t("report.btn_ack", lang), ACK.pack(case_no))] if report["status"] == "received" else []
+        actions += [Button(t("report.btn_assign", lang), ASSIGN.pack(case_no)),
+                    Button(t("report.btn_resolve", lang), RESOLVE_CASE.pack(case_no))]
         buttons.append(actions)
     row = [Button(t("report.btn_details", lang), f"/casefile {case_no}")]
     if report["class_id"] and not report["anonymous"]:
-        row.append(Button(t("report.btn_care", lang), f"rep:care:{case_no}"))
+        row.append(Button(t("report.btn_care", lang), CARE.pack(case_no)))
     buttons.append(row)
     return Outgoing(text="\n".join(lines), buttons=buttons, urgent=bool(report["urgent"]), ref=f"card:{case_no}")
 
@@ -237,7 +238,7 @@ async def _page(services, person_id: int, report, rung: str, waited: int) -> Non
         body = services.translate("report.page", lang, case_no=case_no, minutes=waited,
                                   urgency=services.translate("report.urgent_word" if report["urgent"]
                                                              else "report.normal_word", lang))
-        return Outgoing(text=body, buttons=[[Button(services.translate("report.btn_ack", lang), f"rep:ack:{case_no}"),
+        return Outgoing(text=body, buttons=[[Button(services.translate("report.btn_ack", lang), ACK.pack(case_no)),
                                              Button(services.translate("report.btn_details", lang),
                                                     f"/casefile {case_no}")]], urgent=True)
 
@@ -323,7 +324,7 @@ async def campaign_card(services, alert_id: int) -> Outgoing:
         t("report.campaign_draft_intro", lang),
         warning_text(services, alert, lang),
     ])
-    return Outgoing(text=body, buttons=[[Button(t("report.btn_send_warning", lang), f"rep:warn:{alert_id}")]],
+    return Outgoing(text=body, buttons=[[Button(t("report.btn_send_warning", lang), SEND_WARNING.pack(alert_id))]],
                     urgent=True, ref=f"campaign:{alert_id}")
 
 
