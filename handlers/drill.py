@@ -30,6 +30,14 @@ _EXIT_WORDS = re.compile(
     r"|hang(?:ing)? up|hung up|block|report|call(?:ing)? the police|police station|ignore|delete (?:him|her|them)",
     re.IGNORECASE,
 )
+# Checking with the real person or an official channel, or refusing to pay: safe moves that need not end the drill.
+_SAFE_MOVE = re.compile(
+    r"核实|核对|问问.{0,8}本人|(打|回)电话.{0,10}(问|确认|核实)|当面.{0,4}(问|确认)|官方(电话|客服|渠道|app|App)"
+    r"|不交|不转|不给|不付|不汇|不借|凭什么|没门|不会给|先不(转|付|交|给)"
+    r"|verify|check with|ask .{0,20}(in person|directly|myself)|call .{0,30}(myself|directly|official|back)"
+    r"|won't pay|will not pay|not paying|not going to pay|refuse|no way",
+    re.IGNORECASE,
+)
 _NEGATION = re.compile(r"(?:不|别|没|不会|不要|不想|don't|do not|won't|will not|not|never)\s*$", re.IGNORECASE)
 
 
@@ -129,7 +137,10 @@ async def continue_drill(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if msg.media is not None or not msg.payload.strip():
         return [text(ctx.t("drill.text_please")), turn_message(ctx, drill, turn, ctx.state.data["run"])]
     words = msg.payload.strip()
-    if is_safe_exit(words):
+    if _SAFE_MOVE.search(words) and (index := _safe_choice(turn, words)) is not None:
+        choice = turn.choices[index]
+        return await _advance(ctx, drill, turn, index, words, True, choice.next)
+    if is_safe_exit(words) or _SAFE_MOVE.search(words):
         index = _exit_choice(drill, turn, words)
         if index is None:
             ending = drill.safe_ending()
@@ -158,6 +169,12 @@ def _exit_choice(drill: Drill, turn: DrillTurn, words: str) -> int | None:
     if not exits:
         return None
     return max(exits, key=lambda i: _score(words, turn.choices[i]))
+
+
+def _safe_choice(turn: DrillTurn, words: str) -> int | None:
+    """The turn's safe choice nearest to the words (a safe move stays in the drill where the turn offers one)."""
+    safe = [i for i, c in enumerate(turn.choices) if c.safe]
+    return max(safe, key=lambda i: _score(words, turn.choices[i])) if safe else None
 
 
 def nearest_choice(turn: DrillTurn, words: str) -> int | None:
