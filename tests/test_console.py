@@ -27,3 +27,17 @@ async def test_a_session_takes_only_its_own_pushes_and_the_officer_gets_the_card
     sender = app.add_channel(officer_session)
     assert await sender.drain_once() == 1          # the card, at once: nothing was deferred by the student's session
     assert "R-2026-000001" in officer_out.getvalue()
+
+
+async def test_console_lines_go_through_the_inbox_one_person_at_a_time(app, demo_class):
+    import asyncio
+
+    student = await app.store.people.create("2023301", demo_class.id, demo_class.college)
+    key = await bind_console_as(app, student)
+    out = io.StringIO()
+    session = ConsoleChannel(app, key, out=out)
+    first, second = await asyncio.gather(session.send_line("/help"), session.send_line("/me"))
+    assert first and second
+    rows = await app.store.db.fetchall("SELECT state FROM inbox WHERE platform = 'console'")
+    assert [r["state"] for r in rows] == ["replied", "replied"]
+    assert out.getvalue().index("/help") < out.getvalue().index("2023301")   # /help answered before /me
