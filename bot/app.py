@@ -14,6 +14,7 @@ from bot.events import Incoming, Outgoing
 from bot.i18n import Translator
 from bot.library.loader import load_library_cached
 from bot.outbox import Outbox, OutboxSender
+from bot.pipeline import Pipeline
 from bot.services import Services
 from storage.db import Database
 from storage.store import Store
@@ -32,6 +33,7 @@ class App:
         self.dispatcher: Dispatcher | None = None
         self.channels: dict[str, Channel] = {}
         self.senders: dict[str, OutboxSender] = {}
+        self.pipeline = Pipeline(self)
 
     async def open(self) -> App:
         """Load the library (refusing an invalid one), open and migrate the database."""

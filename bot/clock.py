@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+
+from storage.times import iso, local_day, parse_iso  # the stored form lives with storage
+
+__all__ = ["Clock", "FakeClock", "iso", "local_day", "parse_iso"]
 
 
 class Clock:
@@ -31,18 +34,3 @@ class FakeClock(Clock):
     def advance(self, **delta: float) -> None:
         """Move forward by a timedelta's keywords (minutes=5, days=1, ...)."""
         self._now += timedelta(**delta)
-
-
-def iso(moment: datetime) -> str:
-    """Format an aware datetime as the stored UTC text."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def parse_iso(text: str) -> datetime:
-    """Parse stored UTC text back into an aware datetime."""
-    return datetime.fromisoformat(text)
-
-
-def local_day(moment: datetime, tz: ZoneInfo) -> str:
-    """The local calendar day of a moment as 'YYYY-MM-DD'."""
-    return moment.astimezone(tz).date().isoformat()

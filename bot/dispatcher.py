@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
+from bot.buttondata import ButtonData
 from bot.choices import index_of, match_choice, match_words, offered
 from bot.context import Context
 from bot.conversation import Conversation, snapshot
@@ -17,7 +18,7 @@ from bot.roles import EVERYONE, GUEST
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Incoming, Context], Awaitable[list[Outgoing]]]
-MAX_TEXT = 4000          # longer free text is cut before matching; nothing else needs more
+MAX_TEXT = 10000         # longer free text is cut before matching; a report story (8,000) fits whole
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ class ButtonRoute:
     prefix: str
     handler: Handler
     roles: frozenset[str] = EVERYONE
+    codec: ButtonData | None = None      # the typed codec of this family's data, checked when the table is built
+
+    @classmethod
+    def of(cls, codec: ButtonData, handler: Handler, roles: frozenset[str] = EVERYONE) -> ButtonRoute:
+        """The route for a codec's buttons."""
+        return cls(codec.prefix, handler, roles, codec)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,11 @@ class RouteTable:
                 if name in self._by_name:
                     raise ValueError(f"command /{name} is routed twice")
                 self._by_name[name] = command
+        for route in self.buttons:
+            if route.codec is not None:
+                if route.codec.prefix != route.prefix:
+                    raise ValueError(f"route {route.prefix} carries the codec of {route.codec.prefix}")
+                route.codec.check()
         prefixes = [b.prefix for b in self.buttons]
         if len(prefixes) != len(set(prefixes)):
             raise ValueError("a button prefix is routed twice")

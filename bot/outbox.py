@@ -140,8 +140,25 @@ class Outbox:
         """Queue a card for every security-channel target; return how many rows were new."""
         queued = 0
         for channel, address in self.security_addresses():
+            if (channel, address) == SECURITY_ADDRESSES["console"]:
+                officers = await self._console_officers()
+                if officers:       # every officer's terminal shows every card, each answerable by its numbers
+                    rows = [OutboxRow(channel=channel, address=a.user_key, campaign=campaign,
+                                      payload=message.to_dict(), dedupe_key=f"{dedupe_key}@{channel}:{a.id}",
+                                      account_id=a.id, person_id=a.person_id, urgent=message.urgent,
+                                      priority=0 if message.urgent else 5) for a in officers]
+                    queued += await self.store.outbox.enqueue(rows)
+                    self._nudge([channel])
+                    continue
             queued += await self.push_to_address(channel, address, campaign, message, f"{dedupe_key}@{channel}")
         return queued
+
+    async def _console_officers(self) -> list[Account]:
+        """The console accounts of the security office's people."""
+        accounts = []
+        for person_id in await self.store.reports.office_people(self.config.roles.security):
+            accounts += [a for a in await self.store.accounts.for_person(person_id) if a.platform == "console"]
+        return accounts
 
     async def _preferred_accounts(self, person_ids: list[int]) -> dict[int, Account]:
         """Each given person's reachable account seen most recently (one scan for a big push)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from bot.buttondata import ButtonData
 from bot.clock import iso, parse_iso
 from bot.context import Context
 from bot.conversation import Conversation
@@ -17,7 +18,9 @@ from handlers.quiz import feedback, option_order, question_spec
 CONVERSATION = "contest"
 NEW = "ct:new:"            # ct:new:<scope>:<value>
 JOIN = "ct:join:"          # ct:join:<contest>
-ANSWER = "ct:a:"           # ct:a:<contest>:<position>:<chosen>
+ANSWER_DATA = ButtonData("ct:a:", (("contest", int), ("position", int), ("shown", int)),
+                         widest=(10 ** 12 - 1, 99, 9))
+ANSWER = ANSWER_DATA.prefix
 BOARD = "ct:board:"
 END = "ct:end:"
 GRACE_S = 3                # network and reading delay forgiven on top of the time limit
@@ -159,7 +162,7 @@ def _question(ctx: Context, contest, position: int) -> list[Outgoing]:
     question = ctx.library.quiz_by_id(ids[position])
     if question is None:
         return []
-    return [question_spec(question, ctx.lang, f"{ANSWER}{contest['id']}:{position}:", position + 1, len(ids),
+    return [question_spec(question, ctx.lang, ANSWER_DATA.prefix_for(contest["id"], position), position + 1, len(ids),
                           open_seconds=contest["seconds_per_question"],
                           order=option_order(question, ctx.state.data["attempt"], position))]
 
@@ -167,10 +170,10 @@ def _question(ctx: Context, contest, position: int) -> list[Outgoing]:
 async def answer_contest(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """An answer within (or past) the time limit; the last one finishes the entry."""
     assert ctx.person is not None
-    parts = button_arg(msg.payload, ANSWER).split(":")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    data = ANSWER_DATA.unpack(msg.payload)
+    if data is None:
         return [text(ctx.t("error.stale_button"))]
-    contest_id, position, shown = (int(p) for p in parts)
+    contest_id, position, shown = data["contest"], data["position"], data["shown"]
     state = ctx.state.data if ctx.in_conversation(CONVERSATION) else {}
     if state.get("contest") != contest_id:
         return [text(ctx.t("contest.not_joined"))]

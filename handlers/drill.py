@@ -7,17 +7,20 @@ import secrets
 
 from rapidfuzz import fuzz, utils
 
+from bot.buttondata import ButtonData
 from bot.clock import iso
 from bot.context import Context
 from bot.conversation import ANY_STEP, Conversation
 from bot.events import Button, Incoming, Outgoing, text
 from bot.library.drills import Drill, DrillTurn
-from handlers.common import button_arg, find_type
+from handlers.common import find_type
 from handlers.drill_followup import schedule_followup
 from storage.drills import DrillResult
 
 CONVERSATION = "drill"
-BUTTON_PREFIX = "drill:"
+CHOICE = ButtonData("drill:", (("run", str), ("turn", str), ("index", int)),
+                    widest=("ffffff", "t" * 32, 9))        # turn ids are at most 32 characters (content check)
+BUTTON_PREFIX = CHOICE.prefix
 MATCH_MIN = 60           # free text below this score matches no choice
 MATCH_MARGIN = 6         # ... nor when two choices score this close
 
@@ -25,6 +28,14 @@ MATCH_MARGIN = 6         # ... nor when two choices score this close
 _EXIT_WORDS = re.compile(
     r"挂电话|挂断|挂掉|挂了|拉黑|屏蔽|删除好友|删了|删掉|不理|不回|报警|举报|(?<!\d)(?:110|96110)(?!\d)|反诈中心"
     r"|hang(?:ing)? up|hung up|block|report|call(?:ing)? the police|police station|ignore|delete (?:him|her|them)",
+    re.IGNORECASE,
+)
+# Checking with the real person or an official channel, or refusing to pay: safe moves that need not end the drill.
+_SAFE_MOVE = re.compile(
+    r"核实|核对|问问.{0,8}本人|(打|回)电话.{0,10}(问|确认|核实)|当面.{0,4}(问|确认)|官方(电话|客服|渠道|app|App)"
+    r"|不交|不转|不给|不付|不汇|不借|凭什么|没门|不会给|先不(转|付|交|给)"
+    r"|verify|check with|ask .{0,20}(in person|directly|myself)|call .{0,30}(myself|directly|official|back)"
+    r"|won't pay|will not pay|not paying|not going to pay|refuse|no way",
     re.IGNORECASE,
 )
 _NEGATION = re.compile(r"(?:不|别|没|不会|不要|不想|don't|do not|won't|will not|not|never)\s*$", re.IGNORECASE)
@@ -87,7 +98,7 @@ def turn_message_for(translate, lang: str, drill: Drill, turn: DrillTurn, run: s
     """turn_message without a Context (for pushes); step counts the other side's messages from 1."""
     body = translate("drill.turn", lang, n=step, caller=drill.caller.get(lang),
                      says=turn.says.get(lang))
-    rows = [[Button(choice.label.get(lang), f"{BUTTON_PREFIX}{run}:{turn.id}:{i}")]
+    rows = [[Button(choice.label.get(lang), CHOICE.pack(run, turn.id, i))]
             for i, choice in enumerate(turn.choices)]
     return Outgoing(text=body, buttons=rows)
 
@@ -104,12 +115,12 @@ def _current(ctx: Context) -> tuple[Drill, DrillTurn] | None:
 
 async def press_drill_choice(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """A choice button (or '2', 'B', its words, mapped by the dispatcher)."""
-    parts = button_arg(msg.payload, BUTTON_PREFIX).split(":")
+    data = CHOICE.unpack(msg.payload)
     current = _current(ctx)
-    if current is None or len(parts) != 3 or not parts[2].isdigit():
+    if current is None or data is None:
         return [_refusal(ctx.t("drill.stale"))]
     drill, turn = current
-    run, turn_id, index = parts[0], parts[1], int(parts[2])
+    run, turn_id, index = data["run"], data["turn"], data["index"]
     if run != ctx.state.data.get("run") or turn_id != turn.id or index >= len(turn.choices):
         return [_refusal(ctx.t("drill.stale"))]
     choice = turn.choices[index]
@@ -126,7 +137,10 @@ async def continue_drill(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if msg.media is not None or not msg.payload.strip():
         return [text(ctx.t("drill.text_please")), turn_message(ctx, drill, turn, ctx.state.data["run"])]
     words = msg.payload.strip()
-    if is_safe_exit(words):
+    if _SAFE_MOVE.search(words) and (index := _safe_choice(turn, words)) is not None:
+        choice = turn.choices[index]
+        return await _advance(ctx, drill, turn, index, words, True, choice.next)
+    if is_safe_exit(words) or _SAFE_MOVE.search(words):
         index = _exit_choice(drill, turn, words)
         if index is None:
             ending = drill.safe_ending()
@@ -155,6 +169,12 @@ def _exit_choice(drill: Drill, turn: DrillTurn, words: str) -> int | None:
     if not exits:
         return None
     return max(exits, key=lambda i: _score(words, turn.choices[i]))
+
+
+def _safe_choice(turn: DrillTurn, words: str) -> int | None:
+    """The turn's safe choice nearest to the words (a safe move stays in the drill where the turn offers one)."""
+    safe = [i for i, c in enumerate(turn.choices) if c.safe]
+    return max(safe, key=lambda i: _score(words, turn.choices[i])) if safe else None
 
 
 def nearest_choice(turn: DrillTurn, words: str) -> int | None:

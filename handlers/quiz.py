@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 
+from bot.buttondata import ButtonData
 from bot.context import Context
 from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, QuizSpec, text
@@ -13,7 +14,9 @@ from handlers.common import button_arg, find_type
 from handlers.picking import balanced_quiz, rng_for
 
 CONVERSATION = "quiz"
-ANSWER = "qz:a:"          # qz:a:<attempt>:<position>:<chosen index>
+ANSWER_DATA = ButtonData("qz:a:", (("attempt", int), ("position", int), ("shown", int)),
+                         widest=(10 ** 12 - 1, 99, 9))
+ANSWER = ANSWER_DATA.prefix
 REVIEW = "qz:review:"
 
 
@@ -73,18 +76,17 @@ async def start_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
         intro = ctx.t("quiz.intro_type", type=ctx.library.type(type_id).name.get(ctx.lang), count=len(questions))
     else:
         intro = ctx.t("quiz.intro", count=len(questions), pass_score=ctx.config.program.pass_score)
-    first = question_spec(questions[0], ctx.lang, f"{ANSWER}{attempt}:0:", 1, len(questions),
-                          order=option_order(questions[0], attempt, 0))
+    first = _attempt_question(ctx, questions[0], attempt, 0, len(questions))
     return [text(intro + "\n" + ctx.t("quiz.how_to_answer")), first]
 
 
 async def answer_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """An answer: record it, explain, then the next question or the score."""
     assert ctx.person is not None
-    parts = button_arg(msg.payload, ANSWER).split(":")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    data = ANSWER_DATA.unpack(msg.payload)
+    if data is None:
         return [text(ctx.t("error.stale_button"))]
-    attempt_id, position, shown = (int(p) for p in parts)
+    attempt_id, position, shown = data["attempt"], data["position"], data["shown"]
     attempt = await ctx.store.quizzes.get(attempt_id)
     if attempt is None or attempt["person_id"] != ctx.person.id:
         return [text(ctx.t("error.stale_button"))]
@@ -106,9 +108,7 @@ async def answer_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
         next_question = ctx.library.quiz_by_id(ids[following])
         if next_question is not None:
             ctx.begin(CONVERSATION, "asking", attempt=attempt_id, position=following)
-            replies.append(question_spec(next_question, ctx.lang, f"{ANSWER}{attempt_id}:{following}:",
-                                         following + 1, len(ids),
-                                         order=option_order(next_question, attempt_id, following)))
+            replies.append(_attempt_question(ctx, next_question, attempt_id, following, len(ids)))
             return replies
     replies.append(await _finish(ctx, attempt_id, attempt["kind"], attempt["fraud_type"]))
     return replies
@@ -170,7 +170,13 @@ async def show_question(msg: Incoming, ctx: Context) -> list[Outgoing]:
     question = ctx.library.quiz_by_id(ids[position]) if position < len(ids) else None
     if question is None:
         return []
-    return [question_spec(question, ctx.lang, f"{ANSWER}{attempt_id}:{position}:", position + 1, len(ids))]
+    return [_attempt_question(ctx, question, attempt_id, position, len(ids))]
+
+
+def _attempt_question(ctx: Context, question: QuizQuestion, attempt_id: int, position: int, total: int) -> Outgoing:
+    """Question `position` of an attempt, its options in that attempt's shuffled order."""
+    return question_spec(question, ctx.lang, ANSWER_DATA.prefix_for(attempt_id, position), position + 1, total,
+                         order=option_order(question, attempt_id, position))
 
 
 FLOW = Conversation(CONVERSATION, {"asking": continue_quiz}, show_question, buttons=(ANSWER,), commands=("quiz",))

@@ -23,7 +23,7 @@ from handlers.identifiers import extract_identifiers
 from handlers.times import parse_when
 
 CONVERSATION = "report"
-STEPS = ("money", "what", "type", "when", "contact", "ids", "amount", "payment", "evidence", "preview")
+STEPS = ("money", "phone", "what", "type", "when", "contact", "ids", "amount", "payment", "evidence", "preview")
 WHEN = ("now", "today", "yesterday", "this_week", "earlier")
 CONTACTS = ("phone", "sms", "wechat", "qq", "telegram", "website", "app", "in_person", "other")
 PAYMENTS = ("bank_transfer", "alipay", "wechat_pay", "card", "gift_card", "crypto", "cash", "other")
@@ -46,7 +46,9 @@ RESUME_DAYS = 7                  # an unfinished form this recent is offered to 
 async def start_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Open the form (optionally with a fraud type pre-selected: /report brushing)."""
     if ctx.role == GUEST:
-        return [emergency_card(ctx), text(ctx.t("report.guest"))]
+        if ctx.in_conversation(CONVERSATION):
+            return [text(ctx.t("report.resumed")), *await current_question(ctx)]
+        return [emergency_card(ctx), *await open_guest_form(ctx)]
     limit = ctx.config.reports.max_per_day
     if await ctx.store.reports.filed_today(ctx.person.id, ctx.config.tz) >= limit:
         return [text(ctx.t("report.limit_reached", n=limit))]
@@ -120,6 +122,14 @@ async def open_form(ctx: Context, preset: str, told: str | None) -> list[Outgoin
     return [*replies, ask(ctx, "money")]
 
 
+async def open_guest_form(ctx: Context) -> list[Outgoing]:
+    """Someone not bound yet: the urgent path only (money or a code gone), with a phone to be called back on."""
+    report_id = await ctx.store.reports.create_draft(None, ctx.account.id, None, None, ctx.lang)
+    await ctx.store.reports.update(report_id, unverified=1)
+    ctx.begin(CONVERSATION, "money", report_id=report_id, typed=False, code_only=False, guest=True)
+    return [text(ctx.t("report.guest_intro")), ask(ctx, "money")]
+
+
 async def continue_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Take free text or a file for the current step."""
     assert ctx.state is not None
@@ -183,6 +193,8 @@ def ask(ctx: Context, step: str) -> Outgoing:
                     [Button(t("report.money_no"), "rep:money:no"), skip_button(ctx)])
     if step == "what":
         return text(t("report.ask_what"), [skip_button(ctx)])
+    if step == "phone":
+        return text(t("report.ask_phone"), [skip_button(ctx)])
     if step == "when":
         return text(t("report.ask_when"), [Button(t(f"report.when.{w}"), f"rep:when:{w}") for w in WHEN[:3]],
                     [*[Button(t(f"report.when.{w}"), f"rep:when:{w}") for w in WHEN[3:]], skip_button(ctx)])
@@ -221,6 +233,9 @@ def next_step(ctx: Context, step: str) -> str:
     index = STEPS.index(step) + 1
     while index < len(STEPS):
         candidate = STEPS[index]
+        if candidate == "phone" and not (data.get("guest") and data.get("money") in ("money", "code")):
+            index += 1
+            continue
         if candidate == "what" and data.get("described"):
             index += 1
             continue
@@ -276,6 +291,9 @@ async def update_card(ctx: Context) -> None:
 async def answer_money(value: str, ctx: Context) -> list[Outgoing]:
     """Money or a code already gone: urgent path now. Nothing gone yet: the normal form."""
     report_id = ctx.state.data["report_id"]
+    if value == "no" and ctx.state.data.get("guest"):
+        ctx.end()               # nothing gone: an ordinary report, which needs a bound account
+        return [text(ctx.t("report.guest"))]
     if value == "no":
         ctx.update(money="no")
         await ctx.store.reports.update(report_id, money_left=0)
@@ -321,6 +339,16 @@ async def store_description(answer: str, ctx: Context) -> None:
         if ranked and ranked[0][1] >= TYPE_CONFIDENT:
             fields["fraud_type"] = ranked[0][0]
     await ctx.store.reports.update(report_id, **fields)
+
+
+async def text_phone(answer: str, ctx: Context) -> list[Outgoing]:
+    """The phone number an unbound reporter can be called back on (shown to the office as unverified)."""
+    phones = [i.normalized for i in extract_identifiers(answer) if i.kind == "phone"]
+    if not phones:
+        return [text(ctx.t("report.phone_unclear")), ask(ctx, "phone")]
+    await ctx.store.reports.update(ctx.state.data["report_id"], callback_phone=phones[0])
+    await update_card(ctx)
+    return await advance(ctx, "phone", [text(ctx.t("report.phone_saved", phone=phones[0]))])
 
 
 async def text_what(answer: str, ctx: Context) -> list[Outgoing]:
@@ -551,7 +579,7 @@ async def submit(ctx: Context, anonymous: bool) -> list[Outgoing]:
     report_id = ctx.state.data["report_id"]
     report = await ctx.store.reports.get(report_id)
     anonymous = anonymous and anonymous_allowed(report, ctx.state.data.get("money"))
-    if report["case_no"] is None:
+    if report["case_no"] is None and ctx.person is not None:
         limit = ctx.config.reports.max_per_day
         if await ctx.store.reports.filed_today(ctx.person.id, ctx.config.tz) >= limit:
             ctx.end()
@@ -567,6 +595,8 @@ async def submit(ctx: Context, anonymous: bool) -> list[Outgoing]:
     ctx.end()
     if anonymous:
         return [text(ctx.t("report.submitted_anon", case_no=case_no))]
+    if ctx.person is None:
+        return [text(ctx.t("report.submitted_guest", case_no=case_no)), text(ctx.t("report.care_now"))]
     report = await ctx.store.reports.get(report_id)
     lost = report["money_left"] == 1 or (report["amount_yuan"] or 0) > 0
     replies = [text(ctx.t("report.submitted", case_no=case_no),
@@ -587,6 +617,7 @@ async def cancel_form(ctx: Context) -> list[Outgoing]:
 
 _TEXT_STEPS = {
     "money": text_money,
+    "phone": text_phone,
     "what": text_what,
     "type": text_type,
     "when": text_when,

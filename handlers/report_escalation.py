@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import iso, parse_iso
 from bot.events import Button, Outgoing
+from handlers.report_buttons import ACK, ASSIGN, CARE, RESOLVE_CASE, SEND_WARNING
 from storage.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ async def card_message(services, report, header: str = "", lang: str | None = No
         t("report.card_evidence", lang, n=await store.reports.evidence_count(report["id"])),
         t("report.card_form_done" if report["form_complete"] else "report.card_form_open", lang),
     ]
+    if report["unverified"]:
+        lines.append(t("report.card_unverified", lang, phone=report["callback_phone"] or "-"))
     if report["assigned_to"]:
         lines.append(t("report.card_assigned", lang, person=await person_label(services, report["assigned_to"])))
     if report["status"] == "resolved":
@@ -99,15 +102,15 @@ async def card_message(services, report, header: str = "", lang: str | None = No
         lines.append(t("report.card_commands", lang, case_no=case_no))
     buttons: list[list[Button]] = []
     if report["status"] != "resolved":
-        actions = [Button(t("report.btn_ack", lang), f"rep:ack:{case_no}")] if report["status"] == "received" else []
-        actions += [Button(t("report.btn_assign", lang), f"rep:assign:{case_no}"),
-                    Button(t("report.btn_resolve", lang), f"rep:resolve:{case_no}")]
+        actions = [Button(t("report.btn_ack", lang), ACK.pack(case_no))] if report["status"] == "received" else []
+        actions += [Button(t("report.btn_assign", lang), ASSIGN.pack(case_no)),
+                    Button(t("report.btn_resolve", lang), RESOLVE_CASE.pack(case_no))]
         if report["flagged_review"]:
             actions.append(Button(t("review.btn_start", lang), f"rev:start:{case_no}"))
         buttons.append(actions)
     row = [Button(t("report.btn_details", lang), f"/casefile {case_no}")]
     if report["class_id"] and not report["anonymous"]:
-        row.append(Button(t("report.btn_care", lang), f"rep:care:{case_no}"))
+        row.append(Button(t("report.btn_care", lang), CARE.pack(case_no)))
     buttons.append(row)
     return Outgoing(text="\n".join(lines), buttons=buttons, urgent=bool(report["urgent"]), ref=f"card:{case_no}")
 
@@ -293,7 +296,7 @@ async def _page(services, person_id: int, report, rung: str, waited: int) -> Non
         body = services.translate("report.page", lang, case_no=case_no, minutes=waited,
                                   urgency=services.translate("report.urgent_word" if report["urgent"]
                                                              else "report.normal_word", lang))
-        return Outgoing(text=body, buttons=[[Button(services.translate("report.btn_ack", lang), f"rep:ack:{case_no}"),
+        return Outgoing(text=body, buttons=[[Button(services.translate("report.btn_ack", lang), ACK.pack(case_no)),
                                              Button(services.translate("report.btn_details", lang),
                                                     f"/casefile {case_no}")]], urgent=True)
 
@@ -379,7 +382,7 @@ async def campaign_card(services, alert_id: int) -> Outgoing:
         t("report.campaign_draft_intro", lang),
         warning_text(services, alert, lang),
     ])
-    return Outgoing(text=body, buttons=[[Button(t("report.btn_send_warning", lang), f"rep:warn:{alert_id}")]],
+    return Outgoing(text=body, buttons=[[Button(t("report.btn_send_warning", lang), SEND_WARNING.pack(alert_id))]],
                     urgent=True, ref=f"campaign:{alert_id}")
 
 

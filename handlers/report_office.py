@@ -16,6 +16,7 @@ from bot.events import Button, Incoming, Outgoing, text
 from bot.roles import effective_role
 from handlers import report_escalation as esc
 from handlers import report_review
+from handlers.report_buttons import ACK, ASSIGN, CARE, RESOLVE_CASE, SEND_WARNING
 
 COMMAND_PATTERN = re.compile(
     r"^\s*(受理|ack|指派|分派|assign|结案|resolve|回复|reply|查看|view|倒查|review)\s+(R-\d{4}-\d{1,6})\b\s*(.*)$",
@@ -26,7 +27,7 @@ VERBS = {"受理": "ack", "ack": "ack", "指派": "assign", "分派": "assign", 
          "倒查": "review", "review": "review"}
 MAX_NOTE = 1000
 RESOLVE = "officeresolve"     # the office's own conversation: the closing note after pressing 'resolve'
-RESOLVE_PREFIX = "rep:resolve:"
+RESOLVE_PREFIX = RESOLVE_CASE.prefix
 MAX_ATTACHMENTS = 10        # evidence files sent with /casefile; the rest are listed
 
 
@@ -74,15 +75,9 @@ async def run_text_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 
 # --- buttons -----------------------------------------------------------------------------------------
-def case_button(payload: str) -> tuple[str, list[str]]:
-    """Split 'rep:<verb>:<case_no>[:<more>...]' into the case number and what follows it."""
-    parts = payload.split(":")
-    return (parts[2] if len(parts) > 2 else ""), parts[3:]
-
-
 async def press_ack(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """rep:ack:<case_no>."""
-    case_no, _ = case_button(msg.payload)
+    case_no = (ACK.unpack(msg.payload) or {}).get("case_no", "")
     report = await find_case(ctx, case_no)
     if report is None:
         return [refusal(ctx, "report.no_case", case_no=case_no or "-")]
@@ -91,22 +86,24 @@ async def press_ack(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 async def press_assign(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """rep:assign:<case_no> lists officers; rep:assign:<case_no>:<person id> assigns."""
-    case_no, more = case_button(msg.payload)
+    data = ASSIGN.unpack(msg.payload) or {}
+    case_no = data.get("case_no", "")
     report = await find_case(ctx, case_no)
     if report is None:
         return [refusal(ctx, "report.no_case", case_no=case_no or "-")]
-    if more and more[0].isdigit():
-        return await assign_to_key(ctx, report, "#" + more[0])
+    if "person" in data:
+        return await assign_to_key(ctx, report, f"#{data['person']}")
     return await offer_assignees(ctx, report)
 
 
 async def press_resolve(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """rep:resolve:<case_no> asks for the note; rep:resolve:<case_no>:nonote closes without one."""
-    case_no, more = case_button(msg.payload)
+    data = RESOLVE_CASE.unpack(msg.payload) or {}
+    case_no = data.get("case_no", "")
     report = await find_case(ctx, case_no)
     if report is None:
         return [refusal(ctx, "report.no_case", case_no=case_no or "-")]
-    if more and more[0] == "nonote":
+    if data.get("how") == "nonote":
         if ctx.in_conversation(RESOLVE):
             ctx.end()
         return await resolve(ctx, report, "")
@@ -118,7 +115,7 @@ async def press_resolve(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 def _ask_note(ctx: Context, case_no: str) -> list[Outgoing]:
     return [text(ctx.t("report.ask_resolve_note", case_no=case_no),
-                 [Button(ctx.t("report.btn_no_note"), f"{RESOLVE_PREFIX}{case_no}:nonote")])]
+                 [Button(ctx.t("report.btn_no_note"), RESOLVE_CASE.pack(case_no, "nonote"))])]
 
 
 async def show_note_question(msg: Incoming, ctx: Context) -> list[Outgoing]:
@@ -140,7 +137,7 @@ async def take_resolve_note(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 async def press_care(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """rep:care:<case_no>: tell the class's monitors and counsellors, without details, that someone needs care."""
-    report = await find_case(ctx, case_button(msg.payload)[0])
+    report = await find_case(ctx, (CARE.unpack(msg.payload) or {}).get("case_no", ""))
     if report is None or not report["class_id"] or report["anonymous"]:
         return [refusal(ctx, "report.care_impossible")]
     carers = await ctx.store.reports.class_carers(report["class_id"])
@@ -159,9 +156,10 @@ async def press_care(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 async def press_warn(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """rep:warn:<alert id>: send the drafted campaign warning to the affected colleges."""
-    alert_id = msg.payload.split(":", 2)[2]
-    if not alert_id.isdigit():
+    data = SEND_WARNING.unpack(msg.payload)
+    if data is None:
         return [refusal(ctx, "error.stale_button")]
+    alert_id = str(data["alert"])
     sent = await esc.send_campaign_warning(ctx.services, int(alert_id), _actor(ctx))
     if sent is None:
         return [refusal(ctx, "report.warning_already")]
@@ -188,7 +186,7 @@ async def acknowledge(ctx: Context, report) -> list[Outgoing]:
 async def offer_assignees(ctx: Context, report) -> list[Outgoing]:
     """Buttons for every security officer."""
     officers = await ctx.store.reports.office_people(ctx.config.roles.security)
-    buttons = [Button(await esc.person_label(ctx.services, pid), f"rep:assign:{report['case_no']}:{pid}")
+    buttons = [Button(await esc.person_label(ctx.services, pid), ASSIGN.pack(report["case_no"], pid))
                for pid in officers[:12]]
     if not buttons:
         return [text(ctx.t("report.no_officers"))]

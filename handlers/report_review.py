@@ -16,6 +16,7 @@ from bot.conversation import ANY_STEP, Conversation
 from bot.events import Button, Incoming, Outgoing, text
 from handlers import report_escalation as esc
 from handlers.classlog import _parse_day
+from handlers.report_buttons import RESOLVE_CASE
 
 CONVERSATION = "review"
 PREFIX = "rev:"
@@ -107,7 +108,7 @@ async def _take(ctx: Context, value: str) -> list[Outgoing]:
     await esc.send_card(ctx.services, report["id"], ctx.services.translate(
         "review.card_done", lang, person=await esc.person_label(ctx.services, reviewer)))
     return [text(ctx.t("review.saved", case_no=case_no, day=data["interviewed_on"]),
-                 [Button(ctx.t("report.btn_resolve"), f"rep:resolve:{case_no}")])]
+                 [Button(ctx.t("report.btn_resolve"), RESOLVE_CASE.pack(case_no))])]
 
 
 def _ask(ctx: Context, step: str, case_no: str) -> Outgoing:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.clock import iso, parse_iso
 from storage.db import Database
 from storage.records import Account, from_row
+from storage.times import iso, parse_iso
 
 SEEN_PRECISION = timedelta(minutes=1)   # last_seen_at is kept to the minute
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.clock import iso
 from storage.db import Database
+from storage.times import iso
 
 
 class AuditRepo:

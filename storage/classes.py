@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from bot.clock import iso
 from storage.db import Database
 from storage.records import ClassRecord, from_row
+from storage.times import iso
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

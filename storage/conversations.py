@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bot.clock import iso
 from storage.db import Database
 from storage.records import ConversationState, OfferedChoices
+from storage.times import iso
 
 
 class ConversationRepo:

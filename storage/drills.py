@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.clock import iso
 from storage.db import Database
+from storage.times import iso
 
 
 @dataclass

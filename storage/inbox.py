@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.clock import iso
 from storage.db import Database, GroupCommit
+from storage.times import iso
 
 OPEN_STATES = ("received", "handled")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.clock import iso
 from storage.db import Database
+from storage.times import iso
 
 
 class OfficeRepo:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bot.clock import iso
 from storage.db import Database
+from storage.times import iso
 
 STATES = ("pending", "inflight", "sent", "dead", "undeliverable")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.clock import iso
 from storage.db import Database
 from storage.records import ROLES, Person, from_row
+from storage.times import iso
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from bot.clock import iso
 from storage.db import Database
+from storage.times import iso
 
 
 class PledgeRepo:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from bot.clock import iso, local_day
 from storage.db import Database
+from storage.times import iso, local_day
 
 OPEN_STATUSES = ("received", "acknowledged", "in_progress")
 # Columns the form may write while it is being filled in.
 FORM_FIELDS = frozenset({
     "money_left", "urgent", "fraud_type", "description", "happened_at", "contact_method", "amount_yuan",
-    "payment_method", "lang", "anonymous", "flagged_review",
+    "payment_method", "lang", "anonymous", "flagged_review", "unverified", "callback_phone",
     "happened_ts", "happened_precision", "amount_currency", "amount_original",
 })
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from statistics import median
 
-from bot.clock import parse_iso
 from storage.db import Database
+from storage.times import parse_iso
 
 _PEOPLE = "p.forgotten_at IS NULL AND p.role NOT IN ('security', 'admin')"
 _REPORTED = "r.status != 'draft' AND r.submitted_at IS NOT NULL"

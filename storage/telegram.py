@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from bot.clock import iso
 from storage.db import Database
+from storage.times import iso
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.clock import iso, parse_iso
 from storage.db import Database
+from storage.times import iso, parse_iso
 
 
 class WechatRepo:

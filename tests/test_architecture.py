@@ -1,29 +1,77 @@
-"""Rules of the architecture that a test can hold: handlers stay platform-neutral."""
+"""The folder rules a test can hold (DESIGN.md "Shape"): each folder keeps one rule.
+
+- handlers/ and storage/ never import a platform library; only bot/channels/ does;
+- storage/ imports nothing from bot/ or handlers/ and is the only place with the database driver;
+- bot/ imports handlers/ only from its composition root (bot/app.py);
+- feature code lives in handlers/, not bot/;
+- no import cycles between our modules; one route table, built once by the composition root.
+"""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORM_LIBRARIES = {"telegram", "wechatpy"}
+DRIVERS = {"sqlite3", "aiosqlite", "asyncpg", "psycopg"}
+PACKAGES = ("bot", "handlers", "storage")
+COMPOSITION_ROOT = "bot.app"
+# Feature code the engine folder still holds; issue 15 moves these into handlers/ (the test passes once it lands).
+FEATURES_IN_BOT = ("identifiers", "amounts", "figures", "ledger", "weekly_report", "office_cli")
 
 
 def imported_modules(path: Path) -> set[str]:
+    """Top-level package names a file imports anywhere (function bodies included)."""
+    return {name.split(".")[0] for name in imported_names(path, top_level_only=False)}
+
+
+def imported_names(path: Path, top_level_only: bool = True) -> set[str]:
+    """Full module names a file imports; top_level_only skips imports inside functions and TYPE_CHECKING."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = _top_level(tree.body) if top_level_only else list(ast.walk(tree))
     found = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module.split(".")[0])
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
     return found
+
+
+def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements run at import time (descending into if/try, not into functions or TYPE_CHECKING)."""
+    out: list[ast.stmt] = []
+    for node in body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, (ast.If, ast.Try)):
+            out += _top_level(node.body) + _top_level(getattr(node, "orelse", []))
+            for handler in getattr(node, "handlers", []):
+                out += _top_level(handler.body)
+            continue
+        out.append(node)
+    return out
+
+
+def module_name(path: Path) -> str:
+    """'bot/channels/console.py' → 'bot.channels.console'."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def our_files(*folders: str) -> list[Path]:
+    """Every Python file of the given folders."""
+    return [p for folder in folders for p in sorted((ROOT / folder).rglob("*.py"))]
 
 
 def test_handlers_never_import_a_platform_library():
     offenders = {
         str(path.relative_to(ROOT)): sorted(imported_modules(path) & PLATFORM_LIBRARIES)
-        for path in (ROOT / "handlers").rglob("*.py")
+        for path in our_files("handlers")
         if imported_modules(path) & PLATFORM_LIBRARIES
     }
     assert offenders == {}
@@ -31,17 +79,78 @@ def test_handlers_never_import_a_platform_library():
 
 def test_only_channels_import_platform_libraries():
     allowed = ROOT / "bot" / "channels"
-    offenders = []
-    for folder in ("bot", "handlers", "storage"):
-        for path in (ROOT / folder).rglob("*.py"):
-            if allowed in path.parents:
-                continue
-            if imported_modules(path) & PLATFORM_LIBRARIES:
-                offenders.append(str(path.relative_to(ROOT)))
+    offenders = [str(p.relative_to(ROOT)) for p in our_files(*PACKAGES)
+                 if allowed not in p.parents and imported_modules(p) & PLATFORM_LIBRARIES]
     assert offenders == []
 
 
-def test_the_check_itself_catches_an_import(tmp_path):
+def test_storage_imports_nothing_from_bot_or_handlers():
+    offenders = {str(p.relative_to(ROOT)): sorted(imported_modules(p) & {"bot", "handlers"})
+                 for p in our_files("storage") if imported_modules(p) & {"bot", "handlers"}}
+    assert offenders == {}
+
+
+def test_only_storage_talks_to_the_database_driver():
+    offenders = [str(p.relative_to(ROOT)) for p in our_files("bot", "handlers")
+                 if imported_modules(p) & DRIVERS]
+    assert offenders == []
+
+
+def test_bot_imports_handlers_only_from_the_composition_root():
+    offenders = [module_name(p) for p in our_files("bot")
+                 if "handlers" in imported_modules(p) and module_name(p) != COMPOSITION_ROOT]
+    assert offenders == []
+
+
+@pytest.mark.xfail(reason="issue 15 moves these modules from bot/ into handlers/", strict=False)
+def test_feature_code_lives_in_handlers():
+    assert [name for name in FEATURES_IN_BOT if (ROOT / "bot" / f"{name}.py").exists()] == []
+
+
+def test_no_import_cycles():
+    files = {module_name(p): p for p in our_files(*PACKAGES)}
+    graph = {}
+    for name, path in files.items():
+        graph[name] = {m for m in imported_names(path) if m in files and m != name}
+    cycle = _find_cycle(graph)
+    assert cycle is None, " → ".join(cycle or [])
+
+
+def test_one_route_table_built_by_the_composition_root():
+    builders = []
+    for path in our_files(*PACKAGES):
+        for node in _top_level(ast.parse(path.read_text(encoding="utf-8")).body):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and "build_routes(" in ast.unparse(node):
+                builders.append(module_name(path))
+    assert builders == []          # no module-level copy; bot/app.py builds it for its dispatcher
+
+
+def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as a path of module names, or None (depth-first, colouring)."""
+    colour: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        colour[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if colour.get(nxt) == 1:
+                return [*stack[stack.index(nxt):], nxt]
+            if colour.get(nxt) is None and (found := visit(nxt)):
+                return found
+        stack.pop()
+        colour[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if colour.get(start) is None and (found := visit(start)):
+            return found
+    return None
+
+
+def test_the_checks_themselves_catch_an_import_and_a_cycle(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from telegram import Update\nimport wechatpy.enterprise\n", encoding="utf-8")
     assert imported_modules(bad) & PLATFORM_LIBRARIES == {"telegram", "wechatpy"}
+    assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _find_cycle({"a": {"b"}, "b": set()}) is None

@@ -123,3 +123,21 @@ async def test_asked_but_not_done_is_not_urgent_and_an_unsure_type_is_not_named(
     await user.say("我刚转了5000块给客服")               # urgent, but nothing says which scam it was
     report = await app.store.reports.get(1)
     assert report["urgent"] == 1 and report["fraud_type"] == "other"
+
+
+async def test_the_contest_invites_start_answer_is_the_contest_not_the_quiz(app, demo_class):
+    from tests.support import RecordingChannel
+
+    channel = RecordingChannel("test")
+    app.add_channel(channel)
+    monitor = await make_person(app, "2023100", role="monitor", class_id=demo_class.id, college=demo_class.college)
+    student = await make_person(app, "2023001", class_id=demo_class.id, college=demo_class.college)
+    await monitor.say("/contest")
+    while await app.senders["test"].drain_once():
+        pass
+    invite = channel.to(student.key)[-1]
+    label = invite.flat_buttons()[0].label
+    await student.say(label)                              # typed, as on a text-only chat
+    account = await app.store.accounts.find(student.platform, student.key)
+    state = await app.store.conversations.get(account.id)
+    assert state is not None and state.name == "contest"

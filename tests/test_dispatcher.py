@@ -36,7 +36,8 @@ async def test_an_option_that_carries_a_command_runs_it_when_answered_by_number(
     report_button = next(b for r in kim.replies for b in r.flat_buttons() if b.data.startswith("/report"))
     position = [b.data for r in kim.replies for b in r.flat_buttons()].index(report_button.data) + 1
     await kim.say(str(position))
-    assert "110" in kim.text and "/start" in kim.text     # the report command ran: a guest is asked to bind
+    assert "110" in kim.text                              # the report command ran: a guest gets the urgent form
+    assert kim.replies[-1].text == app.services.translate("report.ask_money", "zh")
 
 
 async def test_a_refused_press_is_an_alert(app, demo_class, user_factory):

@@ -196,3 +196,22 @@ async def test_monitor_assigns_to_their_class_only_and_office_to_anyone(app, use
     await student.say("/help")
     refused = await student.say("/assign_drill loan")
     assert refused[0].alert
+
+
+@pytest.mark.parametrize(("drill_id", "words"), [("impersonation", "我先打电话问问王老师本人"),
+                                                 ("loan", "凭什么要交钱？我不交"),
+                                                 ("job", "I won't pay any deposit")])
+async def test_free_text_that_checks_or_refuses_is_a_safe_move(app, user_factory, demo_class, drill_id, words):
+    from handlers.drill import drills_of_library
+
+    if drill_id not in drills_of_library(app.services.library):
+        pytest.skip(f"no {drill_id} drill shipped")
+    user = await bound(user_factory, demo_class, "ivy", "2023011")
+    await user.say(f"/drill {drill_id}")
+    await user.say(words)
+    not_matched = app.services.translate("drill.not_matched", "zh", count=3)[:6]
+    assert not_matched not in user.text
+    account = await app.store.accounts.find(user.platform, user.key)
+    state = await app.store.conversations.get(account.id)
+    if state is not None:                       # still in the drill: the move taken was a safe one
+        assert state.data["path"][-1]["safe"] is True

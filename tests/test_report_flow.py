@@ -241,10 +241,11 @@ async def test_daily_limit(app, student):
     assert "上限" in student.text and "110" in student.text
 
 
-async def test_guest_gets_the_emergency_card_and_is_asked_to_bind(app):
+async def test_guest_gets_the_emergency_card_first_then_the_urgent_form(app):
     guest = User(app, "stranger")
     await guest.say("/report")
-    assert guest.replies[0].urgent and "96110" in guest.replies[0].text and "/start" in guest.text
+    assert guest.replies[0].urgent and "96110" in guest.replies[0].text
+    assert guest.replies[-1].text == app.services.translate("report.ask_money", "zh")
 
 
 # --- lookup ---------------------------------------------------------------------------------------------
@@ -353,3 +354,62 @@ async def test_a_form_left_halfway_for_a_check_in_is_offered_again(app, demo_cla
     await student.press_label("新建举报")
     assert "钱或验证码是否已经给出去" in student.text
     assert await app.store.db.fetchval("SELECT COUNT(*) FROM reports") == 2
+
+
+async def test_an_unbound_person_files_an_urgent_report_with_a_phone_to_call(app):
+    security_channel(app)
+    guest = User(app, "stranger-urgent")
+    await guest.say("我被骗了5000块怎么办")
+    report_now = next(b for b in guest.replies[0].flat_buttons() if b.data.startswith("/report"))
+    await guest.press(report_now.data)
+    assert app.services.translate("report.guest_intro", "zh") in guest.text
+    await guest.say("已经转了")
+    assert "R-2026-000001" in guest.text
+    assert guest.replies[-1].text == app.services.translate("report.ask_phone", "zh")
+    await guest.say("138 0013 8000")
+    report = await app.store.reports.get(1)
+    assert report["unverified"] == 1 and report["callback_phone"] == "13800138000"
+    assert report["reporter_person_id"] is None
+    card = (await cards(app))[-1]
+    assert app.services.translate("report.card_unverified", "zh", phone="13800138000") in card.text
+
+
+async def test_an_unbound_person_with_nothing_gone_is_asked_to_bind(app):
+    guest = User(app, "stranger-calm")
+    await guest.say("/report")
+    await guest.say("没有")
+    assert guest.text == app.services.translate("report.guest", "zh")
+
+
+async def test_evidence_text_is_kept_and_a_long_story_is_kept_whole_or_the_cut_said(app, demo_class):
+    from handlers.report import MAX_DESCRIPTION
+
+    user = await make_person(app, "2023001", class_id=demo_class.id, college=demo_class.college)
+    await user.say("/report")
+    await user.say("没有")
+    story = "对方自称客服，让我下载软件。" * 600             # 8,400 characters
+    await user.say(story)
+    assert app.services.translate("report.description_cut", "zh", kept=MAX_DESCRIPTION, total=len(story)) in user.text
+    report = await app.store.reports.get(1)
+    assert len(report["description"]) == MAX_DESCRIPTION
+    for _ in range(8):
+        account = await app.store.accounts.find(user.platform, user.key)
+        if (await app.store.conversations.get(account.id)).step == "evidence":
+            break
+        await user.say("跳过")
+    await user.say("聊天记录被对方撤回了")
+    notes = [e["note"] for e in await app.store.reports.events(1) if e["action"] == "evidence_note"]
+    assert notes == ["聊天记录被对方撤回了"]
+
+
+async def test_a_resumed_report_starts_at_the_first_unanswered_step(app, demo_class):
+    user = await make_person(app, "2023001", class_id=demo_class.id, college=demo_class.college)
+    await user.say("/report")
+    await user.say("没有")
+    await user.say("有人加我微信让我刷单返利，说先垫付三百块就返佣金")
+    await user.press("rep:type:brushing")
+    await user.press("rep:when:today")
+    await user.say("/quiz")                              # another conversation takes over
+    await user.say("/report")
+    await user.press_label("接着填写")
+    assert user.replies[-1].text == app.services.translate("report.ask_contact", "zh")

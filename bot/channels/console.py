@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
 from pathlib import Path
 from typing import TextIO
 
+from bot import inbox
 from bot.channels.base import Channel, Delivery, Limits
 from bot.choices import offered, option_lines
 from bot.events import Incoming, Kind, Outgoing
@@ -75,14 +77,20 @@ class ConsoleChannel(Channel):
         self.is_security = effective_role(person, self.app.config) == "security"
 
     async def send_line(self, line: str) -> list[Outgoing]:
-        """Hand one typed line to the dispatcher and print the replies."""
+        """Hand one typed line to the shared inbound pipeline and print the replies."""
         msg = Incoming(platform=PLATFORM, user_key=self.user_key, chat_key=self.user_key, kind=Kind.TEXT,
                        payload=line)
-        replies = await self.app.handle(msg)
-        for reply in replies:
-            self.write(reply)
+        printed: list[Outgoing] = []
+
+        async def deliver(replies: list[Outgoing]) -> None:
+            for reply in replies:
+                self.write(reply)
+            printed.extend(replies)
+
+        await self.app.pipeline.take(msg, f"{PLATFORM}:{self.user_key}:{uuid.uuid4().hex}", deliver,
+                                     reply_to=self.user_key)
         await self.refresh_role()
-        return replies
+        return printed
 
 
 async def bind_console_as(app, person: Person) -> str:
@@ -97,6 +105,7 @@ async def run_chat(app, user_key: str, stdin: TextIO = sys.stdin, out: TextIO = 
     """Read lines until end of input (or 'exit'), answering each; pushes print as they come."""
     channel = ConsoleChannel(app, user_key, out=out)
     sender = app.add_channel(channel, poll_s=0.5)
+    await inbox.recover(app, PLATFORM)       # lines a stopped session took in but never answered: answered now
     await channel.refresh_role()
     stop = asyncio.Event()
     senders = asyncio.create_task(app.run_senders(stop))
