@@ -91,6 +91,14 @@ class OfficeConfig:
 
 
 @dataclass
+class IdentityConfig:
+    class_code: bool = True               # students may bind with class code + number (never privileged roles)
+    max_accounts: int = 2                 # chats one person may have bound at once
+    invite_days: int = 7                  # how long a personal invite stays valid
+    telegram_bot: str = ""                # the bot's username, for t.me deep links in invites
+
+
+@dataclass
 class SecurityChannelConfig:
     targets: list[str] = field(default_factory=lambda: ["console"])
 
@@ -137,6 +145,7 @@ class Config:
     roles: RolesConfig = field(default_factory=RolesConfig)
     security_channel: SecurityChannelConfig = field(default_factory=SecurityChannelConfig)
     office: OfficeConfig = field(default_factory=OfficeConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     # Filled from the environment, never from the file.
     secrets: dict[str, str] = field(default_factory=dict)
@@ -318,6 +327,8 @@ def _validate(config: Config) -> None:
         "reports.max_per_day": (config.reports.max_per_day, 1, 1000),
         "reports.evidence_max_mb": (config.reports.evidence_max_mb, 1, 100),
         "office.report_weeks": (config.office.report_weeks, 2, 53),
+        "identity.max_accounts": (config.identity.max_accounts, 1, 10),
+        "identity.invite_days": (config.identity.invite_days, 1, 90),
     }
     for key, (value, low, high) in ranges.items():
         if not low <= value <= high:

@@ -9,6 +9,7 @@ from storage.conversations import ChoiceRepo, ConversationRepo
 from storage.db import Database
 from storage.drills import DrillRepo
 from storage.inbox import InboxRepo
+from storage.invites import InviteRepo
 from storage.office import OfficeRepo
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo
@@ -28,6 +29,7 @@ class Store:
         self.classes = ClassRepo(db, clock)
         self.people = PeopleRepo(db, clock, self.classes)
         self.accounts = AccountRepo(db, clock)
+        self.invites = InviteRepo(db, clock)
         self.conversations = ConversationRepo(db, clock)
         self.choices = ChoiceRepo(db, clock)
         self.pledges = PledgeRepo(db, clock)

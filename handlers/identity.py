@@ -1,0 +1,122 @@
+"""Proven binding: personal invites, the limit of chats per person, the "not me" notice to existing chats."""
+
+from __future__ import annotations
+
+from bot.clock import parse_iso
+from bot.context import Context
+from bot.events import Button, Incoming, Outgoing, text
+from bot.roles import effective_role, role_unproven
+from storage.records import Person
+
+NOT_ME = "notme:"
+WEAK = "code"
+
+
+def strength(proof: str | None) -> int:
+    """How much a binding proves: the class code nothing, anything else (invite, SSO, WeCom, operator) a person."""
+    return 0 if proof in (WEAK, None) else 1
+
+
+async def bind_with_invite(code: str, ctx: Context) -> list[Outgoing] | None:
+    """Spend a personal invite and bind this chat with its person's role; None when no such invite exists."""
+    person_id, outcome = await ctx.store.invites.redeem(code, ctx.account.id)
+    if outcome == "unknown":
+        return None
+    if person_id is None:
+        await ctx.audit("identity.invite_refused", outcome)
+        return [text(ctx.t(f"identity.invite_{outcome}"))]
+    person = await ctx.store.people.get(person_id)
+    if person is None or person.forgotten_at:
+        return [text(ctx.t("identity.invite_unknown"))]
+    await ctx.audit("identity.invite_used", f"#{person.id}")
+    return await bind_person(ctx, person, "invite")
+
+
+async def bind_person(ctx: Context, person: Person, proof: str, klass_name: str | None = None) -> list[Outgoing]:
+    """Bind this chat to the person (within identity.max_accounts), tell their other chats, answer here."""
+    others = [a for a in await ctx.store.accounts.for_person(person.id) if a.id != ctx.account.id]
+    if strength(proof) and len(others) >= ctx.config.identity.max_accounts:
+        # A proven binding makes room by ending the class-code-only ones: those prove nothing.
+        for weak in [a for a in others if not strength(a.proof)]:
+            await ctx.store.accounts.unbind(weak.id)
+            await ctx.audit("identity.weak_unbound", f"account:{weak.id}", person=person.id)
+        others = [a for a in others if strength(a.proof)]
+    if len(others) >= ctx.config.identity.max_accounts:
+        await ctx.audit("identity.too_many_accounts", f"#{person.id}")
+        ctx.end()
+        return [text(ctx.t("identity.too_many", n=ctx.config.identity.max_accounts))]
+    await ctx.store.accounts.bind(ctx.account.id, person.id, proof)
+    ctx.account = await ctx.store.accounts.get(ctx.account.id)
+    ctx.person = person
+    ctx.end()
+    for other in others:
+        await _tell_existing(ctx, other, person)
+    klass = await ctx.store.classes.get(person.class_id) if person.class_id else None
+    name = klass_name or (klass.name if klass else "-")
+    replies = [text(
+        ctx.t("onboarding.bound", klass=name, role=ctx.t(f"role.{ctx.role}")),
+        [Button(ctx.t("menu.pledge"), "/pledge"), Button(ctx.t("menu.checkin"), "/checkin")],
+        [Button(ctx.t("menu.quiz"), "/quiz"), Button(ctx.t("menu.help"), "/help")],
+    )]
+    if role_unproven(person, ctx.config, ctx.account):
+        role = ctx.t(f"role.{effective_role(person, ctx.config)}")
+        replies.append(text(ctx.t("identity.role_needs_proof", role=role)))
+    return replies
+
+
+async def _tell_existing(ctx: Context, other, person: Person) -> None:
+    """Queue the "a new chat was linked to you" notice with its "not me" button to one existing chat."""
+    lang = other.language or ctx.config.general.default_language
+    when = ctx.clock.now().astimezone(ctx.config.tz).strftime("%Y-%m-%d %H:%M")
+    notice = text(
+        ctx.services.translate("identity.new_binding", lang, platform=ctx.account.platform, when=when),
+        [Button(ctx.services.translate("identity.btn_not_me", lang), f"{NOT_ME}{ctx.account.id}")],
+    )
+    await ctx.outbox.push_to_address(other.platform, other.chat_key, "identity.new_binding", notice,
+                                     f"identity.new_binding:{ctx.account.id}:{other.id}:{ctx.account.bound_at}")
+
+
+async def press_not_me(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """Unbind the chat the notice was about, at once, and alert the office."""
+    target_id = msg.payload[len(NOT_ME):]
+    target = await ctx.store.accounts.get(int(target_id)) if target_id.isdigit() else None
+    if target is None or target.person_id != ctx.person.id or target.id == ctx.account.id:
+        return [text(ctx.t("identity.not_me_gone"))]
+    if strength(target.proof) > strength(ctx.account.proof):
+        # A chat bound by class code only must not throw out one bound with proof.
+        await ctx.audit("identity.not_me_refused", f"account:{target.id}")
+        return [text(ctx.t("identity.not_me_weaker"))]
+    await ctx.store.accounts.unbind(target.id)
+    await ctx.store.conversations.clear(target.id)
+    await ctx.audit("identity.not_me", f"account:{target.id}", person=ctx.person.id, platform=target.platform)
+    alert = text(ctx.services.translate(
+        "identity.office_not_me", ctx.config.general.default_language,
+        number=ctx.person.person_no or f"#{ctx.person.id}", platform=target.platform,
+        when=parse_iso(target.bound_at).astimezone(ctx.config.tz).strftime("%Y-%m-%d %H:%M")
+        if target.bound_at else "-"))
+    await ctx.outbox.push_to_security("identity.not_me", alert, f"identity.not_me:{target.id}:{target.bound_at}")
+    return [text(ctx.t("identity.not_me_done"))]
+
+
+async def invite_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """/invite <number>: a single-use personal code (and deep link) for one person, audited."""
+    key = msg.payload.strip().split()[0] if msg.payload.strip() else ""
+    if not key:
+        return [text(ctx.t("identity.invite_usage"))]
+    person = await ctx.store.people.resolve(key)
+    if person is None or person.forgotten_at:
+        return [text(ctx.t("identity.invite_no_person", who=key[:30]))]
+    days = ctx.config.identity.invite_days
+    code, expires = await ctx.store.invites.create(person.id, days, f"#{ctx.person.id}")
+    await ctx.audit("identity.invite_created", f"#{person.id}", days=days)
+    until = parse_iso(expires).astimezone(ctx.config.tz).strftime("%Y-%m-%d %H:%M")
+    link = deep_link(ctx.config, code)
+    return [text(ctx.t("identity.invite_made", number=person.person_no, code=code, until=until,
+                       link=link or "-"))]
+
+
+def deep_link(config, code: str) -> str:
+    """The Telegram link that opens the bot with the code ('' when the bot's username is not configured)."""
+    bot = config.identity.telegram_bot.lstrip("@")
+    return f"https://t.me/{bot}?start={code}" if bot else ""
+
