@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     codes = roster_sub.add_parser("codes", help="print one join code per class")
     codes.add_argument("--csv", type=Path, default=None, help="also write them to this CSV file")
     codes.set_defaults(func=cmd_roster_codes)
+    from bot.identity_cli import register_roster
+
+    register_roster(roster_sub)
 
     forget = sub.add_parser("forget", help="erase a person's personal data")
     forget.add_argument("person", help="student/staff number or #id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.clock import parse_iso
 from bot.context import Context
 from bot.events import Button, Incoming, Outgoing, text
+from bot.links import deep_link
 from bot.roles import effective_role, role_unproven
 from storage.records import Person
 
@@ -113,10 +114,4 @@ async def invite_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
     link = deep_link(ctx.config, code)
     return [text(ctx.t("identity.invite_made", number=person.person_no, code=code, until=until,
                        link=link or "-"))]
-
-
-def deep_link(config, code: str) -> str:
-    """The Telegram link that opens the bot with the code ('' when the bot's username is not configured)."""
-    bot = config.identity.telegram_bot.lstrip("@")
-    return f"https://t.me/{bot}?start={code}" if bot else ""
 
