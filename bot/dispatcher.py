@@ -65,6 +65,10 @@ class RouteTable:
     join: Handler
     leave: Handler
     text_routes: list[TextRoute] = field(default_factory=list)
+    # Commands that show or collect personal data: in groups other than the security group they only
+    # point to the private chat.
+    private_only: frozenset[str] = frozenset()
+    private_pointer: Handler | None = None
     _by_name: dict[str, Command] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -212,6 +216,9 @@ class Dispatcher:
         command = self.routes.command(msg.command or "")
         if command is None:
             return [text(ctx.t("error.unknown_command", command=(msg.command or "")[:32]))]
+        if msg.is_group and not msg.security_group and command.name in self.routes.private_only \
+                and self.routes.private_pointer is not None:
+            return await self.routes.private_pointer(msg, ctx)
         if ctx.role not in command.roles:
             return [self._refusal(ctx)]
         return await command.handler(msg, ctx)
