@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.clock import parse_iso
+from datetime import timedelta
+
+from bot.clock import iso, parse_iso
 from bot.context import Context
 from bot.events import Button, Incoming, Outgoing, text
 from bot.links import deep_link
@@ -115,3 +117,21 @@ async def invite_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
     return [text(ctx.t("identity.invite_made", number=person.person_no, code=code, until=until,
                        link=link or "-"))]
 
+
+
+REFUSALS_ALERT = 5              # refusals from one chat within REFUSALS_WINDOW alert the office once
+REFUSALS_WINDOW = timedelta(minutes=10)
+
+
+async def record_refusal(msg: Incoming, ctx: Context, tried: str) -> None:
+    """Audit a refused attempt at an office or class-leader function; five in ten minutes alert the office."""
+    await ctx.audit("refused", tried, role=ctx.role, platform=ctx.account.platform)
+    since = iso(ctx.clock.now() - REFUSALS_WINDOW)
+    if await ctx.store.audit.count_since("refused", ctx.account.id, since) != REFUSALS_ALERT:
+        return
+    who = ctx.person.person_no if ctx.person and ctx.person.person_no else f"{ctx.account.platform} chat"
+    alert = text(ctx.services.translate("identity.office_refusals", ctx.config.general.default_language,
+                                        who=who, n=REFUSALS_ALERT, minutes=10, tried=tried))
+    # One alert per chat per window: the key names the window the fifth refusal fell in.
+    window = int(ctx.clock.now().timestamp() // REFUSALS_WINDOW.total_seconds())
+    await ctx.outbox.push_to_security("identity.refusals", alert, f"identity.refusals:{ctx.account.id}:{window}")

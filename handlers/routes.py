@@ -109,6 +109,7 @@ def build_routes() -> RouteTable:
         private_only=frozenset({"start", "me", "report", "myreports", "checkin", "quiz", "pledge", "check", "drill",
                                 "class", "reports", "casefile", "invite", "unbind"}),
         private_pointer=basics.point_to_private_chat,
+        on_refused=identity.record_refusal,
         free_text=advice.answer_free_text,
         media=basics.answer_media,
         join=basics.greet_new_contact,

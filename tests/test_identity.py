@@ -237,3 +237,30 @@ async def test_privileged_class_code_bindings_are_listed_to_the_office_once(app,
     notices = [m for m in await cards(app) if "S900" in (m.text or "")]
     assert len(notices) == 1 and "wuzha roster invite" in notices[0].text
     assert await app.store.reports.office_people([]) == []       # and no card goes to that chat
+
+
+# --- audit of what was refused ------------------------------------------------------------------------------
+async def test_refused_attempts_are_audited_and_five_in_ten_minutes_alert_the_office_once(app, user_factory):
+    class_code, _ = await roster(app)
+    security_channel(app)
+    mallory = user_factory("mallory")
+    await mallory.bind(class_code, "2023002", name="李四")
+    await mallory.say("/help")                          # allowed: not audited
+    for attempt in ("/reports", "/class", "查看 R-2026-000001", "受理 R-2026-000001", "/invite 2023001", "/stats"):
+        await mallory.say(attempt)
+    await mallory.press("rep:ack:R-2026-000001")
+    refused = await app.store.audit.recent(action="refused")
+    assert [r["target"] for r in reversed(refused)] == [
+        "/reports", "/class", "查看 R-2026-000001", "受理 R-2026-000001", "/invite", "/stats", "rep:ack:R-2026-000001"]
+    assert all(r["actor_account_id"] for r in refused)
+    alerts = [m for m in await cards(app) if "越权尝试" in (m.text or "")]
+    assert len(alerts) == 1 and "2023002" in alerts[0].text
+
+
+def test_wuzha_audit_refused_lists_them(tmp_path):
+    db = str(tmp_path / "w.db")
+    run = [sys.executable, "-m", "bot", "--db", db]
+    chat = subprocess.run([*run, "chat"], input="/reports\n/stats\n", capture_output=True, text=True)
+    assert chat.returncode == 0, chat.stderr
+    listed = subprocess.run([*run, "audit", "--refused"], capture_output=True, text=True)
+    assert listed.returncode == 0 and "refused" in listed.stdout and "/stats" in listed.stdout
