@@ -65,3 +65,15 @@ async def cmd_roster_invite(args, config) -> int:
     for key in missing:
         print(f"roster invite: no person {key!r}", file=sys.stderr)
     return 1 if missing else 0
+
+
+async def forget_person(app, person_id: int) -> dict:
+    """Erase a person (store.people.forget), remove their evidence files, audit it with the OS user."""
+    kept = await app.store.people.forget(person_id)
+    for relative in kept["evidence_paths"]:
+        path = app.config.evidence_path / relative
+        path.unlink(missing_ok=True)
+        if path.parent.is_dir() and path.parent != app.config.evidence_path and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+    await app.store.audit.write("person.forget", f"#{person_id}", detail={"by": f"os:{os_user()}"})
+    return kept
