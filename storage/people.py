@@ -23,6 +23,7 @@ class RosterRow:
     dorm: str | None
     role: str
     tags: list[str]
+    wecom_userid: str | None = None     # when the WeCom directory's userid is not the person number
 
 
 class PeopleRepo:
@@ -42,6 +43,14 @@ class PeopleRepo:
         if row is None and person_no.upper() != person_no.lower():
             rows = await self.db.fetchall("SELECT * FROM people WHERE person_no = ? COLLATE NOCASE LIMIT 2", (person_no,))
             row = rows[0] if len(rows) == 1 else None
+        return from_row(Person, row)
+
+    async def by_wecom_userid(self, userid: str) -> Person | None:
+        """The person a WeCom userid names: the roster's wecom_userid column, else the person number."""
+        row = await self.db.fetchone("SELECT * FROM people WHERE wecom_userid = ?", (userid,))
+        if row is None:
+            row = await self.db.fetchone(
+                "SELECT * FROM people WHERE person_no = ? AND wecom_userid IS NULL", (userid,))
         return from_row(Person, row)
 
     async def resolve(self, key: str) -> Person | None:
@@ -77,10 +86,10 @@ class PeopleRepo:
             for row in rows:
                 class_ids = [await self.classes.ensure(name, row.college, conn=conn) for name in row.class_names]
                 home = class_ids[0] if class_ids and row.role != "counsellor" else None
-                values = (row.name, row.college, home, row.dorm, row.role, ",".join(row.tags))
+                values = (row.name, row.college, home, row.dorm, row.role, ",".join(row.tags), row.wecom_userid)
                 cursor = await conn.execute(
                     "UPDATE people SET name = ?, college = ?, class_id = ?, dorm = ?, role = ?, tags = ?,"
-                    " from_roster = 1 WHERE person_no = ?",
+                    " wecom_userid = ?, from_roster = 1 WHERE person_no = ?",
                     (*values, row.person_no),
                 )
                 if cursor.rowcount:
@@ -90,8 +99,8 @@ class PeopleRepo:
                 else:
                     inserted += 1
                     cursor = await conn.execute(
-                        "INSERT INTO people (name, college, class_id, dorm, role, tags, from_roster, person_no,"
-                        " created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                        "INSERT INTO people (name, college, class_id, dorm, role, tags, wecom_userid, from_roster,"
+                        " person_no, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
                         (*values, row.person_no, now),
                     )
                     person_id = cursor.lastrowid
@@ -188,6 +197,7 @@ class PeopleRepo:
             await run("DELETE FROM person_classes WHERE person_id = ?", (person_id,))
             await run(
                 "UPDATE people SET person_no = NULL, name = NULL, dorm = NULL, class_id = NULL, tags = '',"
+                " wecom_userid = NULL,"
                 " forgotten_at = ?, opted_out = 1 WHERE id = ?", (now, person_id))
             if number:
                 await conn.execute("INSERT OR IGNORE INTO tombstones (number_hash, created_at) VALUES (?, ?)",
