@@ -135,3 +135,27 @@ async def record_refusal(msg: Incoming, ctx: Context, tried: str) -> None:
     # One alert per chat per window: the key names the window the fifth refusal fell in.
     window = int(ctx.clock.now().timestamp() // REFUSALS_WINDOW.total_seconds())
     await ctx.outbox.push_to_security("identity.refusals", alert, f"identity.refusals:{ctx.account.id}:{window}")
+
+
+SSO_BIND = "sso:bind:"
+SSO_PLATFORMS = ("wecom",)      # where the directory proves who someone is, no SSO link is offered
+
+
+async def sso_offer(ctx: Context) -> list[Outgoing]:
+    """With [identity.cas] set: a one-time sign-on link for this chat (valid ten minutes, single use)."""
+    cas = ctx.config.identity.cas
+    if not cas.server_url or ctx.account.platform in SSO_PLATFORMS:
+        return []
+    token = await ctx.store.sso_links.create(ctx.account.id)
+    link = cas.public_url.rstrip("/") + "/sso/login?t=" + token
+    return [text(ctx.t("identity.sso_offer", link=link))]
+
+
+async def press_sso_bind(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The CAS callback named the person for this chat's link: bind them, proven by the school's sign-on."""
+    person_id = await ctx.store.sso_links.take_grant(msg.payload[len(SSO_BIND):], ctx.account.id)
+    person = await ctx.store.people.get(person_id) if person_id else None
+    if person is None or person.forgotten_at:
+        return [text(ctx.t("identity.sso_link_used"))]
+    await ctx.audit("identity.sso_bound", f"#{person.id}")
+    return await bind_person(ctx, person, "sso")

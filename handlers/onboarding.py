@@ -9,7 +9,7 @@ from datetime import timedelta
 from bot.clock import iso, parse_iso
 from bot.context import Context
 from bot.events import Button, Incoming, Outgoing, text
-from handlers.identity import bind_person, bind_with_invite
+from handlers.identity import bind_person, bind_with_invite, sso_offer
 from storage.invites import looks_like_invite
 
 CONVERSATION = "onboarding"
@@ -60,7 +60,7 @@ async def choose_language(msg: Incoming, ctx: Context) -> list[Outgoing]:
             ctx.goto("number", class_id=klass.id)
             return [text(ctx.t("onboarding.ask_number", klass=klass.name))]
     ctx.goto("code")
-    return [text(ctx.t("onboarding.ask_code"))]
+    return [text(ctx.t("onboarding.ask_code")), *await sso_offer(ctx)]
 
 
 async def show_language_menu(msg: Incoming, ctx: Context) -> list[Outgoing]:

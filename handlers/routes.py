@@ -67,6 +67,7 @@ def build_routes() -> RouteTable:
             ButtonRoute("lang:", onboarding.choose_language, EVERYONE),
             ButtonRoute("unbind:", onboarding.confirm_unbind, MEMBERS),
             ButtonRoute(identity.NOT_ME, identity.press_not_me, MEMBERS),
+            ButtonRoute(identity.SSO_BIND, identity.press_sso_bind, EVERYONE),
             ButtonRoute("pledge:", pledge.sign_pledge, MEMBERS),
             ButtonRoute(checkin.PREFIX, checkin.answer_checkin, MEMBERS),
             ButtonRoute(warning.PREFIX, warning.answer_case, MEMBERS),
