@@ -49,7 +49,10 @@ async def show_me(msg: Incoming, ctx: Context) -> list[Outgoing]:
         "",
         *await progress_lines(ctx),
     ]
-    return [text("\n".join(lines))]
+    from handlers.identity import linked_chats
+
+    chats, buttons = await linked_chats(ctx)
+    return [text("\n".join([*lines, "", *chats]), *buttons)]
 
 
 async def answer_unmatched_text(msg: Incoming, ctx: Context) -> list[Outgoing]:

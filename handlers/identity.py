@@ -159,3 +159,34 @@ async def press_sso_bind(msg: Incoming, ctx: Context) -> list[Outgoing]:
         return [text(ctx.t("identity.sso_link_used"))]
     await ctx.audit("identity.sso_bound", f"#{person.id}")
     return await bind_person(ctx, person, "sso")
+
+
+UNLINK = "chat:unlink:"
+
+
+async def linked_chats(ctx: Context) -> tuple[list[str], list[list[Button]]]:
+    """Lines listing the person's linked chats (platform, since when), and rows of buttons unlinking the others."""
+    lines, buttons = [ctx.t("identity.chats_title")], []
+    for n, account in enumerate(await ctx.store.accounts.for_person(ctx.person.id), 1):
+        since = parse_iso(account.bound_at).astimezone(ctx.config.tz).strftime("%Y-%m-%d %H:%M") \
+            if account.bound_at else "-"
+        here = ctx.t("identity.chat_this") if account.id == ctx.account.id else ""
+        lines.append(ctx.t("identity.chat_line", n=n, platform=account.platform, since=since, here=here))
+        if account.id != ctx.account.id:
+            buttons.append(Button(ctx.t("identity.btn_unlink", n=n), f"{UNLINK}{account.id}"))
+    return lines, [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+
+
+async def press_unlink(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """Unlink another of the person's chats (a class-code chat cannot unlink a proven one)."""
+    target_id = msg.payload[len(UNLINK):]
+    target = await ctx.store.accounts.get(int(target_id)) if target_id.isdigit() else None
+    if target is None or target.person_id != ctx.person.id or target.id == ctx.account.id:
+        return [text(ctx.t("identity.not_me_gone"))]
+    if strength(target.proof) > strength(ctx.account.proof):
+        await ctx.audit("identity.unlink_refused", f"account:{target.id}")
+        return [text(ctx.t("identity.not_me_weaker"))]
+    await ctx.store.accounts.unbind(target.id)
+    await ctx.store.conversations.clear(target.id)
+    await ctx.audit("identity.unlinked", f"account:{target.id}", platform=target.platform)
+    return [text(ctx.t("identity.unlinked"))]

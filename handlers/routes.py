@@ -68,6 +68,7 @@ def build_routes() -> RouteTable:
             ButtonRoute("unbind:", onboarding.confirm_unbind, MEMBERS),
             ButtonRoute(identity.NOT_ME, identity.press_not_me, MEMBERS),
             ButtonRoute(identity.SSO_BIND, identity.press_sso_bind, EVERYONE),
+            ButtonRoute(identity.UNLINK, identity.press_unlink, MEMBERS),
             ButtonRoute("pledge:", pledge.sign_pledge, MEMBERS),
             ButtonRoute(checkin.PREFIX, checkin.answer_checkin, MEMBERS),
             ButtonRoute(warning.PREFIX, warning.answer_case, MEMBERS),

@@ -264,3 +264,16 @@ def test_wuzha_audit_refused_lists_them(tmp_path):
     assert chat.returncode == 0, chat.stderr
     listed = subprocess.run([*run, "audit", "--refused"], capture_output=True, text=True)
     assert listed.returncode == 0 and "refused" in listed.stdout and "/stats" in listed.stdout
+
+
+async def test_me_lists_the_linked_chats_and_unlinks_another(app, user_factory):
+    class_code, _ = await roster(app)
+    phone = user_factory("phone")
+    await phone.say(f"/start {await invite(app, '2023001')}")
+    laptop = user_factory("laptop")
+    await laptop.bind(class_code, "2023001", name="张三")
+    await phone.say("/me")
+    assert "绑定了你身份的聊天" in phone.text and "（当前聊天）" in phone.text and phone.text.count("test，绑定于") == 2
+    await phone.press_label("解除第")
+    assert "已解除" in phone.text
+    assert (await app.store.accounts.find("test", "laptop")).person_id is None
