@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
+from bot.identity_cli import forget_person, register_roster
 from bot.library.loader import LibraryError, check_library, load_library
 
 # Modules that add their own subcommands: each has register(subparsers).
@@ -52,10 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     roster_sub = roster.add_subparsers(dest="roster_command", required=True)
     imp = roster_sub.add_parser("import", help="import or update people from a CSV file")
     imp.add_argument("file", type=Path)
+    imp.add_argument("--restore", action="append", default=[], metavar="PERSON",
+                     help="import this forgotten person again (their erasure is otherwise respected)")
     imp.set_defaults(func=cmd_roster_import)
     codes = roster_sub.add_parser("codes", help="print one join code per class")
     codes.add_argument("--csv", type=Path, default=None, help="also write them to this CSV file")
     codes.set_defaults(func=cmd_roster_codes)
+    register_roster(roster_sub)
 
     forget = sub.add_parser("forget", help="erase a person's personal data")
     forget.add_argument("person", help="student/staff number or #id")
@@ -185,6 +189,11 @@ async def cmd_roster_import(args, config: Config) -> int:
     chunk = 500
     show_progress = len(good) > chunk
     async with opened_app(config) as app:
+        for number in args.restore:
+            if not await app.store.people.restore(number):
+                print(f"roster: --restore {number}: no forgotten person with that number", file=sys.stderr)
+        forgotten = await app.store.people.tombstoned([row.person_no for _, row in good])
+        good = [(line, row) for line, row in good if row.person_no not in forgotten]
         for start in range(0, len(good), chunk):
             part = [row for _, row in good[start:start + chunk]]
             added, changed = await app.store.people.upsert_roster(part)
@@ -197,6 +206,8 @@ async def cmd_roster_import(args, config: Config) -> int:
             print(file=sys.stderr)
     for item in rejected:
         print(f"{args.file}: line {item.line}: {item.reason}")
+    if forgotten:
+        print(f"roster: {len(forgotten)} forgotten person(s) skipped (wuzha roster import --restore NUMBER to add one again)")
     print(f"roster: {inserted} added, {updated} updated, {len(rejected)} rejected")
     return 1 if rejected else 0
 
@@ -226,13 +237,16 @@ async def cmd_forget(args, config: Config) -> int:
         if person is None or person.forgotten_at:
             print(f"forget: no person {args.person!r}", file=sys.stderr)
             return 1
-        kept = await app.store.people.forget(person.id)
-        await app.store.audit.write("person.forget", f"#{person.id}", detail={"by": "cli"})
-    print(f"forgot person #{person.id}: number, name, dorm, tags and {kept['accounts_deleted']} chat account(s) "
-          "erased; reports detached from them.")
+        kept = await forget_person(app, person.id)
+    print(f"forgot person #{person.id}: number, name, class, dorm, tags, {kept['accounts_deleted']} chat account(s) "
+          f"with their conversations, {kept['pushes_cancelled']} pending push(es), "
+          f"{kept['followups_cancelled']} scheduled follow-up(s), {kept['descriptions_deleted']} own description(s) "
+          f"and {kept['evidence_deleted']} evidence file(s) deleted; their number is remembered only as a keyed "
+          "hash, so a roster import skips them (--restore to add them again).")
     print("kept, without anything that identifies them: "
           f"{kept['checkins']} check-in answer(s), {kept['quiz_attempts']} quiz attempt(s), "
-          f"{kept['pledges']} pledge signature(s), {kept['reports']} report(s) (for the school's statistics).")
+          f"{kept['pledges']} pledge signature(s), {kept['drill_results']} drill result(s), "
+          f"{kept['reports']} report(s) as anonymous case records (type, amount, dates, handling steps).")
     return 0
 
 

@@ -138,6 +138,23 @@ class OfficeConfig:
 
 
 @dataclass
+class CasConfig:
+    server_url: str = ""                  # the school's CAS (统一身份认证), e.g. https://cas.example.edu.cn/cas
+    public_url: str = ""                  # this bot's public base URL; CAS sends people back to <it>/sso/callback
+    version: int = 3                      # 3: /p3/serviceValidate, 2: /serviceValidate
+    timeout_s: int = 10                   # seconds one ticket validation may take
+
+
+@dataclass
+class IdentityConfig:
+    class_code: bool = True               # students may bind with class code + number (never privileged roles)
+    max_accounts: int = 2                 # chats one person may have bound at once
+    invite_days: int = 7                  # how long a personal invite stays valid
+    telegram_bot: str = ""                # the bot's username, for t.me deep links in invites
+    cas: CasConfig = field(default_factory=CasConfig)
+
+
+@dataclass
 class SecurityChannelConfig:
     targets: list[str] = field(default_factory=lambda: ["console"])
 
@@ -187,6 +204,7 @@ class Config:
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
     terms: TermsConfig = field(default_factory=TermsConfig)
     currency: CurrencyConfig = field(default_factory=CurrencyConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     # Filled from the environment, never from the file.
     secrets: dict[str, str] = field(default_factory=dict)
@@ -368,6 +386,9 @@ def _validate(config: Config) -> None:
         "reports.max_per_day": (config.reports.max_per_day, 1, 1000),
         "reports.evidence_max_mb": (config.reports.evidence_max_mb, 1, 100),
         "office.report_weeks": (config.office.report_weeks, 2, 53),
+        "identity.max_accounts": (config.identity.max_accounts, 1, 10),
+        "identity.invite_days": (config.identity.invite_days, 1, 90),
+        "identity.cas.timeout_s": (config.identity.cas.timeout_s, 1, 60),
     }
     for key, (value, low, high) in ranges.items():
         if not low <= value <= high:
@@ -402,6 +423,13 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"config: terms.dates: {name} and {terms[i + 1][0]} overlap; terms must not overlap")
     if config.program.weekly_activity not in ("case", "drill", "alternate"):
         raise ConfigError("config: program.weekly_activity: must be case, drill or alternate")
+    cas = config.identity.cas
+    if cas.server_url:
+        for key in ("server_url", "public_url"):
+            if not getattr(cas, key).startswith(("https://", "http://")):
+                raise ConfigError(f"config: identity.cas.{key}: must be an http(s) URL when identity.cas.server_url is set")
+        if cas.version not in (2, 3):
+            raise ConfigError("config: identity.cas.version: must be 2 or 3")
     allowed_targets = {"console", "telegram", "wecom_robot", "wecom_app"}
     for i, target in enumerate(config.security_channel.targets):
         if target not in allowed_targets:

@@ -54,7 +54,7 @@ class Context:
     @property
     def role(self) -> str:
         """The effective role ('guest' when not bound)."""
-        return effective_role(self.person, self.config)
+        return effective_role(self.person, self.config, self.account)
 
     def t(self, key: str, **values) -> str:
         """An interface string in the user's language."""

@@ -72,6 +72,12 @@ class RouteTable:
     join: Handler
     leave: Handler
     text_routes: list[TextRoute] = field(default_factory=list)
+    # Commands that show or collect personal data: in groups other than the security group they only
+    # point to the private chat.
+    private_only: frozenset[str] = frozenset()
+    private_pointer: Handler | None = None
+    # Called with (msg, ctx, what was tried) when a role is refused an office or class-leader function.
+    on_refused: Callable[[Incoming, Context, str], Awaitable[None]] | None = None
     _by_name: dict[str, Command] = field(default_factory=dict, repr=False)
     _conversations: dict[str, Conversation] = field(default_factory=dict, repr=False)
 
@@ -175,7 +181,7 @@ class Dispatcher:
                 pattern_route = self.routes.text_route(body)
                 if pattern_route is not None:
                     if ctx.role not in pattern_route.roles:
-                        return [self._refusal(ctx)], False
+                        return await self._refuse(msg, ctx, pattern_route.roles, body[:40]), False
                     return await pattern_route.handler(msg, ctx), False
                 choice, notice = await self._choice(body, ctx, conversation)
                 if notice is not None:
@@ -230,8 +236,11 @@ class Dispatcher:
         command = self.routes.command(msg.command or "")
         if command is None:
             return [text(ctx.t("error.unknown_command", command=(msg.command or "")[:32]))]
+        if msg.is_group and not msg.security_group and command.name in self.routes.private_only \
+                and self.routes.private_pointer is not None:
+            return await self.routes.private_pointer(msg, ctx)
         if ctx.role not in command.roles:
-            return [self._refusal(ctx)]
+            return await self._refuse(msg, ctx, command.roles, f"/{command.name}")
         return await command.handler(msg, ctx)
 
     async def _button(self, msg: Incoming, ctx: Context) -> list[Outgoing]:
@@ -239,8 +248,14 @@ class Dispatcher:
         if route is None:
             return [text(ctx.t("error.stale_button"))]
         if ctx.role not in route.roles:
-            return [self._refusal(ctx)]
+            return await self._refuse(msg, ctx, route.roles, msg.payload[:40])
         return await route.handler(msg, ctx)
+
+    async def _refuse(self, msg: Incoming, ctx: Context, roles: frozenset[str], tried: str) -> list[Outgoing]:
+        """The refusal; an attempt at a function students never have is also reported to the hook."""
+        if "student" not in roles and self.routes.on_refused is not None:
+            await self.routes.on_refused(msg, ctx, tried)
+        return [self._refusal(ctx)]
 
     def _refusal(self, ctx: Context) -> Outgoing:
         key = "error.bind_first" if ctx.role == GUEST else "error.not_allowed"

@@ -42,6 +42,7 @@ class Incoming:
     language_hint: str | None = None
     media: Media | None = None
     is_group: bool = False
+    security_group: bool = False    # the configured security group, where office commands belong
     raw: Any = field(default=None, repr=False)
 
     def session_id(self) -> str:

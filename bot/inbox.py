@@ -209,7 +209,7 @@ async def encode_incoming(app, msg: Incoming, event_key: str) -> str:
     data = {
         "platform": msg.platform, "user_key": msg.user_key, "chat_key": msg.chat_key, "kind": str(msg.kind),
         "payload": msg.payload, "command": msg.command, "language_hint": msg.language_hint,
-        "is_group": msg.is_group, "media": None,
+        "is_group": msg.is_group, "security_group": msg.security_group, "media": None,
     }
     if msg.media is not None:
         media = {"kind": msg.media.kind, "filename": msg.media.filename, "mime_type": msg.media.mime_type}

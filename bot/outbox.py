@@ -162,7 +162,8 @@ class Outbox:
 
     async def _preferred_accounts(self, person_ids: list[int]) -> dict[int, Account]:
         """Each given person's reachable account seen most recently (one scan for a big push)."""
-        order = " ORDER BY last_seen_at, id"
+        # Later rows win: a chat bound only by class code never takes a push from one bound with proof.
+        order = " ORDER BY COALESCE(proof, '') <> 'code', last_seen_at, id"
         if len(person_ids) <= FEW_PEOPLE:     # a card, a reminder: only their accounts
             marks = ",".join("?" * len(person_ids)) or "NULL"
             rows = await self.store.db.fetchall(

@@ -20,6 +20,7 @@ HEADER_ALIASES = {
     "dorm": ("dorm", "dormitory", "宿舍", "寝室"),
     "role": ("role", "身份", "角色"),
     "tags": ("tags", "tag", "标签"),
+    "wecom_userid": ("wecom_userid", "wecom userid", "企业微信账号", "企业微信userid", "企业微信 userid"),
 }
 ROLE_ALIASES = {
     "学生": "student", "教职工": "staff", "教师": "staff", "班长": "monitor", "安全委员": "monitor",
@@ -67,16 +68,21 @@ def parse_roster(path: Path) -> tuple[list[tuple[int, RosterRow]], list[Rejected
         return [], [Rejected(1, f"header has no column for: {', '.join(missing)}")]
     good, rejected = [], []
     seen: dict[str, int] = {}
+    seen_userids: dict[str, int] = {}
     for line_no, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
         row, reason = _check(cells, columns)
         if row is not None and row.person_no in seen:
             row, reason = None, f"person id {row.person_no} already on line {seen[row.person_no]}"
+        if row is not None and row.wecom_userid in seen_userids:
+            row, reason = None, f"wecom_userid {row.wecom_userid} already on line {seen_userids[row.wecom_userid]}"
         if row is None:
             rejected.append(Rejected(line_no, reason))
             continue
         seen[row.person_no] = line_no
+        if row.wecom_userid:
+            seen_userids[row.wecom_userid] = line_no
         good.append((line_no, row))
     return good, rejected
 
@@ -127,4 +133,5 @@ def _check(cells: list[str], columns: dict[str, int]) -> tuple[RosterRow | None,
         tags.append("staff")
     name = _cell(cells, columns, "name") or None
     dorm = _cell(cells, columns, "dorm") or None
-    return RosterRow(number, name, college, class_names, dorm, role, tags), ""
+    wecom_userid = _cell(cells, columns, "wecom_userid") or None
+    return RosterRow(number, name, college, class_names, dorm, role, tags, wecom_userid), ""

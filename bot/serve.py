@@ -24,6 +24,8 @@ STARTERS: list[str] = [
     "bot.channels.wechat_oa:start",   # when channels.wechat_oa.enabled: /wechat/oa callbacks, customer-service sends
     "bot.channels.wecom:start",       # when channels.wecom.enabled: /wechat/work callbacks, app messages
     "bot.channels.wecom_robot:start", # when security_channel.targets has wecom_robot: the group robot webhook
+    "bot.sso:start",                # when identity.cas is set: /sso/login and /sso/callback
+    "bot.unproven:start",           # privileged bindings made by class code: printed, listed to the office once
     "bot.scheduler:start",          # keep last: the scheduler uses the channels added before it
 ]
 APP_KEY: web.AppKey[App] = web.AppKey("wuzha", App)   # how the HTTP server's handlers find the App

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot.context import Context
 from bot.events import Incoming, Outgoing, text
+from bot.links import deep_link
 from handlers.common import bullet_list
 
 
@@ -46,7 +47,10 @@ async def show_me(msg: Incoming, ctx: Context) -> list[Outgoing]:
         "",
         *await progress_lines(ctx),
     ]
-    return [text("\n".join(lines))]
+    from handlers.identity import linked_chats
+
+    chats, buttons = await linked_chats(ctx)
+    return [text("\n".join([*lines, "", *chats]), *buttons)]
 
 
 async def answer_unmatched_text(msg: Incoming, ctx: Context) -> list[Outgoing]:
@@ -60,10 +64,21 @@ async def answer_media(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 
 async def greet_new_contact(msg: Incoming, ctx: Context) -> list[Outgoing]:
-    """Someone subscribed or opened the chat: start onboarding."""
+    """Someone subscribed or opened the chat: start onboarding; added to a group: introduce the bot once."""
     from handlers.onboarding import start_onboarding
 
+    if msg.is_group:
+        return [] if msg.security_group else [text(ctx.t("identity.group_intro", link=_private_link(ctx)))]
     return await start_onboarding(msg, ctx)
+
+
+async def point_to_private_chat(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """A personal command in a group: one line pointing to the private chat, nothing collected here."""
+    return [text(ctx.t("identity.private_only", link=_private_link(ctx)))]
+
+
+def _private_link(ctx: Context) -> str:
+    return deep_link(ctx.config, "") or ctx.t("identity.private_chat")
 
 
 async def mark_left(msg: Incoming, ctx: Context) -> list[Outgoing]:

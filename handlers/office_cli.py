@@ -51,6 +51,8 @@ def register(sub) -> None:
     audit = sub.add_parser("audit", help="print the audit log (newest first)")
     audit.add_argument("--limit", type=int, default=100)
     audit.add_argument("--action", default=None, help="only this action, e.g. export.ledger or report.view")
+    audit.add_argument("--refused", action="store_const", const="refused", dest="action",
+                       help="only refused attempts at office or class-leader functions")
     audit.set_defaults(func=cmd_audit)
 
 

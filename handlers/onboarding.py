@@ -10,6 +10,8 @@ from bot.clock import iso, parse_iso
 from bot.context import Context
 from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, text
+from handlers.identity import bind_person, bind_with_invite, sso_offer
+from storage.invites import looks_like_invite
 
 CONVERSATION = "onboarding"
 MAX_FAILURES = 5
@@ -30,6 +32,11 @@ def language_buttons() -> list[Button]:
 async def start_onboarding(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Greet; a bound person is welcomed back, anyone else chooses a language to begin binding."""
     code = typed(msg.payload).upper()
+    if looks_like_invite(code):
+        # A personal invite (typed or from a t.me/<bot>?start=<code> link) binds in one step.
+        replies = await bind_with_invite(code, ctx)
+        if replies is not None:
+            return replies
     if ctx.person is not None:
         ctx.end()
         return [text(ctx.t("onboarding.welcome_back", role=ctx.t(f"role.{ctx.role}")))]
@@ -54,7 +61,7 @@ async def choose_language(msg: Incoming, ctx: Context) -> list[Outgoing]:
             ctx.goto("number", class_id=klass.id)
             return [text(ctx.t("onboarding.ask_number", klass=klass.name))]
     ctx.goto("code")
-    return [text(ctx.t("onboarding.ask_code"))]
+    return [text(ctx.t("onboarding.ask_code")), *await sso_offer(ctx)]
 
 
 async def show_language_menu(msg: Incoming, ctx: Context) -> list[Outgoing]:
@@ -74,11 +81,21 @@ async def continue_onboarding(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if step == "language":
         return [text(ctx.t("lang.choose"), language_buttons())]
     if step == "code":
-        klass = await ctx.store.classes.by_code(typed(msg.payload))
+        code = typed(msg.payload)
+        if looks_like_invite(code):
+            replies = await bind_with_invite(code, ctx)
+            if replies is not None:
+                return replies
+            return await _failure(ctx, "onboarding.bad_code")
+        klass = await ctx.store.classes.by_code(code)
         if klass is None:
             return await _failure(ctx, "onboarding.bad_code")
+        if not ctx.config.identity.class_code:
+            return [text(ctx.t("identity.class_code_off"))]
         ctx.goto("number", class_id=klass.id)
         return [text(ctx.t("onboarding.ask_number", klass=klass.name))]
+    if step == "name":
+        return await _check_name(typed(msg.payload), ctx)
     return await _bind_number(typed(msg.payload), ctx)
 
 
@@ -98,14 +115,29 @@ async def _bind_number(number: str, ctx: Context) -> list[Outgoing]:
         person = await ctx.store.people.create(number, klass.id, klass.college)
     elif person.class_id != klass.id:
         return await _failure(ctx, "onboarding.not_in_class")
-    await ctx.store.accounts.bind(ctx.account.id, person.id)
-    ctx.person = person
-    ctx.end()
-    return [text(
-        ctx.t("onboarding.bound", klass=klass.name, role=ctx.t(f"role.{ctx.role}")),
-        [Button(ctx.t("menu.pledge"), "/pledge"), Button(ctx.t("menu.checkin"), "/checkin")],
-        [Button(ctx.t("menu.quiz"), "/quiz"), Button(ctx.t("menu.help"), "/help")],
-    )]
+    if person.name:
+        # With names on the roster, a number alone (which classmates know) is not enough.
+        ctx.goto("name", person_id=person.id)
+        return [text(ctx.t("identity.ask_name"))]
+    return await bind_person(ctx, person, "code", klass.name)
+
+
+def same_name(typed_name: str, roster_name: str) -> bool:
+    """Whether a typed name is the roster's, full-width forms, spaces and case aside."""
+    def clean(value: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", value).split()).replace("·", "").replace(".", "").casefold()
+    return bool(clean(typed_name)) and clean(typed_name) == clean(roster_name)
+
+
+async def _check_name(name: str, ctx: Context) -> list[Outgoing]:
+    assert ctx.state is not None
+    person = await ctx.store.people.get(ctx.state.data.get("person_id") or 0)
+    if person is None or person.forgotten_at or not person.name:
+        ctx.goto("code")
+        return [text(ctx.t("onboarding.ask_code"))]
+    if not same_name(name, person.name):
+        return await _failure(ctx, "identity.wrong_name")
+    return await bind_person(ctx, person, "code")
 
 
 async def _failure(ctx: Context, key: str) -> list[Outgoing]:
@@ -150,11 +182,14 @@ async def show_onboarding_step(msg: Incoming, ctx: Context) -> list[Outgoing]:
         klass = await ctx.store.classes.get(ctx.state.data.get("class_id", 0))
         if klass is not None:
             return [text(ctx.t("onboarding.ask_number", klass=klass.name))]
+    if step == "name":
+        return [text(ctx.t("identity.ask_name"))]
     if step in ("code", "number"):
         return [text(ctx.t("onboarding.ask_code"))]
     return [text(ctx.t("lang.choose"), language_buttons())]
 
 
 FLOW = Conversation(CONVERSATION, {"language": continue_onboarding, "code": continue_onboarding,
-                                   "number": continue_onboarding}, show_onboarding_step,
+                                   "number": continue_onboarding, "name": continue_onboarding},
+                    show_onboarding_step,
                     buttons=("lang:",), commands=("start", "lang"))

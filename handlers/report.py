@@ -49,9 +49,8 @@ async def start_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
         if ctx.in_conversation(CONVERSATION):
             return [text(ctx.t("report.resumed")), *await current_question(ctx)]
         return [emergency_card(ctx), *await open_guest_form(ctx)]
-    limit = ctx.config.reports.max_per_day
-    if await ctx.store.reports.filed_today(ctx.person.id, ctx.config.tz) >= limit:
-        return [text(ctx.t("report.limit_reached", n=limit))]
+    if await over_limit(ctx):
+        return [text(ctx.t("report.limit_reached", n=ctx.config.reports.max_per_day))]
     preset = msg.payload.strip().lower()
     preset = preset if preset in ctx.library.types else ""
     # Straight after advice, the person's own description starts the report: they need not type it twice.
@@ -64,6 +63,17 @@ async def start_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
         if unfinished is not None:
             return [_resume_offer(ctx, unfinished, preset)]
     return await open_form(ctx, preset, told)
+
+
+async def over_limit(ctx: Context) -> bool:
+    """Whether the person (an unbound chat: the account) has filed reports.max_per_day cases today; every way
+    of submitting counts."""
+    return await ctx.store.reports.filed_today(quota_holder(ctx), ctx.config.tz) >= ctx.config.reports.max_per_day
+
+
+def quota_holder(ctx: Context) -> int:
+    """Whom the daily limit counts: the person, or for an unbound chat its account (negative, apart from people)."""
+    return ctx.person.id if ctx.person is not None else -ctx.account.id
 
 
 def _resume_offer(ctx: Context, report, preset: str) -> Outgoing:
@@ -104,7 +114,9 @@ async def resume_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 
 async def start_fresh_report(msg: Incoming, ctx: Context) -> list[Outgoing]:
-    """Leave the unfinished form as it is and open a new one."""
+    """Leave the unfinished form as it is and open a new one (within the daily limit)."""
+    if await over_limit(ctx):
+        return [text(ctx.t("report.limit_reached", n=ctx.config.reports.max_per_day))]
     preset = msg.payload.rsplit(":", 1)[1]
     return await open_form(ctx, preset if preset in ctx.library.types else "", None)
 
@@ -301,11 +313,41 @@ async def answer_money(value: str, ctx: Context) -> list[Outgoing]:
     if value not in ("money", "code"):
         return [ask(ctx, "money")]
     ctx.update(money=value)
+    report = await ctx.store.reports.get(report_id)
+    if report["case_no"] is None and await over_limit(ctx):
+        if ctx.person is None:
+            # An unbound chat has no person to merge its cases under: past the limit it gets the numbers to call.
+            ctx.end()
+            return [emergency_card(ctx), text(ctx.t("report.limit_reached", n=ctx.config.reports.max_per_day))]
+        merged = await _merge_urgent(ctx, report_id)
+        if merged is not None:
+            return merged
     await ctx.store.reports.update(report_id, money_left=1, urgent=1)
-    case_no = await ctx.store.reports.file(report_id, ctx.config.tz, complete=False)
+    case_no = await ctx.store.reports.file(report_id, ctx.config.tz, complete=False,
+                                           guest_holder=quota_holder(ctx))
     await esc.escalate(ctx.services, report_id)
     ctx.update(case_no=case_no)
     return await advance(ctx, "money", [emergency_card(ctx), text(ctx.t("report.escalated_now", case_no=case_no))])
+
+
+async def _merge_urgent(ctx: Context, draft_id: int) -> list[Outgoing] | None:
+    """Past the daily limit, an urgent report joins the reporter's urgent case of the last hour (one card
+    per reporter per hour); with none that recent it is filed as usual, so it still reaches the office."""
+    since = iso(ctx.clock.now() - timedelta(hours=1))
+    case = await ctx.store.reports.recent_urgent_case(ctx.person.id, since)
+    if case is None:
+        return None
+    draft = await ctx.store.reports.get(draft_id)
+    if draft["description"] and not case["description"]:
+        await ctx.store.reports.update(case["id"], description=draft["description"])
+    await ctx.store.reports.drop_draft(draft_id)
+    await ctx.store.reports.add_event(case["id"], "merged", note="urgent report past the daily limit")
+    await esc.send_card(ctx.services, case["id"],
+                        ctx.services.translate("report.card_merged", esc.office_lang(ctx.services)))
+    ctx.begin(CONVERSATION, "money", report_id=case["id"], typed=case["fraud_type"] != "other",
+              code_only=False, described=case["description"] is not None, case_no=case["case_no"], money="money")
+    return await advance(ctx, "money", [emergency_card(ctx),
+                                        text(ctx.t("report.escalated_now", case_no=case["case_no"]))])
 
 
 async def text_money(answer: str, ctx: Context) -> list[Outgoing]:
@@ -585,7 +627,8 @@ async def submit(ctx: Context, anonymous: bool) -> list[Outgoing]:
             ctx.end()
             return [text(ctx.t("report.limit_reached", n=limit))]
     was_escalated = report["escalated_at"] is not None
-    case_no = await ctx.store.reports.file(report_id, ctx.config.tz, complete=True, anonymous=anonymous)
+    case_no = await ctx.store.reports.file(report_id, ctx.config.tz, complete=True, anonymous=anonymous,
+                                           guest_holder=quota_holder(ctx))
     if was_escalated:
         await esc.send_card(ctx.services, report_id,
                             ctx.services.translate("report.card_completed", esc.office_lang(ctx.services)))

@@ -49,16 +49,29 @@ class AccountRepo:
         """Remember the account's language."""
         await self.db.execute("UPDATE accounts SET language = ? WHERE id = ?", (language, account_id))
 
-    async def bind(self, account_id: int, person_id: int) -> None:
-        """Link an account to a person and clear the failure count."""
+    async def bind(self, account_id: int, person_id: int, proof: str = "operator") -> None:
+        """Link an account to a person, recording how that was proven, and clear the failure count."""
         await self.db.execute(
-            "UPDATE accounts SET person_id = ?, bind_failures = 0, bind_locked_until = NULL WHERE id = ?",
-            (person_id, account_id),
+            "UPDATE accounts SET person_id = ?, proof = ?, bound_at = ?, bind_failures = 0,"
+            " bind_locked_until = NULL WHERE id = ?",
+            (person_id, proof, iso(self.clock.now()), account_id),
         )
 
     async def unbind(self, account_id: int) -> None:
         """Remove the link between an account and its person."""
-        await self.db.execute("UPDATE accounts SET person_id = NULL WHERE id = ?", (account_id,))
+        await self.db.execute(
+            "UPDATE accounts SET person_id = NULL, proof = NULL, bound_at = NULL WHERE id = ?", (account_id,)
+        )
+
+    async def unproven_privileged(self, privileged: tuple[str, ...]) -> list[tuple[str, str, str]]:
+        """(number, name, role) of privileged people bound only by class code, who must bind again."""
+        marks = ", ".join("?" * len(privileged))
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT p.person_no, COALESCE(p.name, ''), p.role FROM accounts a JOIN people p"
+            f" ON p.id = a.person_id WHERE a.proof = 'code' AND p.role IN ({marks}) ORDER BY p.person_no",
+            privileged,
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
 
     async def record_bind_failure(self, account_id: int, max_failures: int, lock_until: str) -> int:
         """Count a wrong bind attempt; lock when the limit is reached. Return the failures so far."""

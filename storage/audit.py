@@ -24,6 +24,13 @@ class AuditRepo:
              json.dumps(detail or {}, ensure_ascii=False)),
         )
 
+    async def count_since(self, action: str, actor_account_id: int, since: str) -> int:
+        """How many entries of one action an account caused since then."""
+        return await self.db.fetchval(
+            "SELECT COUNT(*) FROM audit_log WHERE action = ? AND actor_account_id = ? AND at >= ?",
+            (action, actor_account_id, since),
+        )
+
     async def recent(self, limit: int = 100, action: str | None = None):
         """The newest entries first."""
         if action:

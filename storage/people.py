@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 
 from storage.db import Database
@@ -20,6 +23,7 @@ class RosterRow:
     dorm: str | None
     role: str
     tags: list[str]
+    wecom_userid: str | None = None     # when the WeCom directory's userid is not the person number
 
 
 class PeopleRepo:
@@ -39,6 +43,14 @@ class PeopleRepo:
         if row is None and person_no.upper() != person_no.lower():
             rows = await self.db.fetchall("SELECT * FROM people WHERE person_no = ? COLLATE NOCASE LIMIT 2", (person_no,))
             row = rows[0] if len(rows) == 1 else None
+        return from_row(Person, row)
+
+    async def by_wecom_userid(self, userid: str) -> Person | None:
+        """The person a WeCom userid names: the roster's wecom_userid column, else the person number."""
+        row = await self.db.fetchone("SELECT * FROM people WHERE wecom_userid = ?", (userid,))
+        if row is None:
+            row = await self.db.fetchone(
+                "SELECT * FROM people WHERE person_no = ? AND wecom_userid IS NULL", (userid,))
         return from_row(Person, row)
 
     async def resolve(self, key: str) -> Person | None:
@@ -74,10 +86,10 @@ class PeopleRepo:
             for row in rows:
                 class_ids = [await self.classes.ensure(name, row.college, conn=conn) for name in row.class_names]
                 home = class_ids[0] if class_ids and row.role != "counsellor" else None
-                values = (row.name, row.college, home, row.dorm, row.role, ",".join(row.tags))
+                values = (row.name, row.college, home, row.dorm, row.role, ",".join(row.tags), row.wecom_userid)
                 cursor = await conn.execute(
                     "UPDATE people SET name = ?, college = ?, class_id = ?, dorm = ?, role = ?, tags = ?,"
-                    " from_roster = 1 WHERE person_no = ?",
+                    " wecom_userid = ?, from_roster = 1 WHERE person_no = ?",
                     (*values, row.person_no),
                 )
                 if cursor.rowcount:
@@ -87,8 +99,8 @@ class PeopleRepo:
                 else:
                     inserted += 1
                     cursor = await conn.execute(
-                        "INSERT INTO people (name, college, class_id, dorm, role, tags, from_roster, person_no,"
-                        " created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                        "INSERT INTO people (name, college, class_id, dorm, role, tags, wecom_userid, from_roster,"
+                        " person_no, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
                         (*values, row.person_no, now),
                     )
                     person_id = cursor.lastrowid
@@ -127,26 +139,100 @@ class PeopleRepo:
         """Stop or restart the daily pushes for a person."""
         await self.db.execute("UPDATE people SET opted_out = ? WHERE id = ?", (int(opted_out), person_id))
 
-    async def forget(self, person_id: int) -> dict[str, int]:
-        """Erase a person's personal data; keep anonymous records; return what was kept."""
+    async def forget(self, person_id: int) -> dict[str, object]:
+        """Erase a person: their chats, pushes, words and files go; anonymous records stay; a tombstone is left.
+
+        Returns counts of what was deleted and kept, and under 'evidence_paths' the files to remove.
+        """
         now = iso(self.clock.now())
         async with self.db.transaction() as conn:
-            kept = {}
-            for table in ("checkins", "quiz_attempts", "pledges"):
-                async with conn.execute(f"SELECT COUNT(*) FROM {table} WHERE person_id = ?", (person_id,)) as c:
-                    kept[table] = (await c.fetchone())[0]
-            async with conn.execute("SELECT COUNT(*) FROM reports WHERE reporter_person_id = ?", (person_id,)) as c:
-                kept["reports"] = (await c.fetchone())[0]
-            cursor = await conn.execute("DELETE FROM accounts WHERE person_id = ?", (person_id,))
-            kept["accounts_deleted"] = cursor.rowcount
-            await conn.execute(
-                "UPDATE reports SET reporter_person_id = NULL, reporter_account_id = NULL WHERE reporter_person_id = ?",
-                (person_id,),
-            )
-            await conn.execute("DELETE FROM person_classes WHERE person_id = ?", (person_id,))
-            await conn.execute(
-                "UPDATE people SET person_no = NULL, name = NULL, dorm = NULL, tags = '', forgotten_at = ?,"
-                " opted_out = 1 WHERE id = ?",
-                (now, person_id),
-            )
+            async def one(sql: str, params: tuple = ()) -> int:
+                async with conn.execute(sql, params) as cursor:
+                    return (await cursor.fetchone())[0]
+
+            async def run(sql: str, params: tuple = ()) -> int:
+                return (await conn.execute(sql, params)).rowcount
+
+            async with conn.execute("SELECT id, platform, user_key, chat_key FROM accounts WHERE person_id = ?",
+                                    (person_id,)) as cursor:
+                accounts = await cursor.fetchall()
+            account_ids = [a["id"] for a in accounts]
+            ids = ",".join(str(int(i)) for i in account_ids) or "NULL"
+            number = await one("SELECT person_no FROM people WHERE id = ?", (person_id,))
+            reports = f"SELECT id FROM reports WHERE reporter_person_id = {int(person_id)}" \
+                      f" OR reporter_account_id IN ({ids})"
+            async with conn.execute(f"SELECT path FROM report_evidence WHERE report_id IN ({reports})") as cursor:
+                evidence_paths = [r[0] for r in await cursor.fetchall()]
+            kept: dict[str, object] = {"evidence_paths": evidence_paths}
+            for table in ("checkins", "quiz_attempts", "pledges", "drill_results"):
+                kept[table] = await one(f"SELECT COUNT(*) FROM {table} WHERE person_id = ?", (person_id,))
+            kept["reports"] = await one(f"SELECT COUNT(*) FROM ({reports})")
+            # Their own words and files; the case stays as type, amount, dates and handling steps.
+            kept["descriptions_deleted"] = await run(
+                f"UPDATE reports SET description = NULL WHERE description IS NOT NULL AND id IN ({reports})")
+            kept["evidence_deleted"] = await run(f"DELETE FROM report_evidence WHERE report_id IN ({reports})")
+            await run(f"UPDATE report_events SET note = NULL WHERE report_id IN ({reports})")
+            await run(
+                "UPDATE reports SET reporter_person_id = NULL, reporter_account_id = NULL, class_id = NULL,"
+                f" office_message = NULL, resolution_note = NULL WHERE id IN ({reports})")
+            # Everything still waiting to reach them, and what was sent (it carried their name or case).
+            kept["pushes_cancelled"] = await run(
+                f"DELETE FROM outbox WHERE (person_id = ? OR account_id IN ({ids})) AND state IN ('pending', 'inflight')",
+                (person_id,))
+            await run(f"DELETE FROM outbox WHERE person_id = ? OR account_id IN ({ids})", (person_id,))
+            kept["followups_cancelled"] = await run("DELETE FROM drill_followups WHERE person_id = ?", (person_id,))
+            for account in accounts:
+                await run("DELETE FROM outbox WHERE channel = ? AND address = ?", (account["platform"], account["chat_key"]))
+                await run("DELETE FROM inbox WHERE platform = ? AND (reply_to = ? OR incoming LIKE ?)",
+                          (account["platform"], account["chat_key"], f'%"user_key": "{account["user_key"]}"%'))
+                await run("DELETE FROM wechat_interactions WHERE platform = ? AND user_key = ?",
+                          (account["platform"], account["user_key"]))
+                if account["platform"] == "telegram" and account["chat_key"].lstrip("-").isdigit():
+                    for table in ("telegram_message_refs", "telegram_polls"):
+                        await run(f"DELETE FROM {table} WHERE chat_id = ?", (int(account["chat_key"]),))
+            await run(f"DELETE FROM conversations WHERE account_id IN ({ids})")
+            await run(f"DELETE FROM offered_choices WHERE account_id IN ({ids})")
+            kept["accounts_deleted"] = await run(f"DELETE FROM accounts WHERE id IN ({ids})")
+            await run("DELETE FROM invites WHERE person_id = ?", (person_id,))
+            await run("DELETE FROM person_classes WHERE person_id = ?", (person_id,))
+            await run(
+                "UPDATE people SET person_no = NULL, name = NULL, dorm = NULL, class_id = NULL, tags = '',"
+                " wecom_userid = NULL,"
+                " forgotten_at = ?, opted_out = 1 WHERE id = ?", (now, person_id))
+            if number:
+                await conn.execute("INSERT OR IGNORE INTO tombstones (number_hash, created_at) VALUES (?, ?)",
+                                   (await self._tombstone_hash(conn, number), now))
         return kept
+
+    async def _tombstone_key(self, conn) -> bytes:
+        async with conn.execute("SELECT value FROM kv WHERE key = 'tombstone_key'") as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            return bytes.fromhex(row[0])
+        key = secrets.token_bytes(32)
+        await conn.execute("INSERT INTO kv (key, value, updated_at) VALUES ('tombstone_key', ?, ?)",
+                           (key.hex(), iso(self.clock.now())))
+        return key
+
+    async def _tombstone_hash(self, conn, number: str) -> str:
+        """The keyed hash a forgotten number is remembered by (case folded, as numbers are matched)."""
+        key = await self._tombstone_key(conn)
+        return hmac.new(key, number.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+    async def tombstoned(self, numbers: list[str]) -> set[str]:
+        """Which of these numbers belong to forgotten people."""
+        async with self.db.transaction() as conn:
+            found = set()
+            for number in numbers:
+                digest = await self._tombstone_hash(conn, number)
+                async with conn.execute("SELECT 1 FROM tombstones WHERE number_hash = ?", (digest,)) as cursor:
+                    if await cursor.fetchone():
+                        found.add(number)
+        return found
+
+    async def restore(self, number: str) -> bool:
+        """Lift the tombstone of a number so the next import adds the person again; False if there was none."""
+        async with self.db.transaction() as conn:
+            digest = await self._tombstone_hash(conn, number)
+            cursor = await conn.execute("DELETE FROM tombstones WHERE number_hash = ?", (digest,))
+            return bool(cursor.rowcount)

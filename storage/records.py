@@ -63,6 +63,8 @@ class Account:
     last_seen_at: str | None = None
     bind_failures: int = 0
     bind_locked_until: str | None = None
+    proof: str | None = None          # how the binding was proven: code, invite, sso, wecom, operator
+    bound_at: str | None = None
 
 
 @dataclass

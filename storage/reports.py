@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 from datetime import datetime
 
 from storage.db import Database
 from storage.times import iso, local_day
 
 OPEN_STATUSES = ("received", "acknowledged", "in_progress")
+# A person reachable in a role: through a chat bound with proof, not only with the class code.
+_PROVEN = "EXISTS (SELECT 1 FROM accounts pa WHERE pa.person_id = people.id AND COALESCE(pa.proof, '') <> 'code')"
+
+
+def _holder(day_key: str, person_id: int) -> str:
+    """The quota row's name for a reporter: an HMAC under a key that exists for one day only."""
+    return hmac.new(bytes.fromhex(day_key), str(person_id).encode(), hashlib.sha256).hexdigest()
+
+
 # Columns the form may write while it is being filled in.
 FORM_FIELDS = frozenset({
     "money_left", "urgent", "fraud_type", "description", "happened_at", "contact_method", "amount_yuan",
@@ -52,6 +64,17 @@ class ReportRepo:
         )
 
     # --- the form --------------------------------------------------------------------
+    async def recent_urgent_case(self, person_id: int, since: str):
+        """The person's newest urgent case filed since then (over-limit urgent reports are merged into it)."""
+        return await self.db.fetchone(
+            "SELECT * FROM reports WHERE reporter_person_id = ? AND urgent = 1 AND case_no IS NOT NULL"
+            " AND submitted_at >= ? ORDER BY id DESC LIMIT 1", (person_id, since),
+        )
+
+    async def drop_draft(self, report_id: int) -> None:
+        """Delete a draft that never became a case (its evidence rows go with it)."""
+        await self.db.execute("DELETE FROM reports WHERE id = ? AND case_no IS NULL", (report_id,))
+
     async def unfinished_form(self, person_id: int, since: str):
         """The person's newest report whose form they started (answered something) and never finished."""
         return await self.db.fetchone(
@@ -126,13 +149,37 @@ class ReportRepo:
     async def filed_today(self, person_id: int, tz) -> int:
         """How many reports the person filed today (local day), anonymous ones included."""
         day = local_day(self.clock.now(), tz)
+        key = await self.db.fetchval("SELECT value FROM kv WHERE key = ?", (f"quota_key:{day}",))
+        if key is None:
+            return 0
         value = await self.db.fetchval(
-            "SELECT filed FROM report_quota WHERE person_id = ? AND day = ?", (person_id, day)
+            "SELECT filed FROM report_quota_keyed WHERE holder = ? AND day = ?", (_holder(key, person_id), day)
         )
         return value or 0
 
-    async def file(self, report_id: int, tz, complete: bool, anonymous: bool = False) -> str:
+    async def _count_quota(self, conn, person_id: int, day: str) -> None:
+        """Count one report against the reporter's day under that day's key (made here, the old ones dropped)."""
+        async with conn.execute("SELECT value FROM kv WHERE key = ?", (f"quota_key:{day}",)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            key = secrets.token_hex(32)
+            await conn.execute("DELETE FROM kv WHERE key LIKE 'quota_key:%'")
+            await conn.execute("DELETE FROM report_quota_keyed WHERE day <> ?", (day,))
+            await conn.execute("INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)",
+                               (f"quota_key:{day}", key, iso(self.clock.now())))
+        else:
+            key = row[0]
+        await conn.execute(
+            "INSERT INTO report_quota_keyed (holder, day, filed) VALUES (?, ?, 1)"
+            " ON CONFLICT (holder, day) DO UPDATE SET filed = filed + 1",
+            (_holder(key, person_id), day),
+        )
+
+    async def file(self, report_id: int, tz, complete: bool, anonymous: bool = False,
+                   guest_holder: int | None = None) -> str:
         """Turn a draft into a case (number, status received, quota counted) or mark the form complete.
+
+        guest_holder: the quota holder of a reporter with no person (an unbound account's negative id).
 
         Returns the case number. Escalation happens after this commits; a crash in between is caught
         by the escalation sweep (escalated_at stays NULL until the card is queued).
@@ -150,12 +197,9 @@ class ReportRepo:
                     "UPDATE reports SET case_no = ?, status = 'received', submitted_at = ? WHERE id = ?",
                     (case_no, iso(now), report_id),
                 )
-                if row["reporter_person_id"] is not None:
-                    await conn.execute(
-                        "INSERT INTO report_quota (person_id, day, filed) VALUES (?, ?, 1)"
-                        " ON CONFLICT (person_id, day) DO UPDATE SET filed = filed + 1",
-                        (row["reporter_person_id"], local_day(now, tz)),
-                    )
+                holder = row["reporter_person_id"] if row["reporter_person_id"] is not None else guest_holder
+                if holder is not None:
+                    await self._count_quota(conn, holder, local_day(now, tz))
                 await conn.execute(
                     "INSERT INTO report_events (report_id, action, at) VALUES (?, 'received', ?)",
                     (report_id, iso(now)),
@@ -350,13 +394,14 @@ class ReportRepo:
 
     # --- who to tell -----------------------------------------------------------------------
     async def office_people(self, extra_keys: list[str]) -> list[int]:
-        """Ids of every security-role person (roster role, or named in config roles.security)."""
-        rows = await self.db.fetchall("SELECT id FROM people WHERE role = 'security' AND forgotten_at IS NULL")
+        """Ids of every security-role person (roster role, or named in config roles.security) with a proven chat."""
+        rows = await self.db.fetchall(
+            f"SELECT id FROM people WHERE role = 'security' AND forgotten_at IS NULL AND {_PROVEN}")
         ids = {r[0] for r in rows}
         for key in extra_keys:
             row = await self.db.fetchone(
-                "SELECT id FROM people WHERE (person_no = ? OR CAST(id AS TEXT) = ?) AND forgotten_at IS NULL",
-                (key, key.lstrip("#")),
+                "SELECT id FROM people WHERE (person_no = ? OR CAST(id AS TEXT) = ?) AND forgotten_at IS NULL"
+                f" AND {_PROVEN}", (key, key.lstrip("#")),
             )
             if row:
                 ids.add(row[0])
@@ -366,7 +411,7 @@ class ReportRepo:
         """Monitors of a class and counsellors responsible for it."""
         rows = await self.db.fetchall(
             "SELECT p.id FROM people p WHERE p.forgotten_at IS NULL AND p.role IN ('monitor', 'counsellor') AND"
-            " (p.id IN (SELECT person_id FROM person_classes WHERE class_id = ?) OR"
+            f" {_PROVEN.replace('people.id', 'p.id')} AND (p.id IN (SELECT person_id FROM person_classes WHERE class_id = ?) OR"
             " (p.role = 'monitor' AND p.class_id = ?))", (class_id, class_id),
         )
         return [r[0] for r in rows]

@@ -10,11 +10,13 @@ from storage.conversations import ChoiceRepo, ConversationRepo
 from storage.db import Database
 from storage.drills import DrillRepo
 from storage.inbox import InboxRepo
+from storage.invites import InviteRepo
 from storage.office import OfficeRepo
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo
 from storage.program import AudienceRepo, CheckinRepo, ContestRepo, PledgeRepo, QuizRepo, WarningRepo
 from storage.reports import ReportRepo
+from storage.sso_links import SsoLinkRepo
 from storage.stats import StatsRepo
 from storage.telegram import TelegramRepo
 from storage.wechat import WechatRepo
@@ -29,6 +31,8 @@ class Store:
         self.classes = ClassRepo(db, clock)
         self.people = PeopleRepo(db, clock, self.classes)
         self.accounts = AccountRepo(db, clock)
+        self.invites = InviteRepo(db, clock)
+        self.sso_links = SsoLinkRepo(db, clock)
         self.conversations = ConversationRepo(db, clock)
         self.choices = ChoiceRepo(db, clock)
         self.pledges = PledgeRepo(db, clock)

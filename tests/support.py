@@ -70,14 +70,22 @@ class User:
         """All reply texts of the last message, joined."""
         return "\n".join(r.text or (r.quiz.question if r.quiz else "") for r in self.replies)
 
-    async def bind(self, code: str, number: str, lang: str = "zh") -> None:
-        """Go through onboarding: /start, language, class code, number."""
+    async def bind(self, code: str, number: str, lang: str = "zh", name: str | None = None) -> None:
+        """Go through onboarding: /start, language, class code, number (and the name, when the roster has it)."""
         await self.say("/start")
         await self.press(f"lang:{lang}")
         await self.say(code)
         await self.say(number)
+        if name is not None:
+            await self.say(name)
         assert "✅" in self.text or "绑定成功" in self.text or "linked" in self.text, self.text
 
+    async def bind_invited(self, number: str) -> None:
+        """Bind (or re-prove) this chat with a personal invite made for the person, as the office hands out."""
+        person = await self.app.store.people.by_number(number)
+        code, _ = await self.app.store.invites.create(person.id, 7, "test")
+        await self.say(f"/start {code}")
+        assert "绑定成功" in self.text or "linked" in self.text, self.text
 
 async def make_person(app, number: str, role: str = "student", class_id=None, college: str = "计算机学院",
                       name: str | None = None, key: str | None = None, lang: str = "zh") -> User:

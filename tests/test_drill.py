@@ -173,6 +173,7 @@ async def test_monitor_assigns_to_their_class_only_and_office_to_anyone(app, use
     await bound(user_factory, other, "far", "2023007")
     mon = await app.store.people.by_number("M001")
     await app.store.people.set_role(mon.id, "monitor")
+    await monitor.bind_invited("M001")             # a class code never proves a monitor: an invite does
     await monitor.say("/assign_drill loan 英语2302")
     assert "无法布置" in monitor.text
     await monitor.say("/assign_drill loan")
@@ -185,6 +186,7 @@ async def test_monitor_assigns_to_their_class_only_and_office_to_anyone(app, use
 
     app.config.roles.security.append("S001")
     office = await bound(user_factory, demo_class, "sec", "S001")
+    await office.bind_invited("S001")
     await office.say("/assign_drill romance all")
     assert "新推送 4 人" in office.text
     student = user_factory("stu")

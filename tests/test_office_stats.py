@@ -191,5 +191,6 @@ async def test_an_urgent_case_counts_from_the_moment_it_is_escalated(app, demo_c
     app.config.roles.security.append("S0190")
     officer = user_factory("officer-190")
     await officer.bind(demo_class.join_code, "S0190")
+    await officer.bind_invited("S0190")            # the class code gave student rights; the invite the office's
     await officer.say("/stats")
     assert "举报 1 件（紧急 1）" in officer.text

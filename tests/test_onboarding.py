@@ -46,6 +46,8 @@ async def test_roster_number_must_belong_to_the_class_and_five_wrong_tries_lock(
     assert account.person_id is None
     clock.advance(minutes=16)
     await eve.say("2023001")
+    assert "姓名" in eve.text                      # the roster has names: the number alone is not enough
+    await eve.say("张 三")
     assert "绑定成功" in eve.text
 
 
@@ -55,12 +57,13 @@ async def test_a_staff_number_typed_in_lower_case_or_full_width_still_binds(app,
         RosterRow("2023002", "李四", "计算机学院", ["计科2301"], None, "student", []),
     ])
     klass = await app.store.classes.by_name("计科2301")
-    for key, typed in (("wang", "t1001"), ("li", "２０２３００２")):
+    for key, typed, name in (("wang", "t1001", "王老师"), ("li", "２０２３００２", "李 四")):
         user = user_factory(key)
         await user.say("/start")
         await user.press("lang:zh")
         await user.say(klass.join_code.lower())
         await user.say(typed)
+        await user.say(name)
         assert "绑定成功" in user.text, (typed, user.text)
 
 

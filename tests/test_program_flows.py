@@ -120,6 +120,7 @@ async def test_contest_leaderboards_and_time_limit(app, user_factory, demo_class
     monitor, s1, s2 = await bound_users(user_factory, demo_class, "mon", "s1", "s2")
     boss = await app.store.people.by_number("2023001")
     await app.store.people.set_role(boss.id, "monitor")
+    await monitor.bind_invited(boss.person_no)
     app.config.program.contest_questions = 3
     await monitor.say("/contest")
     assert "#1" in monitor.text
@@ -176,6 +177,7 @@ async def test_a_second_contest_command_shows_the_open_one_instead_of_starting_a
     monitor, _s1 = await bound_users(user_factory, demo_class, "mon", "s1")
     boss = await app.store.people.by_number("2023001")
     await app.store.people.set_role(boss.id, "monitor")
+    await monitor.bind_invited(boss.person_no)
     await monitor.say("/contest")
     assert "#1" in monitor.text
     invitations = await app.store.db.fetchval("SELECT COUNT(*) FROM outbox WHERE campaign LIKE 'contest:%'")
@@ -195,6 +197,7 @@ async def test_a_contest_counts_as_the_awareness_test_only_under_the_tests_rules
     monitor, s1 = await bound_users(user_factory, demo_class, "mon", "s1")
     boss = await app.store.people.by_number("2023001")
     await app.store.people.set_role(boss.id, "monitor")
+    await monitor.bind_invited(boss.person_no)
     app.config.program.contest_questions = questions        # the test draws program.quiz_size (10)
     await monitor.say("/contest")
     await s1.press("ct:join:1")

@@ -148,6 +148,7 @@ async def test_contests_close_on_time_and_the_board_goes_to_the_starter(app, use
     monitor, student = await bound_users(user_factory, demo_class, "mon", "stu")
     boss = await app.store.people.by_number("2023001")
     await app.store.people.set_role(boss.id, "monitor")
+    await monitor.bind_invited(boss.person_no)
     await monitor.say("/contest")
     clock.advance(minutes=61)
     assert await program_jobs.close_due_contests(app) == [1]
@@ -172,6 +173,7 @@ async def test_dead_rows_are_counted_for_the_security_office(app, user_factory, 
         await sender.drain_once()
     assert (await app.store.outbox.counts())["dead"] == 1
     config.roles.security.append("2023001")
+    await officer.bind_invited("2023001")
     await officer.say("/pushes")
     assert "失败 1" in officer.text and "server on fire" in officer.text
     await user_factory("alice").say("/pushes")
@@ -188,5 +190,6 @@ async def test_the_office_sees_how_many_accounts_blocked_the_bot(app, user_facto
     await app.add_channel(channel).drain_once()
     assert (await app.store.outbox.counts())["undeliverable"] == 1
     config.roles.security.append("2023001")
+    await officer.bind_invited("2023001")
     await officer.say("/pushes")
     assert "不再推送的账号：1 个" in officer.text

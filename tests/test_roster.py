@@ -90,7 +90,10 @@ async def test_staff_without_a_class_bind_with_their_departments_code(app, tmp_p
     office = await app.store.classes.by_name("保卫处 教职工 staff")
     assert office is not None and await app.store.classes.by_name("文学院 教职工 staff") is not None
     officer = user_factory("officer")
-    await officer.bind(office.join_code, "S900")
-    assert "保卫处" in officer.text
+    await officer.bind(office.join_code, "S900", name="王科长")
+    assert "保卫处 教职工 staff" in officer.text and "身份：学生" in officer.text   # a code proves no officer
+    assert "个人邀请码" in officer.text
+    await officer.bind_invited("S900")
+    assert "身份：保卫处" in officer.text
     person = await app.store.people.by_number("S900")
     assert person.role == "security" and person.tag_set == set()

@@ -234,6 +234,8 @@ class TelegramChannel(Channel):
             cfg.security_chat_id = await self.repo.current_chat_id(cfg.security_chat_id)
         await self.application.initialize()
         self.username = self.bot.username or ""
+        if not self.app.config.identity.telegram_bot:
+            self.app.config.identity.telegram_bot = self.username   # deep links in invites and group pointers
         await recover_updates(self)      # updates a crash left unanswered, before new ones flow
         try:
             await self.set_commands()
@@ -362,8 +364,10 @@ class TelegramChannel(Channel):
         language = normalize_language(user.language_code, self.app.config.general.default_language)
 
         def incoming(kind: Kind, payload: str = "", chat_id: int | None = None, **extra) -> Incoming:
+            group = chat_id is not None and is_group(chat_id)
             return Incoming(PLATFORM, user_key, user_key, kind, payload, language_hint=user.language_code,
-                            is_group=chat_id is not None and is_group(chat_id), raw=update, **extra)
+                            is_group=group, security_group=group and chat_id == self.security_chat_id,
+                            raw=update, **extra)
 
         if update.callback_query is not None:
             query = update.callback_query
@@ -384,6 +388,10 @@ class TelegramChannel(Channel):
             member = update.my_chat_member
             if member.chat.type == "private" and member.new_chat_member.status in ("kicked", "left"):
                 return incoming(Kind.LEAVE), ReplyTarget(member.chat.id, language=language)
+            if (member.chat.type != "private" and member.new_chat_member.status in ("member", "administrator")
+                    and member.old_chat_member.status in ("left", "kicked")):
+                # Added to a group: the bot introduces itself there once.
+                return incoming(Kind.JOIN, chat_id=member.chat.id), ReplyTarget(member.chat.id, language=language)
             return None
         message = update.message
         if message is None:

@@ -31,6 +31,7 @@ from bot.channels.wechat_common import (
     safe_xml_fields,
     split_text,
 )
+from bot.directory import bind_directory_member
 from bot.events import Incoming, Outgoing
 
 log = logging.getLogger(__name__)
@@ -230,6 +231,7 @@ class WecomCallback:
         reply = None
         if incoming is not None:
             await self.app.store.wechat.touch_interaction(PLATFORM, incoming.user_key)
+            await bind_directory_member(self.app, PLATFORM, incoming.user_key)   # the directory proves who it is
             reply = await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=xml)
         if not reply:
             return web.Response(text=SUCCESS)

@@ -1,0 +1,48 @@
+"""On WeCom the school's directory proves who someone is: real AES callbacks on /wechat/work bind at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.channels import wecom
+from bot.roster import parse_roster
+from tests.wechat_support import wechat_rig
+
+
+@pytest.fixture
+async def work(config, clock, fake_api):
+    """The WeCom app channel on the real HTTP server."""
+    async with wechat_rig(config, clock, fake_api, [wecom.start]) as rig:
+        yield rig
+
+
+async def import_roster(app, tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_text("学号,姓名,学院,班级,身份,企业微信账号\n"
+                    "S900,王科长,保卫处,,保卫处,wangkz\n"
+                    "2023002,李四,计算机学院,计科2301,班长,\n", encoding="utf-8")
+    good, rejected = parse_roster(path)
+    assert not rejected
+    await app.store.people.upsert_roster([row for _, row in good])
+
+
+async def test_a_wecom_member_is_bound_by_the_directory_with_their_role_and_no_code(work, tmp_path):
+    await import_roster(work.app, tmp_path)
+    officer = work.person("wangkz", platform="wecom")           # the roster's wecom_userid column
+    reply = await officer.say("/reports")
+    assert "目前没有未结案的举报" in reply.text
+    account = await work.app.store.accounts.find("wecom", "wangkz")
+    assert account.proof == "wecom"
+    monitor = work.person("2023002", platform="wecom")          # no column: the userid is the person number
+    reply = await monitor.say("/class")
+    assert "计科2301" in reply.text
+
+
+async def test_a_wecom_userid_not_in_the_roster_is_asked_to_bind_as_before(work, tmp_path):
+    await import_roster(work.app, tmp_path)
+    stranger = work.person("S900", platform="wecom")            # S900's userid is wangkz: the number proves nothing
+    reply = await stranger.say("/reports")
+    assert "/start" in reply.text
+    assert (await work.app.store.accounts.find("wecom", "S900")).person_id is None
