@@ -110,6 +110,8 @@ class WechatOAConfig:
     template_id: str = ""
     reply_budget_ms: int = 4000       # answer the callback with 'success' when the handler takes longer
     api_concurrency: int = 8          # wechatpy calls in flight at once (each runs in a thread)
+    callback_window_s: int = 300      # callbacks whose timestamp is further from now are refused
+    accept_plaintext: bool = False    # compat mode: take unencrypted callbacks although an AES key is set
 
 
 @dataclass
@@ -118,6 +120,7 @@ class WecomConfig:
     reply_budget_ms: int = 4000
     api_concurrency: int = 8
     card_url: str = ""                 # where a warning's text card links to; empty: the WeCom home page
+    callback_window_s: int = 300       # callbacks whose timestamp is further from now are refused
 
 
 @dataclass
@@ -318,6 +321,8 @@ def _validate(config: Config) -> None:
         "reports.max_per_day": (config.reports.max_per_day, 1, 1000),
         "reports.evidence_max_mb": (config.reports.evidence_max_mb, 1, 100),
         "office.report_weeks": (config.office.report_weeks, 2, 53),
+        "channels.wechat_oa.callback_window_s": (config.channels.wechat_oa.callback_window_s, 30, 3600),
+        "channels.wecom.callback_window_s": (config.channels.wecom.callback_window_s, 30, 3600),
     }
     for key, (value, low, high) in ranges.items():
         if not low <= value <= high:

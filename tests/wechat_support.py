@@ -107,16 +107,17 @@ class WechatPerson:
     def xml(self, msg_type: str, create_time: int | None = None, msg_id: int | None = None, **fields) -> str:
         """A callback document as WeChat writes it."""
         created = create_time or int(time.time())
-        extra = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items())
+        extra = "".join(f"<{k}><![CDATA[{str(v).replace(']]>', ']]]]><![CDATA[>')}]]></{k}>"
+                        for k, v in fields.items())
         msg_id_xml = "" if msg_type == "event" else f"<MsgId>{msg_id or next(_ids)}</MsgId>"
         agent = "<AgentID>1000002</AgentID>" if self.platform == "wecom" else ""
         return (f"<xml><ToUserName><![CDATA[gh_target]]></ToUserName><FromUserName><![CDATA[{self.user}]]>"
                 f"</FromUserName><CreateTime>{created}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>"
                 f"{extra}{msg_id_xml}{agent}</xml>")
 
-    def signed(self, xml: str) -> tuple[dict, str]:
+    def signed(self, xml: str, timestamp: int | None = None) -> tuple[dict, str]:
         """Query string and body for a callback, encrypted when the account is in safe mode (or WeCom)."""
-        timestamp, nonce = str(int(time.time())), f"n{next(_ids)}"
+        timestamp, nonce = str(int(time.time()) if timestamp is None else timestamp), f"n{next(_ids)}"
         if self.platform == "wechat_oa" and not self.aes:
             return {"signature": sign(OA_TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
                     "openid": self.user}, xml
@@ -194,13 +195,18 @@ class Rig:
 
 
 @asynccontextmanager
-async def wechat_rig(config, clock, api, starters, budget_ms: int = 1500, senders: bool = True):
-    """Open an App with the WeChat channels enabled against the fake API and serve the real routes."""
+async def wechat_rig(config, clock, api, starters, budget_ms: int = 1500, senders: bool = True,
+                     oa_aes: bool = True):
+    """Open an App with the WeChat channels enabled against the fake API and serve the real routes.
+
+    oa_aes=False: the Official Account has no AES key (plaintext mode)."""
     config.channels.wechat_oa.enabled = True
     config.channels.wecom.enabled = True
     config.channels.wechat_oa.reply_budget_ms = budget_ms
     config.channels.wecom.reply_budget_ms = budget_ms
     config.secrets.update(wechat_secrets(api.base))
+    if not oa_aes:
+        del config.secrets["WUZHA_WECHAT_AES_KEY"]
     app = await App(config, clock=clock).open()
     served = await serve_http(app, starters)
     stop = asyncio.Event()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -67,6 +68,20 @@ def safe_xml_fields(body: bytes | str) -> dict[str, str]:
     if root.tag != "xml":
         raise Refused(400, "not a WeChat message")
     return {child.tag: (child.text or "") for child in root}
+
+
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text that survives inside wechatpy's CDATA sections: ']]>' split across two, XML-illegal characters gone."""
+    return _NOT_XML.sub("", value).replace("]]>", "]]]]><![CDATA[>")
+
+
+def api_root(base: str) -> str:
+    """An API base URL as '<host>/cgi-bin/', whether it was given with or without '/cgi-bin/'."""
+    root = base.rstrip("/")
+    return (root if root.endswith("/cgi-bin") else root + "/cgi-bin") + "/"
 
 
 def message_key(fields: dict[str, str]) -> str:
@@ -364,26 +379,36 @@ class PassiveReplies:
 
 # --- callbacks into neutral events -------------------------------------------------------------------------
 
+JOIN_EVENTS = ("subscribe", "subscribe_scan")
+MEDIA_TYPES = ("image", "voice", "video", "shortvideo")
+
+
 def incoming_from(message, platform: str) -> Incoming | None:
-    """A parsed wechatpy message as an Incoming; None for events that need no answer."""
+    """A parsed wechatpy message as an Incoming; None for events (and unknown documents) that need no answer."""
     user = message.source
     kind, payload = Kind.TEXT, ""
     msg_type = getattr(message, "type", "")
     if msg_type == "event":
         event = getattr(message, "event", "")
-        if event.startswith("subscribe"):
+        if event in JOIN_EVENTS:
             kind = Kind.JOIN
         elif event == "unsubscribe":
             kind = Kind.LEAVE
         elif event == "click":
             kind, payload = Kind.BUTTON, (message.key or "").strip()
         else:
-            return None                      # view, location, enter_agent, ...: nothing to say
+            return None                      # view, location, enter_agent, popups, ...: nothing to say
+    elif msg_type == "unknown":
+        # Events and message types wechatpy does not know (change_contact, template_card_event, calendar,
+        # subscribe_msg_*_event, ...) are system traffic, acknowledged with 'success' and nothing else.
+        return None
     elif msg_type == "text":
         payload = message.content or ""
+    elif msg_type == "link":                 # a forwarded article or link card: "is this a scam?"
+        payload = "\n".join(p for p in (message.title, message.description, message.url) if p)
     elif msg_type == "voice" and (getattr(message, "recognition", None) or "").strip():
         payload = message.recognition.strip()
-    elif msg_type in ("image", "voice"):
+    elif msg_type in MEDIA_TYPES:
         kind = Kind.MEDIA
     incoming = Incoming(platform=platform, user_key=user, chat_key=user, kind=kind, payload=payload, raw=message)
     return incoming
@@ -406,6 +431,8 @@ async def fetch_media_into(incoming: Incoming, channel, app) -> Incoming | list[
         return [text(app.services.translate("wechat.media_too_large", lang, mb=mb))]
     if message.type == "image":
         incoming.media = Media("photo", f"{message.media_id}.jpg", data, "image/jpeg")
+    elif message.type in ("video", "shortvideo"):
+        incoming.media = Media("document", f"{message.media_id}.mp4", data, "video/mp4")
     else:
         fmt = (getattr(message, "format", "") or "amr").lower()
         incoming.media = Media("voice", f"{message.media_id}.{fmt}", data, f"audio/{fmt}")

@@ -9,7 +9,6 @@ from aiohttp import web
 from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.client import WeChatClient
 from wechatpy.enterprise.crypto import WeChatCrypto
-from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.enterprise.replies import create_reply
 from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
 
@@ -21,6 +20,7 @@ from bot.channels.wechat_common import (
     PassiveReplies,
     Refused,
     Running,
+    api_root,
     error_code,
     fetch_media_into,
     incoming_from,
@@ -30,7 +30,9 @@ from bot.channels.wechat_common import (
     render_text,
     safe_xml_fields,
     split_text,
+    xml_text,
 )
+from bot.channels.wechat_guard import Freshness
 from bot.events import Incoming, Outgoing
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ class RoutedWecomClient(WeChatClient):
 
     def __init__(self, corp_id: str, secret: str, api_base: str, timeout: float = 10) -> None:
         super().__init__(corp_id, secret, timeout=timeout, auto_retry=False)
-        self.API_BASE_URL = api_base.rstrip("/") + "/cgi-bin/"
+        self.API_BASE_URL = api_root(api_base)
 
     def fetch_access_token(self):
         """Fetch a token from the configured host (wechatpy 1.8 hard-codes qyapi.weixin.qq.com)."""
@@ -192,18 +194,23 @@ class WecomCallback:
         self.app = app
         self.channel = channel
         self.crypto = WeChatCrypto(token, aes_key, corp_id)
-        self.passive = PassiveReplies(app, channel, app.config.channels.wecom.reply_budget_ms / 1000)
+        settings = app.config.channels.wecom
+        self.freshness = Freshness(PLATFORM, settings.callback_window_s)
+        self.passive = PassiveReplies(app, channel, settings.reply_budget_ms / 1000)
 
     async def verify(self, request: web.Request) -> web.Response:
         """GET: WeCom checks the URL with an encrypted echostr; answer it decrypted."""
         query = request.query
         try:
+            self.freshness.check_time(query.get("timestamp", ""))
             echo = self.crypto.check_signature(query["msg_signature"], query["timestamp"], query["nonce"],
                                                query["echostr"])
+        except Refused as exc:
+            return refuse(request, exc.status, exc.reason)
         except (KeyError, InvalidSignatureException):
             return refuse(request, 403, "bad or missing msg_signature")
-        except (InvalidCorpIdException, ValueError, TypeError):
-            return refuse(request, 400, "cannot decrypt echostr")
+        except Exception as exc:     # signed, but the echostr is not ours
+            return refuse(request, 400, f"cannot decrypt echostr ({type(exc).__name__})")
         return web.Response(text=echo if isinstance(echo, str) else echo.decode("utf-8"))
 
     async def receive(self, request: web.Request) -> web.Response:
@@ -213,18 +220,22 @@ class WecomCallback:
             body = await read_body(request)
             if not all(k in query for k in ("msg_signature", "timestamp", "nonce")):
                 raise Refused(403, "missing msg_signature")
+            timestamp = self.freshness.check_time(query["timestamp"])
             safe_xml_fields(body)          # the envelope: no DTD or entities before anything else parses it
             try:
                 xml = self.crypto.decrypt_message(body, query["msg_signature"], query["timestamp"], query["nonce"])
             except InvalidSignatureException as exc:
                 raise Refused(403, "bad msg_signature") from exc
-            except (InvalidCorpIdException, KeyError, ValueError, TypeError) as exc:
-                raise Refused(400, "cannot decrypt") from exc
+            except Exception as exc:   # signed, but the ciphertext is not ours (garbage, wrong corp id, padding)
+                raise Refused(400, f"cannot decrypt ({type(exc).__name__})") from exc
             fields = safe_xml_fields(xml)
             message = parse_message(xml)
+            if self.freshness.remember(query["msg_signature"], timestamp, body) == "retry":
+                log.info("%s: repeat of an accepted callback answered without handling it", PLATFORM)
+                return web.Response(text=SUCCESS)
         except Refused as exc:
             return refuse(request, exc.status, exc.reason)
-        except (KeyError, ValueError, AttributeError, TypeError) as exc:
+        except Exception as exc:       # whatever a signed but broken document makes the parser raise
             return refuse(request, 400, f"not a WeCom message ({type(exc).__name__})")
         incoming = incoming_from(message, PLATFORM)
         reply = None
@@ -233,7 +244,7 @@ class WecomCallback:
             reply = await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=xml)
         if not reply:
             return web.Response(text=SUCCESS)
-        xml_reply = create_reply(reply, message).render()
+        xml_reply = create_reply(xml_text(reply), message).render()
         encrypted = self.crypto.encrypt_message(xml_reply, query["nonce"], query["timestamp"])
         return web.Response(text=encrypted, content_type="application/xml")
 

@@ -8,7 +8,7 @@ import re
 import aiohttp
 
 from bot.channels.base import Channel, Delivery, Limits
-from bot.channels.wechat_common import split_text
+from bot.channels.wechat_common import api_root, split_text
 from bot.events import Outgoing
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class WecomRobotChannel(Channel):
     def __init__(self, app, key: str, api_base: str) -> None:
         super().__init__(name=PLATFORM, limits=Limits(concurrency=1, batch=50, per_address_per_minute=PER_MINUTE))
         self.app = app
-        self.url = api_base.rstrip("/") + "/cgi-bin/webhook/send"
+        self.url = api_root(api_base) + "webhook/send"
         self.key = key
         self._session: aiohttp.ClientSession | None = None
 
