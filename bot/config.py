@@ -34,6 +34,7 @@ class GeneralConfig:
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
+    read_timeout_s: int = 10          # a request body not received within this is cut off (slow clients)
 
 
 @dataclass
@@ -318,6 +319,7 @@ def _validate(config: Config) -> None:
         "program.contest_seconds": (config.program.contest_seconds, 5, 600),
         "program.contest_minutes": (config.program.contest_minutes, 1, 10080),
         "server.port": (config.server.port, 0, 65535),
+        "server.read_timeout_s": (config.server.read_timeout_s, 1, 300),
         "reports.max_per_day": (config.reports.max_per_day, 1, 1000),
         "reports.evidence_max_mb": (config.reports.evidence_max_mb, 1, 100),
         "office.report_weeks": (config.office.report_weeks, 2, 53),

@@ -9,7 +9,7 @@ import logging
 import signal
 import socket
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 
 from bot.app import App
 from bot.config import Config
@@ -36,9 +36,34 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "channels": sorted(app.channels), "outbox": counts})
 
 
+def body_guard(read_timeout_s: float):
+    """Middleware: read every body within read_timeout_s (408 otherwise); a client gone mid-request is one DEBUG line."""
+    @web.middleware
+    async def guard(request: web.Request, handler):
+        peer = request.remote or "?"
+        try:
+            if request.body_exists:
+                try:
+                    async with asyncio.timeout(read_timeout_s):
+                        await request.read()      # kept by aiohttp: the handler's read/json/text reuse it
+                except TimeoutError:
+                    log.warning("refused %s %s from %s: 408 body not received within %gs", request.method,
+                                request.path, peer, read_timeout_s)
+                    return web.Response(status=408, text="request body too slow")
+                except web.HTTPRequestEntityTooLarge:
+                    log.warning("refused %s %s from %s: 413 body too large", request.method, request.path, peer)
+                    return web.Response(status=413, text="body too large")
+            return await handler(request)
+        except (ConnectionError, asyncio.IncompleteReadError, ClientPayloadError) as exc:
+            log.debug("%s %s from %s: client went away (%s)", request.method, request.path, peer,
+                      type(exc).__name__)
+            return web.Response(status=400, text="client went away")
+    return guard
+
+
 def build_http(app: App) -> web.Application:
     """The aiohttp application shared by callbacks, webhooks and /health."""
-    http = web.Application(client_max_size=64 * 1024)
+    http = web.Application(client_max_size=64 * 1024, middlewares=[body_guard(app.config.server.read_timeout_s)])
     http[APP_KEY] = app
     http.router.add_get("/health", health)
     return http
