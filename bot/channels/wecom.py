@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 
@@ -61,10 +62,17 @@ class RoutedWecomClient(WeChatClient):
                                         params={"corpid": self.corp_id, "corpsecret": self.secret})
 
 
+CARD_TITLE_BYTES, CARD_TEXT_BYTES = 128, 512     # what a text card shows; a longer warning goes as text
+
+
 def is_warning(message: Outgoing) -> bool:
-    """Warnings (weekly cases, urgent alerts without options) go out as text cards."""
+    """Case warnings that fit a text card go out as one; everything else (answers, follow-ups) is text."""
     plain = not message.buttons and message.quiz is None and message.image is None and message.file is None
-    return plain and (message.ref.startswith("warning") or message.urgent) and "\n" in message.text
+    if not (plain and message.ref.startswith("warning") and "\n" in message.text):
+        return False
+    title, _, description = message.text.partition("\n")
+    return (len(title.encode("utf-8")) <= CARD_TITLE_BYTES
+            and len(description.strip().encode("utf-8")) <= CARD_TEXT_BYTES)
 
 
 def _cut_bytes(value: str, limit: int) -> str:
@@ -155,14 +163,13 @@ class WecomChannel(Channel):
 
     async def _text_card(self, members: list[str], message: Outgoing, lang: str) -> dict:
         title, _, description = message.text.partition("\n")
-        answer = await self.api.call(
-            self.client.message.send_text_card, self.agent_id, members, _cut_bytes(title, 128),
-            _cut_bytes(description.strip(), 512), self.card_url,
+        # The card's description is HTML: what the warning quotes (a scammer's words, a link) stays text.
+        return await self.api.call(
+            self.client.message.send_text_card, self.agent_id, members,
+            _cut_bytes(html.escape(title, quote=False), CARD_TITLE_BYTES),
+            _cut_bytes(html.escape(description.strip(), quote=False), CARD_TEXT_BYTES), self.card_url,
             self.app.services.translate("wechat.card_button", lang),
         )
-        if len(description.strip().encode("utf-8")) > 512:     # the card cuts it: the whole text follows
-            answer = await self.api.call(self.client.message.send_text, self.agent_id, members, message.text[:1800])
-        return answer
 
     async def _send_media(self, members: list[str], data: bytes, kind: str, filename: str) -> dict:
         handle = io.BytesIO(data)

@@ -19,6 +19,15 @@ DEFAULT_API_BASE = "https://qyapi.weixin.qq.com"
 PER_MINUTE = 20               # WeCom's cap per robot; the outbox queues the rest
 MARKDOWN_BYTES = 4000         # markdown content is capped at 4096 bytes
 _CASE = re.compile(r"R-[\w-]+")
+# Markdown the robot renders: links, emphasis, code, quotes, headings, <font> and <@mentions>. User text is
+# shown as text: each of these characters becomes its full-width twin, so nothing in it links or mentions.
+_MARKUP = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "<": "＜", ">": "＞", "*": "＊", "_": "＿",
+                         "`": "｀", "#": "＃", "~": "～", "@": "＠", "|": "｜"})
+
+
+def plain(text: str) -> str:
+    """Text that robot markdown shows as written: no links, emphasis, quotes, headings or mentions."""
+    return text.translate(_MARKUP)
 
 
 def case_of(message: Outgoing) -> str | None:
@@ -35,8 +44,8 @@ def case_of(message: Outgoing) -> str | None:
 def render_markdown(message: Outgoing, actions: str, mentions: list[str]) -> str:
     """A card as robot markdown: bold first line, the rest quoted, the text commands, the mentions."""
     title, _, rest = (message.text or (message.quiz.question if message.quiz else "")).partition("\n")
-    lines = [f"**{title.strip()}**"] if title.strip() else []
-    lines += [f"> {line}" if line.strip() else "" for line in rest.splitlines()]
+    lines = [f"**{plain(title.strip())}**"] if title.strip() else []
+    lines += [f"> {plain(line)}" if line.strip() else "" for line in rest.splitlines()]
     if actions:
         lines += ["", actions]
     if mentions:
@@ -55,8 +64,12 @@ class WecomRobotChannel(Channel):
         self._session: aiohttp.ClientSession | None = None
 
     async def duty_mentions(self) -> list[str]:
-        """WeCom user ids of the configured duty officers."""
-        ids = [int(v) for v in self.app.config.reports.duty_officers if str(v).isdigit()]
+        """WeCom user ids of the configured duty officers (person numbers, or '#id')."""
+        ids = []
+        for key in self.app.config.reports.duty_officers:
+            person = await self.app.store.people.resolve(str(key))
+            if person is not None:
+                ids.append(person.id)
         return await self.app.store.wechat.user_keys_of_people("wecom", ids)
 
     async def deliver(self, address: str, message: Outgoing) -> Delivery:

@@ -1,0 +1,76 @@
+"""What WeCom shows: robot cards with user text as text and the duty officers mentioned, plain replies as
+text messages, text cards only for warnings, and each thing delivered once."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels import wecom, wecom_robot
+from bot.events import Button, Outgoing
+from bot.ratelimit import ChannelLimiter
+from tests.test_wechat_wecom import add_members
+from tests.wechat_support import wechat_rig
+
+HOSTILE = "[点此查看处理进度](http://phish.example/login) <@all> **急** `x` <font color=\"warning\">红</font>"
+
+
+@pytest.fixture
+async def work(config, clock, fake_api):
+    """WeCom app and robot channels on the real HTTP server, senders running on the test's clock."""
+    config.security_channel.targets = ["wecom_app", "wecom_robot"]
+    async with wechat_rig(config, clock, fake_api, [wecom.start, wecom_robot.start]) as rig:
+        for name in ("wecom", "wecom_robot"):
+            rig.app.senders[name].limiter = ChannelLimiter(0, monotonic=lambda: clock.now().timestamp())
+        yield rig
+
+
+async def test_student_text_on_the_robot_card_neither_links_nor_mentions(work, config):
+    _officer, duty = await add_members(work.app, 2, prefix="sec")
+    number = (await work.app.store.people.get(duty)).person_no
+    config.reports.duty_officers = [number]                       # a person number, as the office writes it
+    card = Outgoing(text=f"🚨 紧急举报 R-20261123-002\n经过：{HOSTILE}", ref="card:R-20261123-002", urgent=True)
+    await work.app.outbox.push_to_address("wecom_robot", "robot", "report", card, "card:R-20261123-002")
+    await work.settled()
+    (call,) = work.api.to("webhook/send")
+    content = call.body["markdown"]["content"]
+    assert "](" not in content and "<@all>" not in content and "<font" not in content and "**急**" not in content
+    assert "点此查看处理进度" in content and "phish.example" in content           # still readable as text
+    assert content.count("<@") == 1 and f"<@{number}>" in content             # the duty officer, by userid
+
+
+async def test_a_follow_up_reply_is_a_text_message_not_a_card(work):
+    (member,) = await add_members(work.app, 1, prefix="stu")
+    key = (await work.app.store.people.get(member)).person_no
+    reply = Outgoing(text="已作为紧急案件送达\n保卫处会尽快联系你。\n" + "详细说明。" * 200, urgent=True)
+    await work.app.outbox.push_to_address("wecom", key, "reply", reply, "reply:wecom:x:1")
+    await work.settled()
+    sent = work.api.to("message/send")
+    assert {c.body["msgtype"] for c in sent} == {"text"}                     # no card, nothing twice
+    assert "".join(c.body["text"]["content"] for c in sent).count("详细说明。") == 200
+    assert sent[0].body["text"]["content"].startswith("已作为紧急案件送达")
+
+
+async def test_warnings_are_cards_with_escaped_text_and_a_long_one_is_sent_once_as_text(work):
+    (member,) = await add_members(work.app, 1, prefix="stu")
+    key = (await work.app.store.people.get(member)).person_no
+    short = Outgoing(text="⚠️ 本周案例：刷单\n对方发来 <a href=\"http://x\">链接</a>", ref="warning:w1")
+    await work.app.outbox.push_to_address("wecom", key, "warning", short, "warning:w1")
+    await work.settled()
+    (card,) = work.api.to("message/send")
+    assert card.body["msgtype"] == "textcard"
+    assert "<a href" not in card.body["textcard"]["description"] and "&lt;a" in card.body["textcard"]["description"]
+    long = Outgoing(text="⚠️ 本周案例：冒充客服\n" + "骗子的话术很长。" * 60, ref="warning:w2")
+    await work.app.outbox.push_to_address("wecom", key, "warning", long, "warning:w2")
+    await work.settled()
+    later = work.api.to("message/send")[1:]
+    assert [c.body["msgtype"] for c in later] == ["text"]
+
+
+async def test_options_still_go_as_numbered_text(work):
+    (member,) = await add_members(work.app, 1, prefix="stu")
+    key = (await work.app.store.people.get(member)).person_no
+    message = Outgoing(text="选一个", buttons=[[Button("受理", "rep:ack:R-1")]])
+    await work.app.outbox.push_to_address("wecom", key, "x", message, "x:1")
+    await work.settled()
+    (call,) = work.api.to("message/send")
+    assert call.body["msgtype"] == "text" and "1. 受理" in call.body["text"]["content"]
