@@ -7,13 +7,15 @@ import base64
 import logging
 import time
 
+import aiohttp
 import pytest
+from aiohttp import web
 from wechatpy import parse_message
 from wechatpy.crypto import PrpCrypto
 from wechatpy.replies import create_reply
 
 from bot.channels import wechat_oa, wecom
-from bot.channels.wechat_common import safe_xml_fields, xml_text
+from bot.channels.wechat_common import PassiveAnswer, respond, safe_xml_fields, xml_text
 from tests.wechat_support import OA_AES_KEY, OA_APPID, OA_TOKEN, sign, wechat_rig
 
 
@@ -147,3 +149,30 @@ async def test_api_base_with_or_without_cgi_bin(config, clock, fake_api, suffix)
     async with wechat_rig(config, clock, Base, [wechat_oa.start]):
         channel = wechat_oa.RoutedOAClient(OA_APPID, "s", Base.base)
         assert channel.API_BASE_URL == fake_api.base + "/cgi-bin/"
+
+
+async def test_follow_ups_are_queued_only_after_the_passive_reply_is_written():
+    seen: list[str] = []
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        response = web.Response(text="passive")
+
+        async def finish() -> None:
+            seen.append("written" if response.prepared and response._eof_sent else "not yet")
+
+        return await respond(request, response, PassiveAnswer("passive", finish))
+
+    http = web.Application()
+    http.router.add_post("/cb", route)
+    runner = web.AppRunner(http, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/cb") as reply:
+                assert await reply.text() == "passive"
+    finally:
+        await runner.cleanup()
+    assert seen == ["written"]
+

@@ -180,7 +180,8 @@ class Rig:
         raise AssertionError(f"only {len(found)} messages reached {openid}: {found}")
 
     async def settled(self, wait_s: float = 5.0) -> dict:
-        """Wait until the outbox has nothing due in flight or pending now; return the counts."""
+        """Wait until every callback is answered and its follow-ups queued, and the outbox has nothing
+        due in flight or pending now; return the counts."""
         counts: dict = {}
         for _ in range(int(wait_s * 50)):
             counts = await self.app.store.outbox.counts()
@@ -188,7 +189,9 @@ class Rig:
                 "SELECT COUNT(*) FROM outbox WHERE state = 'inflight' OR (state = 'pending' AND not_before <= ?)",
                 (iso(self.clock.now()),),
             )
-            if not due:
+            open_callbacks = await self.app.db.fetchval(
+                "SELECT COUNT(*) FROM inbox WHERE state IN ('received', 'handled')")
+            if not due and not open_callbacks:
                 return counts
             await asyncio.sleep(0.02)
         raise AssertionError(f"outbox not settled: {counts}")

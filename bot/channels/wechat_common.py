@@ -271,6 +271,29 @@ def error_code(exc: Exception) -> int | None:
 
 # --- passive replies ----------------------------------------------------------------------------------------
 
+@dataclass
+class PassiveAnswer:
+    """The passive reply's text (None: answer 'success') and what to do once the response is written."""
+
+    text: str | None = None
+    finish: object = None            # async callable: queue the follow-ups, mark the callback replied
+
+    async def done(self) -> None:
+        """Run the after-response step, if there is one."""
+        if self.finish is not None:
+            await self.finish()
+
+
+async def respond(request: web.Request, response: web.StreamResponse, answer: PassiveAnswer) -> web.StreamResponse:
+    """Write the passive reply to the platform first, then queue what follows it (so it cannot overtake it)."""
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    finally:
+        await answer.done()
+    return response
+
+
 class PassiveReplies:
     """Handles a callback within WeChat's budget: the first reply goes back in the HTTP response,
     everything else (or everything, when the handler is slow) through the channel's send API via the outbox."""
@@ -283,8 +306,11 @@ class PassiveReplies:
         self.hints = Hints(app, channel.name)
         self._tasks: set[asyncio.Task] = set()
 
-    async def answer(self, incoming: Incoming, msg_key: str, prepare=None, raw: str | None = None) -> str | None:
-        """The text for the passive reply, or None to answer 'success' (retry, slow handler, nothing to say).
+    async def answer(self, incoming: Incoming, msg_key: str, prepare=None, raw: str | None = None) -> PassiveAnswer:
+        """The passive reply, its text None to answer 'success' (retry, slow handler, nothing to say).
+
+        Its follow-ups are queued by `done()` once the response is written (see `respond`), so the
+        send API never delivers a later part before the platform has shown the first.
 
         The callback is written to the inbox before it is handled: a retry of one in progress or done
         is answered without handling it again, and one whose handling died with the process is
@@ -295,7 +321,7 @@ class PassiveReplies:
         if not receipt.new:
             log.info("%s retry of %s answered without handling it again (%s)", self.platform, msg_key,
                      receipt.status)
-            return None
+            return PassiveAnswer()
         task = asyncio.create_task(self._handle(incoming, prepare, event_key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -307,10 +333,15 @@ class PassiveReplies:
             follow = asyncio.create_task(self._send_when_done(task, incoming.user_key, msg_key))
             self._tasks.add(follow)
             follow.add_done_callback(self._tasks.discard)
-            return None
-        first = await self._split_and_queue(replies, incoming.user_key, msg_key, passive=True)
-        await inbox.mark_replied(self.app, event_key)
-        return first
+            return PassiveAnswer()
+        parts = await self._render(replies, incoming.user_key)
+        first, start = (parts[0].text, 1) if parts and parts[0].kind == "text" else (None, 0)
+
+        async def finish() -> None:
+            await self._queue(parts, start, incoming.user_key, msg_key)
+            await inbox.mark_replied(self.app, event_key)
+
+        return PassiveAnswer(first, finish)
 
     def event_key(self, msg_key: str) -> str:
         """The inbox key of a callback: 'wechat_oa:id:<MsgId>' or 'wecom:ev:<user>:<CreateTime>:<Event>'."""
@@ -331,7 +362,7 @@ class PassiveReplies:
         except Exception:
             log.exception("%s handler for %s failed", self.platform, msg_key)
             return
-        await self._split_and_queue(replies, user_key, msg_key, passive=False)
+        await self._queue(await self._render(replies, user_key), 0, user_key, msg_key)
         await inbox.mark_replied(self.app, self.event_key(msg_key))
 
     async def recover(self, parse) -> inbox.Recovery:
@@ -349,20 +380,17 @@ class PassiveReplies:
 
     async def push_replies(self, row, user_key: str, replies: list[Outgoing]) -> None:
         """Recovery: queue a stored answer through the send API, keyed exactly as the live path keys it."""
-        await self._split_and_queue(replies, user_key, row.event_key.split(":", 1)[1], passive=False)
+        await self._queue(await self._render(replies, user_key), 0, user_key, row.event_key.split(":", 1)[1])
 
-    async def _split_and_queue(self, replies: list[Outgoing], user_key: str, msg_key: str,
-                               passive: bool) -> str | None:
-        """Render the replies; keep the first text for the response, queue the rest in order.
+    async def _render(self, replies: list[Outgoing], user_key: str) -> list[Part]:
+        return [part for reply in replies for part in await self.hints.parts(reply, user_key)]
+
+    async def _queue(self, parts: list[Part], start: int, user_key: str, msg_key: str) -> None:
+        """Queue parts[start:] through the send API.
 
         Each part's dedupe key is its index among all parts, passive or not, so a recovery that
         queues every part again adds only the ones the dead process had not queued.
         """
-        parts = [part for reply in replies for part in await self.hints.parts(reply, user_key)]
-        first = None
-        start = 0
-        if passive and parts and parts[0].kind == "text":
-            first, start = parts[0].text, 1
         for index in range(start, len(parts)):
             message = part_message(parts[index])
             message.urgent = True   # an answer the person is waiting for: never held back by quiet hours
@@ -370,7 +398,6 @@ class PassiveReplies:
                 self.platform, user_key, "reply", message, dedupe_key=f"reply:{self.platform}:{msg_key}:{index}",
                 priority=0,
             )
-        return first
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Let handlers still running finish (their replies are queued), up to grace_s seconds."""

@@ -19,6 +19,7 @@ from bot.channels.wechat_common import (
     SUCCESS,
     ApiRunner,
     Hints,
+    PassiveAnswer,
     PassiveReplies,
     Refused,
     Running,
@@ -29,6 +30,7 @@ from bot.channels.wechat_common import (
     message_key,
     read_body,
     refuse,
+    respond,
     safe_xml_fields,
     xml_text,
 )
@@ -202,13 +204,13 @@ class OACallback:
             return refuse(request, exc.status, exc.reason)
         except Exception as exc:     # whatever a signed but broken document makes the parser raise
             return refuse(request, 400, f"not a WeChat message ({type(exc).__name__})")
-        reply = await self.handle(message, fields, xml)
-        if not reply:
-            return web.Response(text=SUCCESS)
-        xml_reply = create_reply(xml_text(reply), message).render()
+        answer = await self.handle(message, fields, xml)
+        if not answer.text:
+            return await respond(request, web.Response(text=SUCCESS), answer)
+        xml_reply = create_reply(xml_text(answer.text), message).render()
         if encrypted:
             xml_reply = self.crypto.encrypt_message(xml_reply, query["nonce"], query["timestamp"])
-        return web.Response(text=xml_reply, content_type="application/xml")
+        return await respond(request, web.Response(text=xml_reply, content_type="application/xml"), answer)
 
     def _decrypt(self, request: web.Request, body: bytes) -> str:
         if self.crypto is None:
@@ -221,11 +223,11 @@ class OACallback:
         except Exception as exc:     # signed, but the ciphertext is not ours (garbage, wrong app id, bad padding)
             raise Refused(400, f"cannot decrypt ({type(exc).__name__})") from exc
 
-    async def handle(self, message, fields: dict[str, str], xml: str | bytes = "") -> str | None:
-        """Take it into the inbox, note the interaction, dispatch within the budget; the passive reply or None."""
+    async def handle(self, message, fields: dict[str, str], xml: str | bytes = "") -> PassiveAnswer:
+        """Take it into the inbox, note the interaction, dispatch within the budget; the passive reply."""
         incoming = incoming_from(message, PLATFORM)
         if incoming is None:
-            return None
+            return PassiveAnswer()
         if incoming.kind != Kind.LEAVE:
             await self.app.store.wechat.touch_interaction(PLATFORM, incoming.user_key)
         raw = xml.decode("utf-8") if isinstance(xml, bytes) else xml

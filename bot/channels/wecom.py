@@ -18,6 +18,7 @@ from bot.channels.wechat_common import (
     SUCCESS,
     ApiRunner,
     Hints,
+    PassiveAnswer,
     PassiveReplies,
     Refused,
     Running,
@@ -29,6 +30,7 @@ from bot.channels.wechat_common import (
     read_body,
     refuse,
     render_text,
+    respond,
     safe_xml_fields,
     split_text,
     xml_text,
@@ -245,15 +247,15 @@ class WecomCallback:
         except Exception as exc:       # whatever a signed but broken document makes the parser raise
             return refuse(request, 400, f"not a WeCom message ({type(exc).__name__})")
         incoming = incoming_from(message, PLATFORM)
-        reply = None
+        answer = PassiveAnswer()
         if incoming is not None:
             await self.app.store.wechat.touch_interaction(PLATFORM, incoming.user_key)
-            reply = await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=xml)
-        if not reply:
-            return web.Response(text=SUCCESS)
-        xml_reply = create_reply(xml_text(reply), message).render()
+            answer = await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=xml)
+        if not answer.text:
+            return await respond(request, web.Response(text=SUCCESS), answer)
+        xml_reply = create_reply(xml_text(answer.text), message).render()
         encrypted = self.crypto.encrypt_message(xml_reply, query["nonce"], query["timestamp"])
-        return web.Response(text=encrypted, content_type="application/xml")
+        return await respond(request, web.Response(text=encrypted, content_type="application/xml"), answer)
 
     async def _prepare(self, incoming: Incoming) -> Incoming | list[Outgoing]:
         return await fetch_media_into(incoming, self.channel, self.app)
