@@ -3,6 +3,8 @@ text messages, text cards only for warnings, and each thing delivered once."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.channels import wecom, wecom_robot
@@ -74,3 +76,26 @@ async def test_options_still_go_as_numbered_text(work):
     await work.settled()
     (call,) = work.api.to("message/send")
     assert call.body["msgtype"] == "text" and "1. 受理" in call.body["text"]["content"]
+
+
+async def test_a_card_is_posted_once_and_its_changes_as_one_short_line_a_minute(work):
+    def card(evidence: int, status: str = "待受理") -> Outgoing:
+        return Outgoing(text=f"📋 举报 R-20261123-009（{status}）\n类型：刷单返利\n证据：{evidence} 份\n指令：受理 R-20261123-009",
+                        buttons=[[Button("受理", "rep:ack:R-20261123-009")]], ref="card:R-20261123-009")
+
+    robot = work.app.channels["wecom_robot"]
+    robot.update_every_s = 0.5                                # a minute, shortened for the test
+    for version in range(6):                                  # the card, then one change per form step
+        await work.app.outbox.push_to_address("wecom_robot", "robot", "report", card(version),
+                                              f"report:R-20261123-009:card:{version}")
+    await work.settled()
+    posts = work.api.to("webhook/send")
+    assert len(posts) == 1 and "证据：0 份" in posts[0].body["markdown"]["content"]
+    await asyncio.sleep(0.7)
+    await work.settled()
+    await asyncio.sleep(0.7)
+    await work.settled()
+    posts = work.api.to("webhook/send")
+    assert len(posts) == 2, [p.body for p in posts]
+    update = posts[1].body["markdown"]["content"]
+    assert "证据：5 份" in update and "类型" not in update and len(update) < len(posts[0].body["markdown"]["content"])
