@@ -269,6 +269,26 @@ def error_code(exc: Exception) -> int | None:
         return None
 
 
+class Interactions:
+    """Notes each person's last interaction (the 48 h window), writing it at most once a minute per person."""
+
+    EVERY_S = 60.0      # the window is 48 h: a minute's precision saves a database write on almost every callback
+
+    def __init__(self, app, platform: str) -> None:
+        self.app, self.platform = app, platform
+        self._written: dict[str, float] = {}
+
+    async def touch(self, user_key: str) -> None:
+        """Record that the person just wrote to us, unless that was recorded less than a minute ago."""
+        now = self.app.clock.now().timestamp()
+        if 0 <= now - self._written.get(user_key, -self.EVERY_S) < self.EVERY_S:
+            return
+        await self.app.store.wechat.touch_interaction(self.platform, user_key)
+        self._written[user_key] = now
+        if len(self._written) > 100_000:
+            self._written = {k: t for k, t in self._written.items() if now - t < self.EVERY_S}
+
+
 # --- passive replies ----------------------------------------------------------------------------------------
 
 @dataclass

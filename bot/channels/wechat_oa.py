@@ -19,6 +19,7 @@ from bot.channels.wechat_common import (
     SUCCESS,
     ApiRunner,
     Hints,
+    Interactions,
     PassiveAnswer,
     PassiveReplies,
     Refused,
@@ -165,6 +166,7 @@ class OACallback:
         self.plaintext_ok = self.crypto is None or settings.accept_plaintext
         self.freshness = Freshness(PLATFORM, settings.callback_window_s)
         self.passive = PassiveReplies(app, channel, settings.reply_budget_ms / 1000)
+        self.interactions = Interactions(app, PLATFORM)
 
     def _check_signature(self, request: web.Request) -> None:
         query = request.query
@@ -229,7 +231,7 @@ class OACallback:
         if incoming is None:
             return PassiveAnswer()
         if incoming.kind != Kind.LEAVE:
-            await self.app.store.wechat.touch_interaction(PLATFORM, incoming.user_key)
+            await self.interactions.touch(incoming.user_key)
         raw = xml.decode("utf-8") if isinstance(xml, bytes) else xml
         return await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=raw)
 

@@ -18,6 +18,7 @@ from bot.channels.wechat_common import (
     SUCCESS,
     ApiRunner,
     Hints,
+    Interactions,
     PassiveAnswer,
     PassiveReplies,
     Refused,
@@ -206,6 +207,7 @@ class WecomCallback:
         settings = app.config.channels.wecom
         self.freshness = Freshness(PLATFORM, settings.callback_window_s)
         self.passive = PassiveReplies(app, channel, settings.reply_budget_ms / 1000)
+        self.interactions = Interactions(app, PLATFORM)
 
     async def verify(self, request: web.Request) -> web.Response:
         """GET: WeCom checks the URL with an encrypted echostr; answer it decrypted."""
@@ -249,7 +251,7 @@ class WecomCallback:
         incoming = incoming_from(message, PLATFORM)
         answer = PassiveAnswer()
         if incoming is not None:
-            await self.app.store.wechat.touch_interaction(PLATFORM, incoming.user_key)
+            await self.interactions.touch(incoming.user_key)
             answer = await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=xml)
         if not answer.text:
             return await respond(request, web.Response(text=SUCCESS), answer)
