@@ -176,3 +176,11 @@ async def test_follow_ups_are_queued_only_after_the_passive_reply_is_written():
         await runner.cleanup()
     assert seen == ["written"]
 
+
+
+@pytest.mark.parametrize("msg_type", ["video", "shortvideo"])
+async def test_a_video_is_taken_as_a_file_not_answered_as_missing_text(rig, msg_type):
+    rig.api.media["VID-1"] = b"\x00\x00\x00\x18ftypmp42" + b"v" * 100
+    reply = await rig.person("o-video").send(msg_type, MediaId="VID-1", ThumbMediaId="T-1")
+    assert reply.status == 200 and "没有收到文字" not in reply.text
+    assert [c.query["media_id"] for c in rig.api.to("media/get")] == ["VID-1"]
