@@ -69,6 +69,12 @@ def build_http(app: App) -> web.Application:
     return http
 
 
+def make_runner(http: web.Application, config: Config) -> web.AppRunner:
+    """The runner of the shared server: a connection that has not sent a whole request head within
+    server.read_timeout_s (slow headers, or idle after a request) is closed; bodies are timed by body_guard."""
+    return web.AppRunner(http, access_log=None, keepalive_timeout=config.server.read_timeout_s)
+
+
 class StartupError(Exception):
     """What keeps `wuzha serve` from starting, in one line for the operator."""
 
@@ -134,7 +140,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
         await app.open()
         http = build_http(app)
         await start_features(app, http, running)
-        runner = web.AppRunner(http, access_log=None)
+        runner = make_runner(http, config)
         await runner.setup()
         await web.SockSite(runner, sock).start()
     except BaseException:

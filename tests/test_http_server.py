@@ -71,3 +71,23 @@ async def test_a_client_gone_mid_body_is_one_debug_line(rig, caplog):
     assert "client went away" in caplog.text
     assert not [r for r in caplog.records if r.exc_info], caplog.text
     assert (await rig.person("o-fine").say("/help")).status == 200
+
+
+async def test_slow_request_heads_are_cut_off(rig):
+    url = urlparse(rig.base)
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    started = time.monotonic()
+    closed = False
+    for byte in b"POST /wechat/oa HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 30:   # a byte every 0.2 s
+        try:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.wait_for(reader.read(1), 0.2)
+        except TimeoutError:
+            continue
+        except ConnectionError:
+            pass
+        closed = True
+        break
+    writer.close()
+    assert closed and time.monotonic() - started < 4

@@ -18,7 +18,7 @@ from wechatpy.utils import WeChatSigner
 
 from bot.app import App
 from bot.clock import iso
-from bot.serve import build_http
+from bot.serve import build_http, make_runner
 
 OA_TOKEN = "oa-token"
 OA_APPID = "wx-test-appid"
@@ -66,7 +66,7 @@ async def serve_http(app, starters) -> Served:
     """Run the real shared HTTP server with the given starters on 127.0.0.1."""
     http = build_http(app)
     running = [await starter(app, http) for starter in starters]
-    runner = web.AppRunner(http, access_log=None)
+    runner = make_runner(http, app.config)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
