@@ -99,3 +99,19 @@ async def test_a_card_is_posted_once_and_its_changes_as_one_short_line_a_minute(
     assert len(posts) == 2, [p.body for p in posts]
     update = posts[1].body["markdown"]["content"]
     assert "证据：5 份" in update and "类型" not in update and len(update) < len(posts[0].body["markdown"]["content"])
+
+
+async def test_an_urgent_cards_update_line_pings_the_duty_officers_again(work, config):
+    (duty,) = await add_members(work.app, 1, prefix="duty")
+    config.reports.duty_officers = [(await work.app.store.people.get(duty)).person_no]
+    work.app.channels["wecom_robot"].update_every_s = 0.3
+    first = Outgoing(text="🚨 紧急举报 R-20261123-010\n状态：待受理", ref="card:R-20261123-010", urgent=True)
+    again = Outgoing(text="⏰ 已等待 15 分钟（第 1 次提醒）\n🚨 紧急举报 R-20261123-010\n状态：待受理",
+                     ref="card:R-20261123-010", urgent=True)
+    await work.app.outbox.push_to_address("wecom_robot", "robot", "report", first, "card:10:0")
+    await work.settled()
+    await asyncio.sleep(0.4)
+    await work.app.outbox.push_to_address("wecom_robot", "robot", "report", again, "card:10:1")
+    await work.settled()
+    posts = [p.body["markdown"]["content"] for p in work.api.to("webhook/send")]
+    assert len(posts) == 2 and "已等待 15 分钟" in posts[1] and "<@duty000000>" in posts[1]

@@ -115,7 +115,9 @@ class WecomRobotChannel(Channel):
         before = set(posted_text.splitlines())
         changed = [line for line in message.text.splitlines()[1:] if line.strip() and line not in before]
         lines = [f"**{plain(title.strip())}**"] + [f"> {plain(line)}" for line in changed[:UPDATE_LINES]]
-        result = await self._post_pieces("\n".join(lines))
+        if message.urgent:        # an urgent case (re-escalated, or changing while unacknowledged): ping again
+            lines += ["", " ".join(f"<@{m}>" for m in await self.duty_mentions())]
+        result = await self._post_pieces("\n".join(lines).rstrip())
         if result.ok:
             self._posted[case] = (message.text, time.monotonic())
         return result
