@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
 from bot.channels import wecom, wecom_robot
@@ -115,3 +116,18 @@ async def test_an_urgent_cards_update_line_pings_the_duty_officers_again(work, c
     await work.settled()
     posts = [p.body["markdown"]["content"] for p in work.api.to("webhook/send")]
     assert len(posts) == 2 and "已等待 15 分钟" in posts[1] and "<@duty000000>" in posts[1]
+
+
+async def test_the_fake_refuses_what_wechat_refuses_and_the_channels_stay_under_it(work):
+    async with aiohttp.ClientSession() as session:
+        body = {"msgtype": "markdown", "markdown": {"content": "长" * 1400}}        # 4,200 bytes
+        async with session.post(work.api.base + "/cgi-bin/webhook/send", params={"key": "k"}, json=body) as answer:
+            assert (await answer.json())["errcode"] == 45002
+    (member,) = await add_members(work.app, 1, prefix="stu")
+    key = (await work.app.store.people.get(member)).person_no
+    await work.app.outbox.push_to_address("wecom", key, "x", Outgoing(text="长" * 5000), "long:1")
+    card = Outgoing(text="📋 举报 R-20261123-011\n" + "经过很长。" * 600, ref="card:R-20261123-011")
+    await work.app.outbox.push_to_address("wecom_robot", "robot", "report", card, "card:11:0")
+    counts = await work.settled()
+    assert counts["sent"] == 2 and counts["dead"] == 0 and counts["undeliverable"] == 0, counts
+    assert len(work.api.to("message/send")) >= 8 and len(work.api.to("webhook/send")) >= 3
