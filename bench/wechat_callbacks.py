@@ -1,10 +1,13 @@
 """Bench: 2,000 AES-encrypted Official Account callbacks, 100 at a time, against a running `wuzha serve`.
 
     .venv/bin/python bench/wechat_callbacks.py [--messages 2000] [--concurrency 100] [--users 200] [--json]
+                                               [--profile server.prof]
 
-Starts `wuzha serve` in its own process (temporary database, the Official Account enabled, the API on the
-fake server of tests/), then posts signed and encrypted text messages exactly as WeChat would and times each
-until its passive reply arrives. "lost" counts callbacks without a passive reply. Target: p99 < 500 ms.
+Starts `wuzha serve` in its own process (temporary database, the Official Account enabled in safe mode, the
+API on the fake server of tests/), then posts signed and encrypted text messages exactly as WeChat would and
+times each until its passive reply arrives. "lost" counts callbacks without a passive reply. Before the timed
+run it checks that the guards are on: a plaintext callback, a stale one and a replayed one must be refused or
+not handled ("checks"). Target: p99 < 300 ms. --profile runs the server under cProfile and writes its stats.
 """
 
 from __future__ import annotations
@@ -51,7 +54,26 @@ async def wait_healthy(session: aiohttp.ClientSession, base: str, seconds: float
     raise RuntimeError("wuzha serve did not come up")
 
 
-async def run(messages: int, concurrency: int, users: int) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process (all its threads) has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def guard_checks(session: aiohttp.ClientSession, base: str) -> dict:
+    """The statuses the guards answer: plaintext in safe mode, a stale timestamp, a replay of an accepted one."""
+    url = base + "/wechat/oa"
+    plain = WechatPerson(session, url, "o-bench-guard", aes=False)
+    encrypted = WechatPerson(session, url, "o-bench-guard")
+    stale = encrypted.signed(encrypted.xml("text", Content="/help"), timestamp=int(time.time()) - 3600)
+    fresh = encrypted.signed(encrypted.xml("text", Content="/help"))
+    await encrypted.post(*fresh)
+    replay = await encrypted.post(*fresh)
+    return {"plaintext": (await plain.say("/me")).status, "stale": (await encrypted.post(*stale)).status,
+            "replay": "not handled" if replay.body == "success" else "HANDLED"}
+
+
+async def run(messages: int, concurrency: int, users: int, profile: str | None = None) -> dict:
     """Start the server, send the callbacks, return the figures."""
     api = await FakeWechatApi().start()
     port = free_port()
@@ -61,14 +83,17 @@ async def run(messages: int, concurrency: int, users: int) -> dict:
             f'[general]\ndatabase = "{tmp}/bench.db"\n[server]\nhost = "127.0.0.1"\nport = {port}\n'
             '[schedule]\nquiet_hours = ""\n[channels.wechat_oa]\nenabled = true\n', encoding="utf-8")
         env = dict(os.environ, **wechat_secrets(api.base))
+        python = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "bot"] if profile \
+            else [sys.executable, "-m", "bot"]
         server = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--config", str(config), "serve", cwd=tmp, env=env,
+            *python, "--config", str(config), "serve", cwd=tmp, env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         connector = aiohttp.TCPConnector(limit=concurrency)
         try:
             async with aiohttp.ClientSession(connector=connector) as session:
                 await wait_healthy(session, base)
+                checks = await guard_checks(session, base)
                 people = [WechatPerson(session, base + "/wechat/oa", f"o-bench-{i:04d}") for i in range(users)]
                 for person in people:                       # each person exists before the timed run
                     await person.say("/help")
@@ -93,9 +118,11 @@ async def run(messages: int, concurrency: int, users: int) -> dict:
                     else:
                         latencies.append(elapsed * 1000)
 
-                started = time.perf_counter()
+                started, cpu_before, own_before = time.perf_counter(), cpu_seconds(server.pid), time.process_time()
                 await asyncio.gather(*(one(i) for i in range(messages)))
                 wall = time.perf_counter() - started
+                server_cpu = cpu_seconds(server.pid) - cpu_before
+                client_cpu = time.process_time() - own_before       # the senders and the fake API, in this process
         finally:
             server.terminate()
             try:
@@ -107,7 +134,10 @@ async def run(messages: int, concurrency: int, users: int) -> dict:
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None
     return {"messages": messages, "concurrency": concurrency, "p50_ms": round(statistics.median(latencies), 1)
             if latencies else None, "p99_ms": round(p99, 1) if p99 is not None else None, "lost": lost,
-            "per_second": round(messages / wall, 1)}
+            "per_second": round(messages / wall, 1), "server_cpu_ms_each": round(server_cpu * 1000 / messages, 2),
+            "client_cpu_ms_each": round(client_cpu * 1000 / messages, 2), "wall_s": round(wall, 2),
+            "checks": checks, "cpus": os.cpu_count(),
+            "load_1min": round(os.getloadavg()[0], 2)}
 
 
 def main() -> int:
@@ -117,14 +147,18 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--profile", help="run the server under cProfile and write its stats to this file")
     args = parser.parse_args()
-    result = asyncio.run(run(args.messages, args.concurrency, args.users))
+    profile = str(Path(args.profile).resolve()) if args.profile else None   # the server runs in a temporary cwd
+    result = asyncio.run(run(args.messages, args.concurrency, args.users, profile))
     if args.json:
         print(json.dumps(result))
     else:
         print(f"{result['messages']} encrypted callbacks, {result['concurrency']} at a time: "
               f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms to the passive reply, "
-              f"{result['lost']} lost, {result['per_second']} callbacks/s")
+              f"{result['lost']} lost, {result['per_second']} callbacks/s, {result['server_cpu_ms_each']} ms of server "
+              f"CPU each ({result['client_cpu_ms_each']} ms in the bench's own senders); guards: {result['checks']}; "
+              f"{result['cpus']} CPUs, load {result['load_1min']}")
     return 0
 
 

@@ -36,6 +36,7 @@ class GeneralConfig:
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
+    read_timeout_s: int = 10          # a request body not received within this is cut off (slow clients)
 
 
 @dataclass
@@ -174,6 +175,8 @@ class WechatOAConfig:
     template_id: str = ""
     reply_budget_ms: int = 4000       # answer the callback with 'success' when the handler takes longer
     api_concurrency: int = 8          # wechatpy calls in flight at once (each runs in a thread)
+    callback_window_s: int = 300      # callbacks whose timestamp is further from now are refused
+    accept_plaintext: bool = False    # compat mode: take unencrypted callbacks although an AES key is set
 
 
 @dataclass
@@ -182,6 +185,7 @@ class WecomConfig:
     reply_budget_ms: int = 4000
     api_concurrency: int = 8
     card_url: str = ""                 # where a warning's text card links to; empty: the WeCom home page
+    callback_window_s: int = 300       # callbacks whose timestamp is further from now are refused
 
 
 @dataclass
@@ -383,12 +387,15 @@ def _validate(config: Config) -> None:
         "program.contest_seconds": (config.program.contest_seconds, 5, 600),
         "program.contest_minutes": (config.program.contest_minutes, 1, 10080),
         "server.port": (config.server.port, 0, 65535),
+        "server.read_timeout_s": (config.server.read_timeout_s, 1, 300),
         "reports.max_per_day": (config.reports.max_per_day, 1, 1000),
         "reports.evidence_max_mb": (config.reports.evidence_max_mb, 1, 100),
         "office.report_weeks": (config.office.report_weeks, 2, 53),
         "identity.max_accounts": (config.identity.max_accounts, 1, 10),
         "identity.invite_days": (config.identity.invite_days, 1, 90),
         "identity.cas.timeout_s": (config.identity.cas.timeout_s, 1, 60),
+        "channels.wechat_oa.callback_window_s": (config.channels.wechat_oa.callback_window_s, 30, 3600),
+        "channels.wecom.callback_window_s": (config.channels.wecom.callback_window_s, 30, 3600),
     }
     for key, (value, low, high) in ranges.items():
         if not low <= value <= high:

@@ -9,7 +9,7 @@ import logging
 import signal
 import socket
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 
 from bot.app import App
 from bot.config import Config
@@ -38,12 +38,43 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "channels": sorted(app.channels), "outbox": counts})
 
 
+def body_guard(read_timeout_s: float):
+    """Middleware: read every body within read_timeout_s (408 otherwise); a client gone mid-request is one DEBUG line."""
+    @web.middleware
+    async def guard(request: web.Request, handler):
+        peer = request.remote or "?"
+        try:
+            if request.body_exists:
+                try:
+                    async with asyncio.timeout(read_timeout_s):
+                        await request.read()      # kept by aiohttp: the handler's read/json/text reuse it
+                except TimeoutError:
+                    log.warning("refused %s %s from %s: 408 body not received within %gs", request.method,
+                                request.path, peer, read_timeout_s)
+                    return web.Response(status=408, text="request body too slow")
+                except web.HTTPRequestEntityTooLarge:
+                    log.warning("refused %s %s from %s: 413 body too large", request.method, request.path, peer)
+                    return web.Response(status=413, text="body too large")
+            return await handler(request)
+        except (ConnectionError, asyncio.IncompleteReadError, ClientPayloadError) as exc:
+            log.debug("%s %s from %s: client went away (%s)", request.method, request.path, peer,
+                      type(exc).__name__)
+            return web.Response(status=400, text="client went away")
+    return guard
+
+
 def build_http(app: App) -> web.Application:
     """The aiohttp application shared by callbacks, webhooks and /health."""
-    http = web.Application(client_max_size=64 * 1024)
+    http = web.Application(client_max_size=64 * 1024, middlewares=[body_guard(app.config.server.read_timeout_s)])
     http[APP_KEY] = app
     http.router.add_get("/health", health)
     return http
+
+
+def make_runner(http: web.Application, config: Config) -> web.AppRunner:
+    """The runner of the shared server: a connection that has not sent a whole request head within
+    server.read_timeout_s (slow headers, or idle after a request) is closed; bodies are timed by body_guard."""
+    return web.AppRunner(http, access_log=None, keepalive_timeout=config.server.read_timeout_s)
 
 
 class StartupError(Exception):
@@ -111,7 +142,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
         await app.open()
         http = build_http(app)
         await start_features(app, http, running)
-        runner = web.AppRunner(http, access_log=None)
+        runner = make_runner(http, config)
         await runner.setup()
         await web.SockSite(runner, sock).start()
     except BaseException:

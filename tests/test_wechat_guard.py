@@ -25,6 +25,14 @@ async def rig(config, clock, fake_api):
         yield served
 
 
+@pytest.fixture
+async def compat_rig(config, clock, fake_api):
+    """Both routes with the Official Account in compat mode (plaintext taken although an AES key is set)."""
+    config.channels.wechat_oa.accept_plaintext = True
+    async with wechat_rig(config, clock, fake_api, [wechat_oa.start, wecom.start]) as served:
+        yield served
+
+
 async def assert_nothing_stored(rig) -> None:
     """No account, dedupe row or outbox row was written."""
     for table in ("accounts", "inbox", "outbox", "wechat_interactions"):
@@ -51,7 +59,8 @@ async def test_bad_or_missing_signature_is_403(rig, platform, caplog):
 
 
 @pytest.mark.parametrize("platform", ["wechat_oa", "wecom"])
-async def test_malformed_xml_is_400(rig, platform):
+async def test_malformed_xml_is_400(compat_rig, platform):
+    rig = compat_rig
     person = rig.person("o-mallory", platform=platform)
     query, _ = person.signed(person.xml("text", Content="hi"))
     assert (await person.post(query, "<xml><Encrypt>abc</Encr")).status == 400
@@ -74,7 +83,8 @@ async def test_body_over_64_kb_is_413(rig, platform):
 
 
 @pytest.mark.parametrize("document", [BILLION_LAUGHS, XXE], ids=["billion-laughs", "external-entity"])
-async def test_entity_documents_are_refused_unexpanded(rig, document):
+async def test_entity_documents_are_refused_unexpanded(compat_rig, document):
+    rig = compat_rig
     oa_plain = rig.person("o-mallory", aes=False)
     query, _ = oa_plain.signed("")
     reply = await oa_plain.post(query, document)

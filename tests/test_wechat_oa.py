@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -21,7 +22,8 @@ async def oa(config, clock, fake_api):
 
 
 async def test_url_verification_echoes_only_a_signed_request(oa):
-    query = {"signature": sign(OA_TOKEN, "1700000000", "abc"), "timestamp": "1700000000", "nonce": "abc",
+    NOW = str(int(time.time()))
+    query = {"signature": sign(OA_TOKEN, NOW, "abc"), "timestamp": NOW, "nonce": "abc",
              "echostr": "hello-echo"}
     async with oa.session.get(oa.url, params=query) as response:
         assert response.status == 200
@@ -32,21 +34,22 @@ async def test_url_verification_echoes_only_a_signed_request(oa):
 
 
 @pytest.mark.parametrize("aes", [True, False], ids=["safe-mode", "plain-mode"])
-async def test_subscribe_then_full_onboarding(oa, demo_class, aes):
-    alice = oa.person("o-alice", aes=aes)
-    reply = await alice.event("subscribe")
-    assert reply.status == 200
-    assert "中文" in reply.text and "1." in reply.text and "回复数字" in reply.text
-    reply = await alice.say("2")                         # "English" by its number
-    assert "class code" in reply.text.lower()
-    reply = await alice.say(demo_class.join_code)
-    assert "number" in reply.text.lower()
-    reply = await alice.say("20230001")
-    assert "linked" in reply.text.lower() or "✅" in reply.text
-    account = await oa.app.store.accounts.find("wechat_oa", "o-alice")
-    assert account.person_id is not None and account.language == "en"
-    reply = await alice.say("/me")
-    assert "20230001" in reply.text
+async def test_subscribe_then_full_onboarding(config, clock, fake_api, demo_class, aes):
+    async with wechat_rig(config, clock, fake_api, [wechat_oa.start], oa_aes=aes) as oa:
+        alice = oa.person("o-alice", aes=aes)
+        reply = await alice.event("subscribe")
+        assert reply.status == 200
+        assert "中文" in reply.text and "1." in reply.text and "回复数字" in reply.text
+        reply = await alice.say("2")                         # "English" by its number
+        assert "class code" in reply.text.lower()
+        reply = await alice.say(demo_class.join_code)
+        assert "number" in reply.text.lower()
+        reply = await alice.say("20230001")
+        assert "linked" in reply.text.lower() or "✅" in reply.text
+        account = await oa.app.store.accounts.find("wechat_oa", "o-alice")
+        assert account.person_id is not None and account.language == "en"
+        reply = await alice.say("/me")
+        assert "20230001" in reply.text
 
 
 async def test_help_by_menu_click_and_unsubscribe(oa, demo_class):

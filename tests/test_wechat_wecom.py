@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 
 import pytest
 from wechatpy.enterprise.crypto import PrpCrypto
@@ -42,8 +43,9 @@ async def add_members(app, count: int, prefix: str = "m") -> list[int]:
 
 
 async def test_url_verification_decrypts_echostr(work):
+    NOW = str(int(time.time()))
     echo = PrpCrypto(base64.b64decode(WECOM_AES_KEY + "=")).encrypt("echo-42", WECOM_CORPID).decode()
-    query = {"msg_signature": sign(WECOM_TOKEN, "1700000000", "n1", echo), "timestamp": "1700000000",
+    query = {"msg_signature": sign(WECOM_TOKEN, NOW, "n1", echo), "timestamp": NOW,
              "nonce": "n1", "echostr": echo}
     async with work.session.get(work.base + "/wechat/work", params=query) as response:
         assert (response.status, await response.text()) == (200, "echo-42")

@@ -18,7 +18,7 @@ from wechatpy.utils import WeChatSigner
 
 from bot.app import App
 from bot.clock import iso
-from bot.serve import build_http
+from bot.serve import build_http, make_runner
 
 OA_TOKEN = "oa-token"
 OA_APPID = "wx-test-appid"
@@ -66,7 +66,7 @@ async def serve_http(app, starters) -> Served:
     """Run the real shared HTTP server with the given starters on 127.0.0.1."""
     http = build_http(app)
     running = [await starter(app, http) for starter in starters]
-    runner = web.AppRunner(http, access_log=None)
+    runner = make_runner(http, app.config)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -107,16 +107,17 @@ class WechatPerson:
     def xml(self, msg_type: str, create_time: int | None = None, msg_id: int | None = None, **fields) -> str:
         """A callback document as WeChat writes it."""
         created = create_time or int(time.time())
-        extra = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items())
+        extra = "".join(f"<{k}><![CDATA[{str(v).replace(']]>', ']]]]><![CDATA[>')}]]></{k}>"
+                        for k, v in fields.items())
         msg_id_xml = "" if msg_type == "event" else f"<MsgId>{msg_id or next(_ids)}</MsgId>"
         agent = "<AgentID>1000002</AgentID>" if self.platform == "wecom" else ""
         return (f"<xml><ToUserName><![CDATA[gh_target]]></ToUserName><FromUserName><![CDATA[{self.user}]]>"
                 f"</FromUserName><CreateTime>{created}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>"
                 f"{extra}{msg_id_xml}{agent}</xml>")
 
-    def signed(self, xml: str) -> tuple[dict, str]:
+    def signed(self, xml: str, timestamp: int | None = None) -> tuple[dict, str]:
         """Query string and body for a callback, encrypted when the account is in safe mode (or WeCom)."""
-        timestamp, nonce = str(int(time.time())), f"n{next(_ids)}"
+        timestamp, nonce = str(int(time.time()) if timestamp is None else timestamp), f"n{next(_ids)}"
         if self.platform == "wechat_oa" and not self.aes:
             return {"signature": sign(OA_TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
                     "openid": self.user}, xml
@@ -179,7 +180,8 @@ class Rig:
         raise AssertionError(f"only {len(found)} messages reached {openid}: {found}")
 
     async def settled(self, wait_s: float = 5.0) -> dict:
-        """Wait until the outbox has nothing due in flight or pending now; return the counts."""
+        """Wait until every callback is answered and its follow-ups queued, and the outbox has nothing
+        due in flight or pending now; return the counts."""
         counts: dict = {}
         for _ in range(int(wait_s * 50)):
             counts = await self.app.store.outbox.counts()
@@ -187,20 +189,27 @@ class Rig:
                 "SELECT COUNT(*) FROM outbox WHERE state = 'inflight' OR (state = 'pending' AND not_before <= ?)",
                 (iso(self.clock.now()),),
             )
-            if not due:
+            open_callbacks = await self.app.db.fetchval(
+                "SELECT COUNT(*) FROM inbox WHERE state IN ('received', 'handled')")
+            if not due and not open_callbacks:
                 return counts
             await asyncio.sleep(0.02)
         raise AssertionError(f"outbox not settled: {counts}")
 
 
 @asynccontextmanager
-async def wechat_rig(config, clock, api, starters, budget_ms: int = 1500, senders: bool = True):
-    """Open an App with the WeChat channels enabled against the fake API and serve the real routes."""
+async def wechat_rig(config, clock, api, starters, budget_ms: int = 1500, senders: bool = True,
+                     oa_aes: bool = True):
+    """Open an App with the WeChat channels enabled against the fake API and serve the real routes.
+
+    oa_aes=False: the Official Account has no AES key (plaintext mode)."""
     config.channels.wechat_oa.enabled = True
     config.channels.wecom.enabled = True
     config.channels.wechat_oa.reply_budget_ms = budget_ms
     config.channels.wecom.reply_budget_ms = budget_ms
     config.secrets.update(wechat_secrets(api.base))
+    if not oa_aes:
+        del config.secrets["WUZHA_WECHAT_AES_KEY"]
     app = await App(config, clock=clock).open()
     served = await serve_http(app, starters)
     stop = asyncio.Event()

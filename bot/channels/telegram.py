@@ -23,6 +23,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    LinkPreviewOptions,
     Message,
     Poll,
     Update,
@@ -35,7 +36,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, Defaults, TypeHandler
 
 from bot import inbox
 from bot.channels.base import Channel, Delivery, Limits
@@ -59,6 +60,10 @@ TELEGRAM_API = "https://api.telegram.org"
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 INTERACTIVE_RETRIES = 3
+REMEMBERED_DROPS = 4096     # keyboards we removed, so a second press does not ask to remove one again
+# What a private chat may send that is neither text nor evidence: answered, not ignored.
+UNREADABLE = ("sticker", "video_note", "location", "venue", "contact", "audio", "video", "animation", "dice",
+              "poll", "game", "story")
 
 
 def split_text(body: str, limit: int = MAX_TEXT) -> list[str]:
@@ -129,6 +134,13 @@ def api_root(value: str) -> str:
     return root.removesuffix("/bot")
 
 
+def topic_of(message: Message | None) -> int | None:
+    """The forum topic a message is in (None outside forum topics)."""
+    if message is None or not getattr(message, "is_topic_message", False):
+        return None
+    return message.message_thread_id
+
+
 def is_group(chat_id: int) -> bool:
     """Group and supergroup chat ids are negative."""
     return chat_id < 0
@@ -142,6 +154,7 @@ class ReplyTarget:
     query_id: str | None = None
     pressed: Message | None = None
     language: str = "zh"
+    thread_id: int | None = None     # the forum topic the update came from: answers go back there
 
 
 class TelegramChannel(Channel):
@@ -165,6 +178,7 @@ class TelegramChannel(Channel):
         self.username = ""
         self.handled = 0                 # updates fully answered (tests and the bench wait on it)
         self._locks: dict[str, list] = {}
+        self._dropped: dict[tuple[int, int], None] = {}
         root = api_root(base_url)
         # Each update is on disk before Telegram hears it was received: with long polling the queue holds
         # a poll's updates and writes them in one go just before the next getUpdates confirms them.
@@ -173,6 +187,8 @@ class TelegramChannel(Channel):
             Application.builder().token(token)
             .base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
             .concurrent_updates(256).job_queue(None)
+            # Report texts carry the links people were sent: never unfurl a scam site in a chat.
+            .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
             .update_queue(self.update_queue)
             # One pool for answers and outbox pushes, a small one for the long poll (see telegram_http).
             .request(AiohttpRequest(pool_size=limits.concurrency + 32, read_timeout=request_timeout,
@@ -236,6 +252,7 @@ class TelegramChannel(Channel):
         self.username = self.bot.username or ""
         if not self.app.config.identity.telegram_bot:
             self.app.config.identity.telegram_bot = self.username   # deep links in invites and group pointers
+        await self.check_group_reading()
         await recover_updates(self)      # updates a crash left unanswered, before new ones flow
         try:
             await self.set_commands()
@@ -257,6 +274,25 @@ class TelegramChannel(Channel):
                                                          allowed_updates=Update.ALL_TYPES)
         log.warning("telegram channel started as @%s (%s)", self.username,
                     "webhook " + self.webhook_path if self.webhook_url else "long polling")
+
+    async def check_group_reading(self) -> bool:
+        """Whether typed office commands in the security group reach us; one WARNING line when they cannot.
+
+        With privacy mode on (BotFather's default) a bot sees plain group text only as an administrator.
+        """
+        chat = self.security_chat_id
+        if not chat or self.bot.bot.can_read_all_group_messages:
+            return True
+        try:
+            member = await self.bot.get_chat_member(chat, self.bot.id)
+        except TelegramError as exc:
+            log.warning("telegram: cannot check the bot's place in the security group %s: %s", chat, exc)
+            return False
+        if member.status in ("administrator", "creator"):
+            return True
+        log.warning("telegram: the bot cannot read typed commands (受理 R-…) in the security group %s: make it an "
+                    "administrator there, or turn privacy mode off (@BotFather, /setprivacy, Disable)", chat)
+        return False
 
     async def stop(self) -> None:
         """Stop receiving, finish the updates in hand, and close the HTTP pool."""
@@ -283,9 +319,12 @@ class TelegramChannel(Channel):
             return web.Response(status=403, text="forbidden")
         try:
             data = await request.json()
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError(f"not an update object ({type(data).__name__})")
             update = Update.de_json(data, self.bot)
-        except (ValueError, TypeError, KeyError) as exc:
-            log.warning("refused a malformed Telegram webhook body: %s", exc)
+        except Exception as exc:      # whatever a JSON document that is not an Update makes PTB raise
+            log.warning("refused a malformed Telegram webhook body from %s: %s", request.remote,
+                        f"{type(exc).__name__}: {exc}"[:200])
             return web.Response(status=400, text="bad update")
         await self.application.update_queue.put(update)
         return web.Response(text="ok")
@@ -376,7 +415,8 @@ class TelegramChannel(Channel):
                 data = await self.repo.expand_callback(data[1:]) or ""
             pressed = query.message if isinstance(query.message, Message) else None
             chat_id = pressed.chat.id if pressed else user.id
-            return incoming(Kind.BUTTON, data, chat_id), ReplyTarget(chat_id, query.id, pressed, language)
+            return incoming(Kind.BUTTON, data, chat_id), ReplyTarget(chat_id, query.id, pressed, language,
+                                                                     topic_of(pressed))
         if update.poll_answer is not None:
             answer = update.poll_answer
             poll = await self.repo.poll(answer.poll_id)
@@ -397,7 +437,7 @@ class TelegramChannel(Channel):
         if message is None:
             return None
         chat_id = message.chat.id
-        target = ReplyTarget(chat_id, language=language)
+        target = ReplyTarget(chat_id, language=language, thread_id=topic_of(message))
         if message.photo or message.document:
             if is_group(chat_id) and chat_id != self.security_chat_id:
                 return None
@@ -407,10 +447,19 @@ class TelegramChannel(Channel):
             return incoming(Kind.MEDIA, message.caption or "", chat_id, media=media), target
         body = message.text or ""
         if not body.strip():
+            if not is_group(chat_id):
+                await self._answer_unreadable(message, target)
             return None
         if is_group(chat_id) and not self._group_text_wanted(chat_id, body):
             return None
         return incoming(Kind.TEXT, body, chat_id), target
+
+    async def _answer_unreadable(self, message: Message, target: ReplyTarget) -> None:
+        """A voice note, sticker, location, ... in a private chat: say what we can read instead of nothing."""
+        if message.voice is not None:
+            await self._send_notice(target, "telegram.voice_ask_text")
+        elif any(getattr(message, kind, None) for kind in UNREADABLE):
+            await self._send_notice(target, "telegram.unsupported_message")
 
     def _group_text_wanted(self, chat_id: int, body: str) -> bool:
         """In groups: commands meant for us; in the security group also the office's text commands."""
@@ -463,7 +512,7 @@ class TelegramChannel(Channel):
                     and not await self.repo.carries_ref(pressed.chat.id, pressed.message_id)):
                 await self._drop_keyboard(pressed.chat.id, pressed.message_id)
         for message in rest:
-            await self._send_interactive(target.chat_id, message)
+            await self._send_interactive(target.chat_id, message, target.thread_id)
 
     async def _answer_query(self, query_id: str, alert_text: str | None) -> None:
         try:
@@ -476,16 +525,22 @@ class TelegramChannel(Channel):
             log.info("answerCallbackQuery failed: %s", exc)
 
     async def _drop_keyboard(self, chat_id: int, message_id: int) -> None:
+        if (chat_id, message_id) in self._dropped:     # a second press on it: the keyboard is already gone
+            return
         try:
             await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
         except TelegramError as exc:
             log.info("could not remove the keyboard of message %s: %s", message_id, exc)
+            return
+        self._dropped[(chat_id, message_id)] = None
+        if len(self._dropped) > REMEMBERED_DROPS:
+            del self._dropped[next(iter(self._dropped))]
 
-    async def _send_interactive(self, chat_id: int, message: Outgoing) -> None:
+    async def _send_interactive(self, chat_id: int, message: Outgoing, thread_id: int | None = None) -> None:
         """Send one answer, waiting out a 429 a few times; a block marks the account unreachable."""
         for attempt in range(INTERACTIVE_RETRIES):
             try:
-                await self.send(chat_id, message)
+                await self.send(chat_id, message, thread_id=thread_id)
                 return
             except RetryAfter as exc:
                 wait = exc.retry_after.total_seconds()
@@ -500,13 +555,16 @@ class TelegramChannel(Channel):
                 log.warning("could not answer chat %s: %s", chat_id, exc)
                 return
 
-    async def send(self, chat_id: int, message: Outgoing, paid: bool = False) -> list[Message]:
-        """Render one Outgoing as Bot API calls; raise the platform's error when one fails."""
+    async def send(self, chat_id: int, message: Outgoing, paid: bool = False,
+                   thread_id: int | None = None) -> list[Message]:
+        """Render one Outgoing as Bot API calls (in a forum topic when thread_id); raise the platform's error."""
         if message.ref and message.quiz is None and message.image is None and message.file is None:
             edited = await self._edit_ref(chat_id, message)
             if edited is not None:
                 return edited
-        extra = {"allow_paid_broadcast": True} if paid else {}
+        extra: dict = {"allow_paid_broadcast": True} if paid else {}
+        if thread_id is not None:
+            extra["message_thread_id"] = thread_id
         markup = await self._keyboard(message.buttons)
         if message.quiz is not None:
             sent = await self._send_quiz(chat_id, message, markup, extra)

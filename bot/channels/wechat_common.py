@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -46,12 +47,13 @@ async def read_body(request: web.Request) -> bytes:
     """The request body, refusing anything over MAX_BODY before reading it all."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise Refused(413, "body too large")
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(16 * 1024):
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise Refused(413, "body too large")
-    return bytes(body)
+    try:
+        body = await request.read()       # the server's middleware has usually read it already, with a timeout
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise Refused(413, "body too large") from exc
+    if len(body) > MAX_BODY:
+        raise Refused(413, "body too large")
+    return body
 
 
 def safe_xml_fields(body: bytes | str) -> dict[str, str]:
@@ -67,6 +69,20 @@ def safe_xml_fields(body: bytes | str) -> dict[str, str]:
     if root.tag != "xml":
         raise Refused(400, "not a WeChat message")
     return {child.tag: (child.text or "") for child in root}
+
+
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text that survives inside wechatpy's CDATA sections: ']]>' split across two, XML-illegal characters gone."""
+    return _NOT_XML.sub("", value).replace("]]>", "]]]]><![CDATA[>")
+
+
+def api_root(base: str) -> str:
+    """An API base URL as '<host>/cgi-bin/', whether it was given with or without '/cgi-bin/'."""
+    root = base.rstrip("/")
+    return (root if root.endswith("/cgi-bin") else root + "/cgi-bin") + "/"
 
 
 def message_key(fields: dict[str, str]) -> str:
@@ -253,7 +269,50 @@ def error_code(exc: Exception) -> int | None:
         return None
 
 
+class Interactions:
+    """Notes each person's last interaction (the 48 h window), writing it at most once a minute per person."""
+
+    EVERY_S = 60.0      # the window is 48 h: a minute's precision saves a database write on almost every callback
+
+    def __init__(self, app, platform: str) -> None:
+        self.app, self.platform = app, platform
+        self._written: dict[str, float] = {}
+
+    async def touch(self, user_key: str) -> None:
+        """Record that the person just wrote to us, unless that was recorded less than a minute ago."""
+        now = self.app.clock.now().timestamp()
+        if 0 <= now - self._written.get(user_key, -self.EVERY_S) < self.EVERY_S:
+            return
+        await self.app.store.wechat.touch_interaction(self.platform, user_key)
+        self._written[user_key] = now
+        if len(self._written) > 100_000:
+            self._written = {k: t for k, t in self._written.items() if now - t < self.EVERY_S}
+
+
 # --- passive replies ----------------------------------------------------------------------------------------
+
+@dataclass
+class PassiveAnswer:
+    """The passive reply's text (None: answer 'success') and what to do once the response is written."""
+
+    text: str | None = None
+    finish: object = None            # async callable: queue the follow-ups, mark the callback replied
+
+    async def done(self) -> None:
+        """Run the after-response step, if there is one."""
+        if self.finish is not None:
+            await self.finish()
+
+
+async def respond(request: web.Request, response: web.StreamResponse, answer: PassiveAnswer) -> web.StreamResponse:
+    """Write the passive reply to the platform first, then queue what follows it (so it cannot overtake it)."""
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    finally:
+        await answer.done()
+    return response
+
 
 class PassiveReplies:
     """Handles a callback within WeChat's budget: the first reply goes back in the HTTP response,
@@ -267,8 +326,11 @@ class PassiveReplies:
         self.hints = Hints(app, channel.name)
         self._tasks: set[asyncio.Task] = set()
 
-    async def answer(self, incoming: Incoming, msg_key: str, prepare=None, raw: str | None = None) -> str | None:
-        """The text for the passive reply, or None to answer 'success' (retry, slow handler, nothing to say).
+    async def answer(self, incoming: Incoming, msg_key: str, prepare=None, raw: str | None = None) -> PassiveAnswer:
+        """The passive reply, its text None to answer 'success' (retry, slow handler, nothing to say).
+
+        Its follow-ups are queued by `done()` once the response is written (see `respond`), so the
+        send API never delivers a later part before the platform has shown the first.
 
         The callback is written to the inbox before it is handled: a retry of one in progress or done
         is answered without handling it again, and one whose handling died with the process is
@@ -279,7 +341,7 @@ class PassiveReplies:
         if not receipt.new:
             log.info("%s retry of %s answered without handling it again (%s)", self.platform, msg_key,
                      receipt.status)
-            return None
+            return PassiveAnswer()
         task = asyncio.create_task(self._handle(incoming, prepare, event_key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -291,10 +353,15 @@ class PassiveReplies:
             follow = asyncio.create_task(self._send_when_done(task, incoming.user_key, msg_key))
             self._tasks.add(follow)
             follow.add_done_callback(self._tasks.discard)
-            return None
-        first = await self._split_and_queue(replies, incoming.user_key, msg_key, passive=True)
-        await inbox.mark_replied(self.app, event_key)
-        return first
+            return PassiveAnswer()
+        parts = await self._render(replies, incoming.user_key)
+        first, start = (parts[0].text, 1) if parts and parts[0].kind == "text" else (None, 0)
+
+        async def finish() -> None:
+            await self._queue(parts, start, incoming.user_key, msg_key)
+            await inbox.mark_replied(self.app, event_key)
+
+        return PassiveAnswer(first, finish)
 
     def event_key(self, msg_key: str) -> str:
         """The inbox key of a callback: 'wechat_oa:id:<MsgId>' or 'wecom:ev:<user>:<CreateTime>:<Event>'."""
@@ -315,7 +382,7 @@ class PassiveReplies:
         except Exception:
             log.exception("%s handler for %s failed", self.platform, msg_key)
             return
-        await self._split_and_queue(replies, user_key, msg_key, passive=False)
+        await self._queue(await self._render(replies, user_key), 0, user_key, msg_key)
         await inbox.mark_replied(self.app, self.event_key(msg_key))
 
     async def recover(self, parse) -> inbox.Recovery:
@@ -333,20 +400,17 @@ class PassiveReplies:
 
     async def push_replies(self, row, user_key: str, replies: list[Outgoing]) -> None:
         """Recovery: queue a stored answer through the send API, keyed exactly as the live path keys it."""
-        await self._split_and_queue(replies, user_key, row.event_key.split(":", 1)[1], passive=False)
+        await self._queue(await self._render(replies, user_key), 0, user_key, row.event_key.split(":", 1)[1])
 
-    async def _split_and_queue(self, replies: list[Outgoing], user_key: str, msg_key: str,
-                               passive: bool) -> str | None:
-        """Render the replies; keep the first text for the response, queue the rest in order.
+    async def _render(self, replies: list[Outgoing], user_key: str) -> list[Part]:
+        return [part for reply in replies for part in await self.hints.parts(reply, user_key)]
+
+    async def _queue(self, parts: list[Part], start: int, user_key: str, msg_key: str) -> None:
+        """Queue parts[start:] through the send API.
 
         Each part's dedupe key is its index among all parts, passive or not, so a recovery that
         queues every part again adds only the ones the dead process had not queued.
         """
-        parts = [part for reply in replies for part in await self.hints.parts(reply, user_key)]
-        first = None
-        start = 0
-        if passive and parts and parts[0].kind == "text":
-            first, start = parts[0].text, 1
         for index in range(start, len(parts)):
             message = part_message(parts[index])
             message.urgent = True   # an answer the person is waiting for: never held back by quiet hours
@@ -354,7 +418,6 @@ class PassiveReplies:
                 self.platform, user_key, "reply", message, dedupe_key=f"reply:{self.platform}:{msg_key}:{index}",
                 priority=0,
             )
-        return first
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Let handlers still running finish (their replies are queued), up to grace_s seconds."""
@@ -364,26 +427,36 @@ class PassiveReplies:
 
 # --- callbacks into neutral events -------------------------------------------------------------------------
 
+JOIN_EVENTS = ("subscribe", "subscribe_scan")
+MEDIA_TYPES = ("image", "voice", "video", "shortvideo")
+
+
 def incoming_from(message, platform: str) -> Incoming | None:
-    """A parsed wechatpy message as an Incoming; None for events that need no answer."""
+    """A parsed wechatpy message as an Incoming; None for events (and unknown documents) that need no answer."""
     user = message.source
     kind, payload = Kind.TEXT, ""
     msg_type = getattr(message, "type", "")
     if msg_type == "event":
         event = getattr(message, "event", "")
-        if event.startswith("subscribe"):
+        if event in JOIN_EVENTS:
             kind = Kind.JOIN
         elif event == "unsubscribe":
             kind = Kind.LEAVE
         elif event == "click":
             kind, payload = Kind.BUTTON, (message.key or "").strip()
         else:
-            return None                      # view, location, enter_agent, ...: nothing to say
+            return None                      # view, location, enter_agent, popups, ...: nothing to say
+    elif msg_type == "unknown":
+        # Events and message types wechatpy does not know (change_contact, template_card_event, calendar,
+        # subscribe_msg_*_event, ...) are system traffic, acknowledged with 'success' and nothing else.
+        return None
     elif msg_type == "text":
         payload = message.content or ""
+    elif msg_type == "link":                 # a forwarded article or link card: "is this a scam?"
+        payload = "\n".join(p for p in (message.title, message.description, message.url) if p)
     elif msg_type == "voice" and (getattr(message, "recognition", None) or "").strip():
         payload = message.recognition.strip()
-    elif msg_type in ("image", "voice"):
+    elif msg_type in MEDIA_TYPES:
         kind = Kind.MEDIA
     incoming = Incoming(platform=platform, user_key=user, chat_key=user, kind=kind, payload=payload, raw=message)
     return incoming
@@ -406,6 +479,8 @@ async def fetch_media_into(incoming: Incoming, channel, app) -> Incoming | list[
         return [text(app.services.translate("wechat.media_too_large", lang, mb=mb))]
     if message.type == "image":
         return replace(incoming, media=Media("photo", f"{message.media_id}.jpg", data, "image/jpeg"))
+    if message.type in ("video", "shortvideo"):
+        return replace(incoming, media=Media("document", f"{message.media_id}.mp4", data, "video/mp4"))
     fmt = (getattr(message, "format", "") or "amr").lower()
     return replace(incoming, media=Media("voice", f"{message.media_id}.{fmt}", data, f"audio/{fmt}"))
 

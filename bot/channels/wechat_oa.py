@@ -10,7 +10,7 @@ from aiohttp import web
 from wechatpy import parse_message
 from wechatpy.client import WeChatClient
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException, WeChatClientException
+from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
 from wechatpy.replies import create_reply
 from wechatpy.utils import check_signature
 
@@ -19,17 +19,23 @@ from bot.channels.wechat_common import (
     SUCCESS,
     ApiRunner,
     Hints,
+    Interactions,
+    PassiveAnswer,
     PassiveReplies,
     Refused,
     Running,
+    api_root,
     error_code,
     fetch_media_into,
     incoming_from,
     message_key,
     read_body,
     refuse,
+    respond,
     safe_xml_fields,
+    xml_text,
 )
+from bot.channels.wechat_guard import Freshness
 from bot.events import Incoming, Kind, Outgoing
 
 log = logging.getLogger(__name__)
@@ -49,7 +55,7 @@ class RoutedOAClient(WeChatClient):
 
     def __init__(self, appid: str, secret: str, api_base: str, timeout: float = 10) -> None:
         super().__init__(appid, secret, timeout=timeout, auto_retry=False)
-        self.API_BASE_URL = api_base.rstrip("/") + "/cgi-bin/"
+        self.API_BASE_URL = api_root(api_base)
 
     def fetch_access_token(self):
         """Fetch a token from the configured host (wechatpy 1.8 hard-codes api.weixin.qq.com)."""
@@ -149,15 +155,18 @@ def _named(data: bytes, filename: str) -> io.BytesIO:
 
 
 class OACallback:
-    """The HTTP side: URL verification, signed (and optionally AES) callbacks, passive replies."""
+    """The HTTP side: URL verification, signed (and in safe mode AES) callbacks, passive replies."""
 
     def __init__(self, app, channel: WechatOAChannel, token: str, aes_key: str | None, appid: str) -> None:
         self.app = app
         self.channel = channel
         self.token = token
+        settings = app.config.channels.wechat_oa
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
-        budget = app.config.channels.wechat_oa.reply_budget_ms / 1000
-        self.passive = PassiveReplies(app, channel, budget)
+        self.plaintext_ok = self.crypto is None or settings.accept_plaintext
+        self.freshness = Freshness(PLATFORM, settings.callback_window_s)
+        self.passive = PassiveReplies(app, channel, settings.reply_budget_ms / 1000)
+        self.interactions = Interactions(app, PLATFORM)
 
     def _check_signature(self, request: web.Request) -> None:
         query = request.query
@@ -167,34 +176,43 @@ class OACallback:
             raise Refused(403, "bad or missing signature") from exc
 
     async def verify(self, request: web.Request) -> web.Response:
-        """GET: WeChat checks the URL; echo echostr when the signature is ours."""
+        """GET: WeChat checks the URL; echo echostr when the signature is ours and fresh."""
         try:
             self._check_signature(request)
+            self.freshness.check_time(request.query["timestamp"])
         except Refused as exc:
             return refuse(request, exc.status, exc.reason)
         return web.Response(text=request.query.get("echostr", ""))
 
     async def receive(self, request: web.Request) -> web.Response:
         """POST: one message or event; the answer is the passive reply or 'success'."""
+        query = request.query
         try:
             body = await read_body(request)
             self._check_signature(request)
+            timestamp = self.freshness.check_time(query["timestamp"])
+            encrypted = query.get("encrypt_type") == "aes"
+            if not encrypted and not self.plaintext_ok:
+                raise Refused(403, "unencrypted callback in safe mode")
             envelope = safe_xml_fields(body)
-            encrypted = request.query.get("encrypt_type") == "aes"
             xml = self._decrypt(request, body) if encrypted else body
             fields = safe_xml_fields(xml) if encrypted else envelope
             message = parse_message(xml)
+            signature = query["msg_signature"] if encrypted else query["signature"]
+            if self.freshness.remember(signature, timestamp, body) == "retry":
+                log.info("%s: repeat of an accepted callback answered without handling it", PLATFORM)
+                return web.Response(text=SUCCESS)
         except Refused as exc:
             return refuse(request, exc.status, exc.reason)
-        except (KeyError, ValueError, AttributeError, TypeError) as exc:
+        except Exception as exc:     # whatever a signed but broken document makes the parser raise
             return refuse(request, 400, f"not a WeChat message ({type(exc).__name__})")
-        reply = await self.handle(message, fields, xml)
-        if not reply:
-            return web.Response(text=SUCCESS)
-        xml_reply = create_reply(reply, message).render()
+        answer = await self.handle(message, fields, xml)
+        if not answer.text:
+            return await respond(request, web.Response(text=SUCCESS), answer)
+        xml_reply = create_reply(xml_text(answer.text), message).render()
         if encrypted:
-            xml_reply = self.crypto.encrypt_message(xml_reply, request.query["nonce"], request.query["timestamp"])
-        return web.Response(text=xml_reply, content_type="application/xml")
+            xml_reply = self.crypto.encrypt_message(xml_reply, query["nonce"], query["timestamp"])
+        return await respond(request, web.Response(text=xml_reply, content_type="application/xml"), answer)
 
     def _decrypt(self, request: web.Request, body: bytes) -> str:
         if self.crypto is None:
@@ -204,16 +222,16 @@ class OACallback:
             return self.crypto.decrypt_message(body, query["msg_signature"], query["timestamp"], query["nonce"])
         except (KeyError, InvalidSignatureException) as exc:
             raise Refused(403, "bad or missing msg_signature") from exc
-        except (InvalidAppIdException, ValueError, TypeError) as exc:
-            raise Refused(400, "cannot decrypt") from exc
+        except Exception as exc:     # signed, but the ciphertext is not ours (garbage, wrong app id, bad padding)
+            raise Refused(400, f"cannot decrypt ({type(exc).__name__})") from exc
 
-    async def handle(self, message, fields: dict[str, str], xml: str | bytes = "") -> str | None:
-        """Take it into the inbox, note the interaction, dispatch within the budget; the passive reply or None."""
+    async def handle(self, message, fields: dict[str, str], xml: str | bytes = "") -> PassiveAnswer:
+        """Take it into the inbox, note the interaction, dispatch within the budget; the passive reply."""
         incoming = incoming_from(message, PLATFORM)
         if incoming is None:
-            return None
+            return PassiveAnswer()
         if incoming.kind != Kind.LEAVE:
-            await self.app.store.wechat.touch_interaction(PLATFORM, incoming.user_key)
+            await self.interactions.touch(incoming.user_key)
         raw = xml.decode("utf-8") if isinstance(xml, bytes) else xml
         return await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=raw)
 

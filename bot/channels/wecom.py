@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 
@@ -9,7 +10,6 @@ from aiohttp import web
 from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.client import WeChatClient
 from wechatpy.enterprise.crypto import WeChatCrypto
-from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.enterprise.replies import create_reply
 from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
 
@@ -18,9 +18,12 @@ from bot.channels.wechat_common import (
     SUCCESS,
     ApiRunner,
     Hints,
+    Interactions,
+    PassiveAnswer,
     PassiveReplies,
     Refused,
     Running,
+    api_root,
     error_code,
     fetch_media_into,
     incoming_from,
@@ -28,9 +31,12 @@ from bot.channels.wechat_common import (
     read_body,
     refuse,
     render_text,
+    respond,
     safe_xml_fields,
     split_text,
+    xml_text,
 )
+from bot.channels.wechat_guard import Freshness
 from bot.directory import bind_directory_member
 from bot.events import Incoming, Outgoing
 
@@ -52,7 +58,7 @@ class RoutedWecomClient(WeChatClient):
 
     def __init__(self, corp_id: str, secret: str, api_base: str, timeout: float = 10) -> None:
         super().__init__(corp_id, secret, timeout=timeout, auto_retry=False)
-        self.API_BASE_URL = api_base.rstrip("/") + "/cgi-bin/"
+        self.API_BASE_URL = api_root(api_base)
 
     def fetch_access_token(self):
         """Fetch a token from the configured host (wechatpy 1.8 hard-codes qyapi.weixin.qq.com)."""
@@ -60,10 +66,17 @@ class RoutedWecomClient(WeChatClient):
                                         params={"corpid": self.corp_id, "corpsecret": self.secret})
 
 
+CARD_TITLE_BYTES, CARD_TEXT_BYTES = 128, 512     # what a text card shows; a longer warning goes as text
+
+
 def is_warning(message: Outgoing) -> bool:
-    """Warnings (weekly cases, urgent alerts without options) go out as text cards."""
+    """Case warnings that fit a text card go out as one; everything else (answers, follow-ups) is text."""
     plain = not message.buttons and message.quiz is None and message.image is None and message.file is None
-    return plain and (message.ref.startswith("warning") or message.urgent) and "\n" in message.text
+    if not (plain and message.ref.startswith("warning") and "\n" in message.text):
+        return False
+    title, _, description = message.text.partition("\n")
+    return (len(title.encode("utf-8")) <= CARD_TITLE_BYTES
+            and len(description.strip().encode("utf-8")) <= CARD_TEXT_BYTES)
 
 
 def _cut_bytes(value: str, limit: int) -> str:
@@ -154,14 +167,13 @@ class WecomChannel(Channel):
 
     async def _text_card(self, members: list[str], message: Outgoing, lang: str) -> dict:
         title, _, description = message.text.partition("\n")
-        answer = await self.api.call(
-            self.client.message.send_text_card, self.agent_id, members, _cut_bytes(title, 128),
-            _cut_bytes(description.strip(), 512), self.card_url,
+        # The card's description is HTML: what the warning quotes (a scammer's words, a link) stays text.
+        return await self.api.call(
+            self.client.message.send_text_card, self.agent_id, members,
+            _cut_bytes(html.escape(title, quote=False), CARD_TITLE_BYTES),
+            _cut_bytes(html.escape(description.strip(), quote=False), CARD_TEXT_BYTES), self.card_url,
             self.app.services.translate("wechat.card_button", lang),
         )
-        if len(description.strip().encode("utf-8")) > 512:     # the card cuts it: the whole text follows
-            answer = await self.api.call(self.client.message.send_text, self.agent_id, members, message.text[:1800])
-        return answer
 
     async def _send_media(self, members: list[str], data: bytes, kind: str, filename: str) -> dict:
         handle = io.BytesIO(data)
@@ -193,18 +205,24 @@ class WecomCallback:
         self.app = app
         self.channel = channel
         self.crypto = WeChatCrypto(token, aes_key, corp_id)
-        self.passive = PassiveReplies(app, channel, app.config.channels.wecom.reply_budget_ms / 1000)
+        settings = app.config.channels.wecom
+        self.freshness = Freshness(PLATFORM, settings.callback_window_s)
+        self.passive = PassiveReplies(app, channel, settings.reply_budget_ms / 1000)
+        self.interactions = Interactions(app, PLATFORM)
 
     async def verify(self, request: web.Request) -> web.Response:
         """GET: WeCom checks the URL with an encrypted echostr; answer it decrypted."""
         query = request.query
         try:
+            self.freshness.check_time(query.get("timestamp", ""))
             echo = self.crypto.check_signature(query["msg_signature"], query["timestamp"], query["nonce"],
                                                query["echostr"])
+        except Refused as exc:
+            return refuse(request, exc.status, exc.reason)
         except (KeyError, InvalidSignatureException):
             return refuse(request, 403, "bad or missing msg_signature")
-        except (InvalidCorpIdException, ValueError, TypeError):
-            return refuse(request, 400, "cannot decrypt echostr")
+        except Exception as exc:     # signed, but the echostr is not ours
+            return refuse(request, 400, f"cannot decrypt echostr ({type(exc).__name__})")
         return web.Response(text=echo if isinstance(echo, str) else echo.decode("utf-8"))
 
     async def receive(self, request: web.Request) -> web.Response:
@@ -214,30 +232,34 @@ class WecomCallback:
             body = await read_body(request)
             if not all(k in query for k in ("msg_signature", "timestamp", "nonce")):
                 raise Refused(403, "missing msg_signature")
+            timestamp = self.freshness.check_time(query["timestamp"])
             safe_xml_fields(body)          # the envelope: no DTD or entities before anything else parses it
             try:
                 xml = self.crypto.decrypt_message(body, query["msg_signature"], query["timestamp"], query["nonce"])
             except InvalidSignatureException as exc:
                 raise Refused(403, "bad msg_signature") from exc
-            except (InvalidCorpIdException, KeyError, ValueError, TypeError) as exc:
-                raise Refused(400, "cannot decrypt") from exc
+            except Exception as exc:   # signed, but the ciphertext is not ours (garbage, wrong corp id, padding)
+                raise Refused(400, f"cannot decrypt ({type(exc).__name__})") from exc
             fields = safe_xml_fields(xml)
             message = parse_message(xml)
+            if self.freshness.remember(query["msg_signature"], timestamp, body) == "retry":
+                log.info("%s: repeat of an accepted callback answered without handling it", PLATFORM)
+                return web.Response(text=SUCCESS)
         except Refused as exc:
             return refuse(request, exc.status, exc.reason)
-        except (KeyError, ValueError, AttributeError, TypeError) as exc:
+        except Exception as exc:       # whatever a signed but broken document makes the parser raise
             return refuse(request, 400, f"not a WeCom message ({type(exc).__name__})")
         incoming = incoming_from(message, PLATFORM)
-        reply = None
+        answer = PassiveAnswer()
         if incoming is not None:
-            await self.app.store.wechat.touch_interaction(PLATFORM, incoming.user_key)
+            await self.interactions.touch(incoming.user_key)
             await bind_directory_member(self.app, PLATFORM, incoming.user_key)   # the directory proves who it is
-            reply = await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=xml)
-        if not reply:
-            return web.Response(text=SUCCESS)
-        xml_reply = create_reply(reply, message).render()
+            answer = await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=xml)
+        if not answer.text:
+            return await respond(request, web.Response(text=SUCCESS), answer)
+        xml_reply = create_reply(xml_text(answer.text), message).render()
         encrypted = self.crypto.encrypt_message(xml_reply, query["nonce"], query["timestamp"])
-        return web.Response(text=encrypted, content_type="application/xml")
+        return await respond(request, web.Response(text=encrypted, content_type="application/xml"), answer)
 
     async def _prepare(self, incoming: Incoming) -> Incoming | list[Outgoing]:
         return await fetch_media_into(incoming, self.channel, self.app)

@@ -21,6 +21,10 @@ from aiohttp import web
 BOT_ID = 7000001
 BOT_USERNAME = "wuzha_test_bot"
 SEND_METHODS = {"sendMessage", "sendPoll", "sendPhoto", "sendDocument"}
+MAX_TEXT, MAX_CAPTION, MAX_CALLBACK_BYTES = 4096, 1024, 64     # Telegram's limits, as it enforces them
+MAX_BUTTONS, MAX_ROW = 100, 8
+BUTTON_ACTIONS = ("callback_data", "url", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
+                  "switch_inline_query_chosen_chat", "callback_game", "pay", "web_app", "copy_text")
 CHAT_METHODS = SEND_METHODS | {"editMessageText", "editMessageReplyMarkup"}
 # Parameters PTB sends as JSON text inside a form.
 JSON_FIELDS = {"reply_markup", "options", "commands", "scope", "correct_option_ids", "allowed_updates",
@@ -93,6 +97,9 @@ class FakeBotApi:
         self.commands: dict[tuple[str, str], list[dict]] = {}         # (scope json, language) -> commands
         self.webhook: dict[str, Any] = {}
         self.blocked: set[int] = set()
+        self.threads: dict[int, set[int]] = defaultdict(set)       # forum topics seen in each chat
+        self.bot_admin_in: set[int] = set()                         # groups where the bot is an administrator
+        self.privacy_mode = True                                    # getMe's can_read_all_group_messages = False
         self.too_many = 0
         self._injections: dict[str, deque[Injection]] = defaultdict(deque)
         self._update_ids = itertools.count(1)
@@ -172,6 +179,10 @@ class FakeBotApi:
         """A message from a user (in their private chat unless chat_id is a group)."""
         body = {"message_id": self._next_message_id(chat_id or user_id), "date": int(time.time()),
                 "chat": _chat(chat_id or user_id), "from": _user(user_id, language_code), **extra}
+        if extra.get("message_thread_id"):                     # a message in a forum topic
+            self.threads[chat_id or user_id].add(int(extra["message_thread_id"]))
+            body.setdefault("is_topic_message", True)
+            body["chat"]["is_forum"] = True
         if text:
             body["text"] = text
             if text.startswith("/"):
@@ -295,6 +306,10 @@ class FakeBotApi:
                 self.too_many += 1
                 retry_after = max(1, math.ceil(wait))
                 return _error(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+        invalid = self._invalid(method, params, chat_id)
+        if invalid is not None:
+            call.status = invalid.status
+            return invalid
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             call.status = 404
@@ -339,6 +354,24 @@ class FakeBotApi:
         if injection.times <= 0:
             queue.popleft()
         return injection
+
+    def _invalid(self, method: str, params: dict, chat_id: int | None) -> web.Response | None:
+        """Telegram's 400 for parameters it would refuse (lengths, keyboards, threads), or None."""
+        if method not in CHAT_METHODS:
+            return None
+        text = params.get("text")
+        if isinstance(text, str) and len(text) > MAX_TEXT:
+            return _error(400, "Bad Request: message is too long")
+        caption = params.get("caption")
+        if isinstance(caption, str) and len(caption) > MAX_CAPTION:
+            return _error(400, "Bad Request: message caption is too long")
+        problem = _keyboard_problem(params.get("reply_markup"))
+        if problem:
+            return _error(400, f"Bad Request: {problem}")
+        thread = params.get("message_thread_id")
+        if thread is not None and _int(thread) not in self.threads.get(chat_id, set()):
+            return _error(400, "Bad Request: message thread not found")
+        return None
 
     def _rate_wait(self, chat_id: int | None, paid: bool) -> float:
         now = time.monotonic()
@@ -396,8 +429,21 @@ class FakeBotApi:
         return self.updates[first - 1:first - 1 + limit] if first >= 1 else []
 
     def _m_getMe(self, params: dict) -> dict:
-        return {**_bot(), "can_join_groups": True, "can_read_all_group_messages": False,
+        return {**_bot(), "can_join_groups": True, "can_read_all_group_messages": not self.privacy_mode,
                 "supports_inline_queries": False}
+
+    def _m_getChatMember(self, params: dict) -> dict | web.Response:
+        chat_id = _int(params.get("chat_id"))
+        if chat_id is None or chat_id > 0:
+            return _error(400, "Bad Request: chat not found")
+        status = "administrator" if chat_id in self.bot_admin_in else "member"
+        member: dict[str, Any] = {"status": status, "user": _bot()}
+        if status == "administrator":
+            member.update(can_be_edited=False, is_anonymous=False, can_manage_chat=True, can_delete_messages=True,
+                          can_manage_video_chats=True, can_restrict_members=True, can_promote_members=False,
+                          can_change_info=True, can_invite_users=True, can_post_stories=False,
+                          can_edit_stories=False, can_delete_stories=False)
+        return member
 
     def _m_deleteWebhook(self, params: dict) -> bool:
         self.webhook = {}
@@ -522,6 +568,8 @@ class FakeBotApi:
         chat_id = _int(params["chat_id"])
         message_id = self._next_message_id(chat_id)
         message = {"message_id": message_id, "date": int(time.time()), "chat": _chat(chat_id), "from": _bot()}
+        if params.get("message_thread_id") is not None:
+            message.update(message_thread_id=_int(params["message_thread_id"]), is_topic_message=True)
         for key, value in content.items():
             if value is not None and not key.startswith("_"):
                 message[key] = value
@@ -535,6 +583,29 @@ class FakeBotApi:
         if message is None:
             return _error(400, "Bad Request: message to edit not found")
         return message
+
+
+def _keyboard_problem(markup) -> str:
+    """What Telegram says about an inline keyboard it would refuse ('' when it is fine)."""
+    if not markup:
+        return ""
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    if rows is None:
+        return ""            # a reply keyboard or a removal: not used by the bot, not checked
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        return "field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array of Arrays"
+    buttons = [button for row in rows for button in row]
+    if len(buttons) > MAX_BUTTONS or any(len(row) > MAX_ROW for row in rows):
+        return "reply markup is too long"
+    for button in buttons:
+        if not isinstance(button, dict) or not str(button.get("text") or "").strip():
+            return "can't parse inline keyboard button: Text must be non-empty"
+        if not any(key in button for key in BUTTON_ACTIONS):
+            return "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+        data = button.get("callback_data")
+        if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_BYTES:
+            return "BUTTON_DATA_INVALID"
+    return ""
 
 
 def _set_markup(message: dict, markup) -> None:

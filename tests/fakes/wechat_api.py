@@ -8,6 +8,27 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+TOO_LONG = 45002         # WeChat's "content size out of limit"
+# The byte limits WeChat and WeCom enforce on what the adapters send: (path, msgtype) -> {field: bytes}.
+LIMITS = {
+    ("message/custom/send", "text"): {"content": 2048},
+    ("message/send", "text"): {"content": 2048},
+    ("message/send", "textcard"): {"title": 128, "description": 512},
+    ("webhook/send", "markdown"): {"content": 4096},
+    ("webhook/send", "text"): {"content": 2048},
+}
+
+
+def too_long(path: str, body: dict | None) -> str:
+    """The field of a send that is over WeChat's byte limit ('' when none is)."""
+    if not isinstance(body, dict):
+        return ""
+    kind = body.get("msgtype", "")
+    for name, limit in LIMITS.get((path, kind), {}).items():
+        if len(str((body.get(kind) or {}).get(name, "")).encode("utf-8")) > limit:
+            return f"{kind}.{name}"
+    return ""
+
 
 @dataclass
 class Call:
@@ -91,6 +112,8 @@ class FakeWechatApi:
         self.calls.append(Call(path, dict(request.query), body))
         if failed := self._token_error(request) or self._queued_error(path):
             return failed
+        if field_name := too_long(path, body):
+            return web.json_response({"errcode": TOO_LONG, "errmsg": f"content size out of limit: {field_name}"})
         answer: dict = {"errcode": 0, "errmsg": "ok"}
         if path == "message/send":
             users = [u for u in body.get("touser", "").split("|") if u]
@@ -125,4 +148,6 @@ class FakeWechatApi:
         self.calls.append(Call("webhook/send", dict(request.query), body))
         if failed := self._queued_error("webhook/send"):
             return failed
+        if field_name := too_long("webhook/send", body):
+            return web.json_response({"errcode": TOO_LONG, "errmsg": f"content size out of limit: {field_name}"})
         return web.json_response({"errcode": 0, "errmsg": "ok"})
