@@ -15,7 +15,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.library.loader import LibraryError, check_library
 
 # Modules that add their own subcommands: each has register(subparsers).
-CLI_MODULES: list[str] = ["bot.classify_cli", "bot.channels.wechat_menu", "bot.office_cli"]
+CLI_MODULES: list[str] = ["bot.classify_cli", "bot.channels.wechat_menu", "bot.office_cli", "bot.web.console_cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:

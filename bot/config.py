@@ -34,6 +34,7 @@ class GeneralConfig:
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
+    public_url: str = ""         # how browsers reach this server (console sign-in links); "" = http://host:port
 
 
 @dataclass
@@ -324,6 +325,9 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"config: {key}: must be between {low} and {high}, got {value}")
     if config.program.weekly_activity not in ("case", "drill", "alternate"):
         raise ConfigError("config: program.weekly_activity: must be case, drill or alternate")
+    public_url = config.server.public_url
+    if public_url and (not re.match(r"^https?://[^/\s]+(/\S*)?$", public_url) or public_url.endswith("/")):
+        raise ConfigError(f"config: server.public_url: must be http(s)://host[/path] without a trailing /, got {public_url!r}")
     allowed_targets = {"console", "telegram", "wecom_robot", "wecom_app"}
     for i, target in enumerate(config.security_channel.targets):
         if target not in allowed_targets:

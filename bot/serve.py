@@ -24,6 +24,7 @@ STARTERS: list[str] = [
     "bot.channels.wechat_oa:start",   # when channels.wechat_oa.enabled: /wechat/oa callbacks, customer-service sends
     "bot.channels.wecom:start",       # when channels.wecom.enabled: /wechat/work callbacks, app messages
     "bot.channels.wecom_robot:start", # when security_channel.targets has wecom_robot: the group robot webhook
+    "bot.web.console:start",        # the office console at /console/ (sessions, pages, static files)
     "bot.scheduler:start",          # keep last: the scheduler uses the channels added before it
 ]
 APP_KEY: web.AppKey[App] = web.AppKey("wuzha", App)   # how the HTTP server's handlers find the App

@@ -24,6 +24,7 @@ from handlers import (
     report_office,
     warning,
 )
+from handlers.console import links as console_links
 
 
 def build_routes() -> RouteTable:
@@ -60,6 +61,7 @@ def build_routes() -> RouteTable:
             Command("stats", office.show_stats, OFFICE, "help.stats"),
             Command("warn", office_warn.start_warn, OFFICE, "help.warn"),
             Command("export", office.export_file, OFFICE_AND_ADMIN, "help.export"),
+            Command("console", console_links.send_console_link, CLASS_LEADERS | OFFICE_AND_ADMIN, "help.console"),
         ],
         buttons=[
             ButtonRoute("lang:", onboarding.choose_language, EVERYONE),

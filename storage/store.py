@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage.accounts import AccountRepo
 from storage.audit import AuditRepo, KeyValueRepo
 from storage.classes import ClassRepo
+from storage.console import ConsoleRepo
 from storage.conversations import ChoiceRepo, ConversationRepo
 from storage.db import Database
 from storage.drills import DrillRepo
@@ -46,3 +47,4 @@ class Store:
         self.office = OfficeRepo(db, clock)
         self.stats = StatsRepo(db, clock)
         self.inbox = InboxRepo(db, clock)
+        self.console = ConsoleRepo(db, clock)
