@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import time
 from datetime import date
 from pathlib import Path
 
@@ -44,6 +45,7 @@ INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}   # never 
 @web.middleware
 async def guard(request: web.Request, handler) -> web.StreamResponse:
     """Security headers on everything; the session looked up; CSRF checked on every POST but sign-in."""
+    started = time.perf_counter()
     try:
         session = await current(request)
         request[SESSION_KEY] = session
@@ -62,6 +64,7 @@ async def guard(request: web.Request, handler) -> web.StreamResponse:
     response.headers["X-Frame-Options"] = "DENY"
     if not request.path.startswith("/console/static/"):
         response.headers["Cache-Control"] = "no-store"
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     return response
 
 
