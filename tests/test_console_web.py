@@ -104,8 +104,8 @@ async def test_the_english_switch_and_the_phone_layout(app, office):
 
 
 # --- roles ------------------------------------------------------------------------------------------------
-PAGES = ("/console/cases", "/console/cases/R-2026-000001", "/console/figures", "/console/classes",
-         "/console/ledger", "/console/audit")
+PAGES = ("/console/cases", "/console/cases/R-2026-000001", "/console/figures", "/console/warnings",
+         "/console/classes", "/console/ledger", "/console/audit")
 MAY_OPEN = {
     "officer": set(PAGES),
     "admin": {"/console/ledger", "/console/audit"},
@@ -127,6 +127,10 @@ async def test_each_page_as_each_role_and_nothing_changes_outside_it(app, office
                         if path == f"/console/cases/{case_no}" and path not in allowed:
                             assert "冒充" not in await response.text()
                 if who != "officer":
+                    async with client.post(f"{base}/console/warnings/publish", data={
+                            "csrf": csrf, "body": "这是一条测试预警，请注意防范", "audience": "all"},
+                            allow_redirects=False) as r:
+                        assert r.status == 403
                     for action in ("ack", "resolve", "reply"):
                         async with client.post(f"{base}/console/cases/{case_no}/{action}",
                                                data={"csrf": csrf, "note": "x"}, allow_redirects=False) as r:
@@ -140,6 +144,7 @@ async def test_each_page_as_each_role_and_nothing_changes_outside_it(app, office
     report = await app.store.reports.by_case_no(case_no)
     assert report["status"] == "received" and report["office_message"] is None
     assert await app.store.db.fetchval("SELECT COUNT(*) FROM outbox WHERE campaign LIKE 'remind:%'") == 0
+    assert await app.store.db.fetchval("SELECT COUNT(*) FROM office_warnings") == 0
     refused = await app.store.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'console.refused'")
     assert refused >= 10
 
@@ -299,3 +304,25 @@ async def test_the_figures_are_the_stats_numbers_and_the_ledger_downloads(app, o
         assert (await download.path()).read_bytes()[:2] == b"PK"
         await page.goto(f"{base}/console/audit?action=export.ledger")
         assert "export.ledger" in await page.inner_text("tbody")
+
+
+async def test_a_warning_is_previewed_with_its_count_in_both_languages_then_published(app, office):
+    async with console_server(app) as base, chromium() as browser:
+        page = await browser_signed_in(browser, app, office["officer"].person_id)
+        await page.goto(f"{base}/console/warnings")
+        case_id = app.services.library.all_cases()[0].id
+        case = app.services.library.case_by_id(case_id)
+        await page.select_option("select[name=case_id]", case_id)
+        await page.select_option("select[name=audience]", "all")
+        await page.click("form[action$='/preview'] button")
+        preview = await page.inner_text("#preview")
+        assert "共 5 人，可送达 5 人" in preview
+        assert case.text("zh").title in preview and case.text("en").title in preview
+        assert await app.store.db.fetchval("SELECT COUNT(*) FROM office_warnings") == 0
+        await page.click("#publish")
+        progress = await page.inner_text("#progress")
+        assert "送达情况：已发送 0，排队中 5" in progress         # /warn's own delivery figures
+    rows = await app.store.db.fetchval("SELECT COUNT(*) FROM outbox WHERE campaign = 'officewarn:1'")
+    assert rows == 5
+    audit = await app.store.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'warn.publish'")
+    assert audit == 1

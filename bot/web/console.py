@@ -22,7 +22,7 @@ from bot.roles import CLASS_LEADERS, OFFICE, OFFICE_AND_ADMIN
 from bot.serve import APP_KEY
 from bot.web.sessions import POLL_HEADER, Session, csrf_ok, current, see_other, sign_in, sign_out
 from handlers import office
-from handlers.console import actions, audit, cases, classes, figures
+from handlers.console import actions, audit, cases, classes, figures, warnings
 from handlers.console.links import digest
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,12 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
 PAGES = (
     ("cases", "console.nav_cases", OFFICE),                       # /reports, /casefile, the card buttons
     ("figures", "console.nav_figures", OFFICE),                   # /stats
+    ("warnings", "console.nav_warnings", OFFICE),                 # /warn
     ("classes", "console.nav_classes", CLASS_LEADERS | OFFICE),   # /class (/remind: CLASS_LEADERS)
     ("ledger", "console.nav_ledger", OFFICE_AND_ADMIN),           # /export
     ("audit", "console.nav_audit", OFFICE_AND_ADMIN),             # `wuzha audit`
 )
-SESSION_KEY = "console_session"
+SESSION_KEY: web.RequestKey[Session | None] = web.RequestKey("console_session", object)
 INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}   # never SVG: it can carry script
 
 
@@ -242,6 +243,38 @@ async def remind(request: web.Request) -> web.StreamResponse:
     return await _done(request, session, answer, "/console/classes")
 
 
+async def warnings_page(request: web.Request) -> web.StreamResponse:
+    """Compose a warning or pick a library case, choose the audience; delivery figures of one sent."""
+    session = await allowed(request, OFFICE)
+    data = await warnings.warnings_page(session.context(request), request.query.get("id", "")[:12])
+    return page(request, "warnings.html", session, flash=await _flash(request, session), form={}, **data)
+
+
+def _warning_form(form) -> tuple[str, str, dict]:
+    content = str(form.get("case_id", "")) or str(form.get("body", ""))[:2000]
+    audience = str(form.get("audience", "")) or str(form.get("audience_name", ""))[:60]
+    return content, audience, {k: str(form.get(k, "")) for k in ("case_id", "body", "audience", "audience_name")}
+
+
+async def warning_preview(request: web.Request) -> web.StreamResponse:
+    """/warn's count and the message in zh and en, before publishing."""
+    session = await allowed(request, OFFICE)
+    content, audience, fields = _warning_form(await request.post())
+    ctx = session.context(request)
+    shown = await warnings.preview(ctx, content, audience)
+    return page(request, "warnings.html", session, form=fields, shown=shown,
+                **await warnings.warnings_page(ctx, ""))
+
+
+async def warning_publish(request: web.Request) -> web.StreamResponse:
+    """Publish as /warn does, then show its delivery figures."""
+    session = await allowed(request, OFFICE)
+    content, audience, _fields = _warning_form(await request.post())
+    answer, warning_id = await warnings.publish(session.context(request), content, audience)
+    return await _done(request, session, answer, f"/console/warnings?id={warning_id}" if warning_id
+                       else "/console/warnings")
+
+
 async def ledger_page(request: web.Request) -> web.StreamResponse:
     """The ledger form: period, college, format."""
     session = await allowed(request, OFFICE_AND_ADMIN)
@@ -292,6 +325,9 @@ def build_console() -> web.Application:
     console.router.add_get("/figures", figures_page)
     console.router.add_get("/classes", classes_page)
     console.router.add_post("/classes/remind", remind)
+    console.router.add_get("/warnings", warnings_page)
+    console.router.add_post("/warnings/preview", warning_preview)
+    console.router.add_post("/warnings/publish", warning_publish)
     console.router.add_get("/ledger", ledger_page)
     console.router.add_post("/ledger", ledger_download)
     console.router.add_get("/audit", audit_page)
