@@ -148,6 +148,13 @@ class ConsoleRepo:
         return await self.db.fetchall(
             f"SELECT * FROM audit_log WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?", (*params, limit))
 
+    async def privileged_numbers(self, roles: tuple[str, ...]) -> set[str]:
+        """The numbers of people whose roster role is one of these (the few security officers and admins)."""
+        rows = await self.db.fetchall(
+            f"SELECT person_no FROM people WHERE role IN ({', '.join('?' * len(roles))}) AND person_no IS NOT NULL",
+            roles)
+        return {r[0] for r in rows}
+
     async def audit_actions(self) -> list[str]:
         """Every action the audit log holds, for the filter."""
         return [r[0] for r in await self.db.fetchall("SELECT DISTINCT action FROM audit_log ORDER BY action")]

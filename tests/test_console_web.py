@@ -105,10 +105,10 @@ async def test_the_english_switch_and_the_phone_layout(app, office):
 
 # --- roles ------------------------------------------------------------------------------------------------
 PAGES = ("/console/cases", "/console/cases/R-2026-000001", "/console/figures", "/console/warnings",
-         "/console/classes", "/console/ledger", "/console/audit")
+         "/console/classes", "/console/roster", "/console/ledger", "/console/audit")
 MAY_OPEN = {
     "officer": set(PAGES),
-    "admin": {"/console/ledger", "/console/audit"},
+    "admin": {"/console/roster", "/console/ledger", "/console/audit"},
     "counsellor": {"/console/classes"},
     "monitor": {"/console/classes"},
 }
@@ -326,3 +326,51 @@ async def test_a_warning_is_previewed_with_its_count_in_both_languages_then_publ
     assert rows == 5
     audit = await app.store.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'warn.publish'")
     assert audit == 1
+
+
+ROSTER = """学号,姓名,学院,班级,身份
+2024001,陈一,计算机学院,计科2401,学生
+2024002,,计算机学院,,学生
+2024003,林三,计算机学院,计科2401,保卫处
+S001,张警官,保卫处,,学生
+2024001,陈一,计算机学院,计科2401,学生
+2024004,<b>赵四</b>,计算机学院,计科2401,班长
+"""
+
+
+async def test_a_roster_upload_is_checked_line_by_line_and_imported_only_when_confirmed(app, office, tmp_path):
+    from openpyxl import Workbook
+
+    async with console_server(app) as base, chromium() as browser:
+        page = await browser_signed_in(browser, app, office["admin"].person_id)
+        await page.goto(f"{base}/console/roster")
+        csv_file = tmp_path / "名册.csv"
+        csv_file.write_bytes(ROSTER.encode("gbk"))                      # as Excel on Chinese Windows saves it
+        await page.set_input_files("input[type=file]", str(csv_file))
+        await page.click("form[action$='/preview'] button")
+        rejected = await page.inner_text("#rejected tbody")
+        lines = [row.split("\t")[0] for row in rejected.splitlines()]
+        assert lines == ["3", "4", "5", "6"]
+        assert "class is empty" in rejected and "security and admin" in rejected and "already on line 2" in rejected
+        accepted = await page.inner_text("#accepted tbody")
+        assert "2024001" in accepted and "<b>赵四</b>" in accepted        # shown as typed, not as markup
+        assert await app.store.people.by_number("2024001") is None       # nothing imported yet
+        await page.click("#import")
+        assert "新增 2 人" in await page.inner_text(".flash")
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(["person id", "name", "college", "class", "role"])
+        sheet.append(["2024010", "Amy", "外国语学院", "英语2401", "student"])
+        sheet.append(["2024011", "Ben", "外国语学院", "英语2401", "admin"])
+        xlsx = tmp_path / "roster.xlsx"
+        book.save(xlsx)
+        await page.set_input_files("input[type=file]", str(xlsx))
+        await page.click("form[action$='/preview'] button")
+        assert await page.inner_text("#rejected tbody td.num") == "3"
+        await page.click("#import")
+        assert "新增 1 人" in await page.inner_text(".flash")
+    assert (await app.store.people.by_number("2024004")).role == "monitor"
+    assert (await app.store.people.by_number("S001")).role == "security"
+    assert await app.store.people.by_number("2024011") is None
+    assert await app.store.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'roster.import'") == 2

@@ -7,6 +7,7 @@ token; every answer carries a strict Content-Security-Policy and no-store. Pages
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
 import time
@@ -22,7 +23,7 @@ from bot.roles import CLASS_LEADERS, OFFICE, OFFICE_AND_ADMIN
 from bot.serve import APP_KEY
 from bot.web.sessions import POLL_HEADER, Session, csrf_ok, current, see_other, sign_in, sign_out
 from handlers import office
-from handlers.console import actions, audit, cases, classes, figures, warnings
+from handlers.console import actions, audit, cases, classes, figures, roster, warnings
 from handlers.console.links import digest
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,13 @@ PAGES = (
     ("figures", "console.nav_figures", OFFICE),                   # /stats
     ("warnings", "console.nav_warnings", OFFICE),                 # /warn
     ("classes", "console.nav_classes", CLASS_LEADERS | OFFICE),   # /class (/remind: CLASS_LEADERS)
+    ("roster", "console.nav_roster", OFFICE_AND_ADMIN),           # `wuzha roster import`
     ("ledger", "console.nav_ledger", OFFICE_AND_ADMIN),           # /export
     ("audit", "console.nav_audit", OFFICE_AND_ADMIN),             # `wuzha audit`
 )
 SESSION_KEY: web.RequestKey[Session | None] = web.RequestKey("console_session", object)
+SMALL_FORM = 4096                     # the sign-in form: a token, nothing more
+PENDING_ROSTERS: web.AppKey[dict] = web.AppKey("console_rosters", dict)   # session -> checked upload
 INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}   # never SVG: it can carry script
 
 
@@ -50,10 +54,16 @@ async def guard(request: web.Request, handler) -> web.StreamResponse:
     try:
         session = await current(request)
         request[SESSION_KEY] = session
-        if request.method == "POST" and request.path != "/console/login":
+        if request.method == "POST" and request.path == "/console/login":
+            if (request.content_length or 0) > SMALL_FORM:
+                raise web.HTTPRequestEntityTooLarge(max_size=SMALL_FORM, actual_size=request.content_length)
+        elif request.method == "POST":
+            if session is None:             # nobody signed in: not even the body is read
+                log.warning("console: refused %s %s without a session", request.method, request.path)
+                raise web.HTTPForbidden(text="sign in first")
             form = await request.post()
             sent = request.headers.get("X-CSRF-Token") or str(form.get("csrf", ""))
-            if session is None or not csrf_ok(session, sent):
+            if not csrf_ok(session, sent):
                 log.warning("console: refused %s %s without a valid CSRF token", request.method, request.path)
                 raise web.HTTPForbidden(text="CSRF token missing or wrong")
         response = await handler(request)
@@ -275,6 +285,37 @@ async def warning_publish(request: web.Request) -> web.StreamResponse:
                        else "/console/warnings")
 
 
+async def roster_page(request: web.Request) -> web.StreamResponse:
+    """The upload form."""
+    session = await allowed(request, OFFICE_AND_ADMIN)
+    return page(request, "roster.html", session, flash=await _flash(request, session))
+
+
+async def roster_preview(request: web.Request) -> web.StreamResponse:
+    """Check an uploaded CSV / XLSX: accepted and rejected lines with their numbers and reasons."""
+    session = await allowed(request, OFFICE_AND_ADMIN)
+    upload = (await request.post()).get("file")
+    if not isinstance(upload, web.FileField):
+        return page(request, "roster.html", session, flash=translate(request, session, "console.roster_no_file"))
+    data = upload.file.read(roster.MAX_BYTES + 1)
+    accepted, rejected = await roster.check_upload(session.context(request), upload.filename or "", data)
+    checked = hashlib.sha256(data).hexdigest()
+    request.config_dict[PENDING_ROSTERS][session.token_hash] = (checked, [row for _line, row in accepted])
+    return page(request, "roster.html", session, accepted=accepted[:roster.PREVIEW_ROWS], total=len(accepted),
+                rejected=rejected, checked=checked, filename=upload.filename or "")
+
+
+async def roster_import(request: web.Request) -> web.StreamResponse:
+    """Import the accepted rows of the upload just previewed (nothing else)."""
+    session = await allowed(request, OFFICE_AND_ADMIN)
+    pending = request.config_dict[PENDING_ROSTERS].pop(session.token_hash, None)
+    if pending is None or pending[0] != (await request.post()).get("checked"):
+        return await _done(request, session, translate(request, session, "console.roster_expired"), "/console/roster")
+    inserted, updated = await roster.import_rows(session.context(request), pending[1])
+    return await _done(request, session, translate(request, session, "console.roster_done", added=inserted,
+                                                   updated=updated), "/console/roster")
+
+
 async def ledger_page(request: web.Request) -> web.StreamResponse:
     """The ledger form: period, college, format."""
     session = await allowed(request, OFFICE_AND_ADMIN)
@@ -310,7 +351,8 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
 
 def build_console() -> web.Application:
     """The /console sub-application."""
-    console = web.Application(middlewares=[guard], client_max_size=64 * 1024)
+    console = web.Application(middlewares=[guard], client_max_size=roster.MAX_BYTES + 64 * 1024)
+    console[PENDING_ROSTERS] = {}
     aiohttp_jinja2.setup(console, loader=jinja2.FileSystemLoader(HERE / "templates"),
                          autoescape=jinja2.select_autoescape(default=True, default_for_string=True))
     console.router.add_get("/", index)
@@ -328,6 +370,9 @@ def build_console() -> web.Application:
     console.router.add_get("/warnings", warnings_page)
     console.router.add_post("/warnings/preview", warning_preview)
     console.router.add_post("/warnings/publish", warning_publish)
+    console.router.add_get("/roster", roster_page)
+    console.router.add_post("/roster/preview", roster_preview)
+    console.router.add_post("/roster/import", roster_import)
     console.router.add_get("/ledger", ledger_page)
     console.router.add_post("/ledger", ledger_download)
     console.router.add_get("/audit", audit_page)
