@@ -21,7 +21,9 @@ from tests.console_web_support import browser_signed_in, chromium, console_serve
 from tests.office_support import add_person, pledge, quiz  # noqa: E402
 from tests.test_report_flow import make_person, security_channel  # noqa: E402
 
-PAGES = ("cases", "case", "figures", "warnings", "classes", "ledger", "audit")
+PAGES = ("cases", "case", "figures", "warnings", "classes", "roster", "ledger", "audit")
+ROSTER = ("学号,姓名,学院,班级,身份,标签\n2024101,陈一,文学院,中文2401,学生,新生\n2024102,林二,文学院,,学生,\n"
+          "2024103,赵三,文学院,中文2401,班长,\n2024104,钱四,文学院,中文2401,保卫处,\n2024105,孙五,文学院,中文2401,学生,留学生\n")
 
 
 async def demo(app) -> dict:
@@ -85,6 +87,12 @@ async def shoot(out: Path) -> None:
             await page.select_option("select[name=audience]", "all")
             await page.click("form[action$='/preview'] button")
             await page.screenshot(path=str(out / "console-warnings.png"), full_page=True)
+            roster = Path(tempfile.mkdtemp()) / "名册.csv"
+            roster.write_text(ROSTER, encoding="utf-8")
+            await page.goto(base + "/console/roster")
+            await page.set_input_files("input[type=file]", str(roster))
+            await page.click("form[action$='/preview'] button")
+            await page.screenshot(path=str(out / "console-roster.png"), full_page=True)
             page = await browser_signed_in(browser, app, who["counsellor"])
             await page.set_viewport_size({"width": 390, "height": 760})       # a counsellor's phone
             await page.screenshot(path=str(out / "console-classes.png"), full_page=True)
