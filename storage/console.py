@@ -9,7 +9,9 @@ from storage.db import Database
 
 OPEN_STATUSES = ("received", "acknowledged", "in_progress")
 CASE_COLUMNS = ("id, case_no, status, urgent, fraud_type, amount_yuan, college, flagged_review, created_at,"
-                " submitted_at, escalated_at, escalation_count, acknowledged_at, assigned_to")
+                " submitted_at, escalation_count, acknowledged_at, assigned_to,"
+                " (SELECT MAX(e.at) FROM report_events e WHERE e.report_id = reports.id"
+                " AND e.action IN ('escalated', 'reescalated', 'fallback')) AS last_escalated_at")
 
 
 class ConsoleRepo:

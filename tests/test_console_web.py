@@ -188,6 +188,25 @@ async def test_a_form_without_the_session_csrf_token_is_refused(app, office):
     assert (await app.store.reports.by_case_no(case_no))["status"] == "acknowledged"
 
 
+async def test_the_list_shows_time_since_report_and_since_the_last_escalation_and_filters(app, clock, office):
+    from handlers.report_escalation import run_escalations
+
+    case_no = await urgent_case(office["student"])
+    clock.advance(minutes=app.config.reports.urgent_ack_minutes)
+    await run_escalations(app.services)                        # the card goes out again, duty officers paged
+    clock.advance(minutes=3)
+    async with console_server(app) as base:
+        client, _ = await client_signed_in(app, base, office["officer"].person_id)
+        async with client:
+            async with client.get(f"{base}/console/cases?rows=1") as response:
+                row = await response.text()
+            assert case_no in row and "8 分钟" in row and "3 分钟 ×1" in row
+            for query, shown in (("status=resolved", False), ("min_amount=1", False), ("review=1", False),
+                                 ("college=计算机学院", True), ("type=other", True), ("min_amount=abc", True)):
+                async with client.get(f"{base}/console/cases?rows=1&{query}") as response:
+                    assert (case_no in await response.text()) is shown, query
+
+
 # --- what a student typed is shown, never run ---------------------------------------------------------------
 async def test_every_field_a_student_types_is_rendered_inert(app, office):
     student = office["student"]

@@ -58,7 +58,7 @@ async def case_list(ctx: Context, filters: CaseFilters) -> dict:
         "amount": "-" if row["amount_yuan"] is None else f"{row['amount_yuan']:,}",
         "college": row["college"] or "-", "review": bool(row["flagged_review"]),
         "age": age(ctx, row["submitted_at"] or row["created_at"]),
-        "since_escalation": age(ctx, row["escalated_at"]) if row["escalated_at"] else "-",
+        "since_escalation": age(ctx, row["last_escalated_at"]) if row["last_escalated_at"] else "-",
         "escalations": row["escalation_count"],
     } for row in rows]
     return {"cases": cases, "total": total, "filters": filters,
