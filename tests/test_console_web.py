@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
+from bot.events import Incoming, Kind
 from handlers.console.links import issue_link
 from tests.console_web_support import browser_signed_in, chromium, client_signed_in, console_server, tiny_png
 from tests.office_support import add_person
@@ -89,6 +90,8 @@ async def test_console_in_chat_sends_a_link_privately_and_only_to_console_roles(
     assert re.search(r"http://127\.0\.0\.1:\d+/console/login\?token=[\w-]{40,}", officer.text)
     await student.say("/console")
     assert "/console/login" not in student.text
+    in_group = await app.handle(Incoming("test", officer.key, "group-1", Kind.TEXT, "/console", is_group=True))
+    assert "私聊" in in_group[0].text and "token=" not in in_group[0].text
     assert await app.store.db.fetchval("SELECT COUNT(*) FROM console_links") == 1
 
 
