@@ -236,6 +236,8 @@ async def test_every_field_a_student_types_is_rendered_inert(app, office):
         assert shown.count("<script>window.__xss=1</script>") >= 4
         assert await page.evaluate("window.__xss") is None
         assert await page.locator("main script, main img[src='x']").count() == 0
+        photo = await page.request.get(await page.evaluate("document.querySelector('.evidence img').src"))
+        assert photo.headers["content-type"] == "image/png" and "sandbox" in photo.headers["content-security-policy"]
         width = await page.evaluate("document.querySelector('.evidence img').naturalWidth")
         assert width == 8                                       # the evidence photo is drawn in the page
         await page.goto(page.url.rsplit("/", 1)[0])
@@ -243,7 +245,8 @@ async def test_every_field_a_student_types_is_rendered_inert(app, office):
     views = await app.store.db.fetchval(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'report.view' AND target = 'R-2026-000001'")
     assert views == 1
-    assert await app.store.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'report.evidence'") == 1
+    # the photo drawn in the page and the direct fetch above: each opening of a file is audited
+    assert await app.store.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'report.evidence'") == 2
 
 
 # --- the page and the chat are one office ------------------------------------------------------------------
