@@ -249,6 +249,24 @@ async def test_every_field_a_student_types_is_rendered_inert(app, office):
     assert await app.store.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'report.evidence'") == 2
 
 
+async def test_without_javascript_the_list_refreshes_itself_and_its_forms_work(app, clock, office):
+    case_no = await urgent_case(office["student"])
+    async with console_server(app) as base, chromium() as browser:
+        context = await browser.new_context(java_script_enabled=False)
+        page = await context.new_page()
+        await page.goto(await issue_link(app.services, office["officer"].person_id))
+        await page.click("button.primary")
+        refresh = await page.get_attribute("noscript meta", "content")
+        assert refresh.startswith("10;url=") and "auto=1" in refresh
+        await page.click(f"tr[data-case='{case_no}'] button")
+        assert "已受理" in await page.inner_text(".flash")
+        assert page.url == f"{base}/console/cases"
+        listed = await app.store.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'report.list'")
+        await page.goto(f"{base}/console/cases?auto=1")
+        assert await app.store.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'report.list'") == listed
+    assert (await app.store.reports.by_case_no(case_no))["status"] == "acknowledged"
+
+
 # --- the page and the chat are one office ------------------------------------------------------------------
 async def test_acknowledged_in_the_page_shows_in_chat_and_the_reverse_shows_live(app, office, demo_class):
     student, officer = office["student"], office["officer"]

@@ -21,7 +21,7 @@ from aiohttp import web
 from bot.events import Incoming, Kind
 from bot.roles import CLASS_LEADERS, OFFICE, OFFICE_AND_ADMIN
 from bot.serve import APP_KEY
-from bot.web.sessions import POLL_HEADER, Session, csrf_ok, current, see_other, sign_in, sign_out
+from bot.web.sessions import Session, csrf_ok, current, see_other, sign_in, sign_out
 from handlers import office
 from handlers.console import actions, audit, cases, classes, figures, roster, warnings
 from handlers.console.links import digest
@@ -183,9 +183,11 @@ async def cases_page(request: web.Request) -> web.StreamResponse:
     data = await cases.case_list(ctx, cases.CaseFilters.from_query(request.query, ctx.library.types))
     if request.query.get("rows") == "1":
         return page(request, "_case_rows.html", session, **data)
-    if request.headers.get(POLL_HEADER) != "1":
+    if request.query.get("auto") != "1":       # the page's own refresh without scripts is not a new look
         await ctx.audit("report.list", "console", count=data["total"])
-    return page(request, "cases.html", session, flash=await _flash(request, session), **data)
+    refresh = request.rel_url.update_query(auto="1")
+    return page(request, "cases.html", session, flash=await _flash(request, session), refresh_url=str(refresh),
+                **data)
 
 
 async def case_page(request: web.Request) -> web.StreamResponse:

@@ -76,7 +76,8 @@ async def current(request: web.Request) -> Session | None:
     if person is None or person.forgotten_at:
         await app.store.console.drop_session(token_hash)
         return None
-    if request.headers.get(POLL_HEADER) != "1" and app.clock.now() - parse_iso(row["last_seen_at"]) >= TOUCH_AFTER:
+    passive = request.headers.get(POLL_HEADER) == "1" or request.query.get("auto") == "1"   # a page refreshing itself
+    if not passive and app.clock.now() - parse_iso(row["last_seen_at"]) >= TOUCH_AFTER:
         await app.store.console.touch_session(token_hash)
     return Session(token_hash, person, effective_role(person, app.config), row["lang"], row["csrf"])
 
