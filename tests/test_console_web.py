@@ -104,6 +104,10 @@ async def test_the_english_switch_and_the_phone_layout(app, office):
         assert "My classes" in await page.inner_text("h1")
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390                            # nothing wider than the phone outside the scrolling tables
+        officer = await browser_signed_in(browser, app, office["officer"].person_id)
+        await officer.set_viewport_size({"width": 390, "height": 800})
+        await officer.click("header form[action='/console/lang'] button")    # English: the longest type names
+        assert await officer.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 # --- roles ------------------------------------------------------------------------------------------------
