@@ -16,7 +16,7 @@ from bot.identity_cli import forget_person, register_roster
 from bot.library.loader import LibraryError, check_library, load_library
 
 # Modules that add their own subcommands: each has register(subparsers).
-CLI_MODULES: list[str] = ["bot.classify_cli", "bot.channels.wechat_menu", "handlers.office_cli"]
+CLI_MODULES: list[str] = ["bot.classify_cli", "bot.channels.wechat_menu", "handlers.office_cli", "handlers.console.cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,6 +37,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     read_timeout_s: int = 10          # a request body not received within this is cut off (slow clients)
+    public_url: str = ""         # how browsers reach this server (console sign-in links); "" = http://host:port
 
 
 @dataclass
@@ -437,6 +438,9 @@ def _validate(config: Config) -> None:
                 raise ConfigError(f"config: identity.cas.{key}: must be an http(s) URL when identity.cas.server_url is set")
         if cas.version not in (2, 3):
             raise ConfigError("config: identity.cas.version: must be 2 or 3")
+    public_url = config.server.public_url
+    if public_url and (not re.match(r"^https?://[^/\s]+(/\S*)?$", public_url) or public_url.endswith("/")):
+        raise ConfigError(f"config: server.public_url: must be http(s)://host[/path] without a trailing /, got {public_url!r}")
     allowed_targets = {"console", "telegram", "wecom_robot", "wecom_app"}
     for i, target in enumerate(config.security_channel.targets):
         if target not in allowed_targets:

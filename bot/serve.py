@@ -26,6 +26,7 @@ STARTERS: list[str] = [
     "bot.channels.wecom_robot:start", # when security_channel.targets has wecom_robot: the group robot webhook
     "bot.sso:start",                # when identity.cas is set: /sso/login and /sso/callback
     "bot.unproven:start",           # privileged bindings made by class code: printed, listed to the office once
+    "bot.web.console:start",        # the office console at /console/ (sessions, pages, static files)
     "bot.scheduler:start",          # keep last: the scheduler uses the channels added before it
 ]
 APP_KEY: web.AppKey[App] = web.AppKey("wuzha", App)   # how the HTTP server's handlers find the App
@@ -47,7 +48,10 @@ def body_guard(read_timeout_s: float):
             if request.body_exists:
                 try:
                     async with asyncio.timeout(read_timeout_s):
-                        await request.read()      # kept by aiohttp: the handler's read/json/text reuse it
+                        if request.content_type == "multipart/form-data":
+                            await request.post()  # a form upload is parsed from the stream; post() keeps it
+                        else:
+                            await request.read()  # kept by aiohttp: the handler's read/json/text reuse it
                 except TimeoutError:
                     log.warning("refused %s %s from %s: 408 body not received within %gs", request.method,
                                 request.path, peer, read_timeout_s)

@@ -27,6 +27,7 @@ from handlers import (
     report_review,
     warning,
 )
+from handlers.console import links as console_links
 
 
 def build_routes() -> RouteTable:
@@ -64,6 +65,7 @@ def build_routes() -> RouteTable:
             Command("warn", office_warn.start_warn, OFFICE, "help.warn"),
             Command("export", office.export_file, OFFICE_AND_ADMIN, "help.export"),
             Command("invite", identity.invite_command, OFFICE_AND_ADMIN, "help.invite"),
+            Command("console", console_links.send_console_link, CLASS_LEADERS | OFFICE_AND_ADMIN, "help.console"),
         ],
         buttons=[
             ButtonRoute("lang:", onboarding.choose_language, EVERYONE),

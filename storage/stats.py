@@ -255,11 +255,12 @@ class StatsRepo:
 
     async def per_college(self, pledge_version: int) -> list[tuple[str, int, int, int]]:
         """(college, people, pledged the current version, passed the awareness test), by college."""
+        # Two DISTINCT scans joined once are about twice as fast on a whole school as two probes per person.
         rows = await self.db.fetchall(
-            "SELECT p.college, COUNT(*),"
-            " SUM(EXISTS (SELECT 1 FROM pledges g WHERE g.person_id = p.id AND g.version >= ?)),"
-            " SUM(EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.person_id = p.id AND q.passed = 1))"
-            f" FROM people p WHERE {_PEOPLE} AND p.college != '' GROUP BY p.college ORDER BY p.college",
+            "SELECT p.college, COUNT(*), COUNT(g.person_id), COUNT(q.person_id) FROM people p"
+            " LEFT JOIN (SELECT DISTINCT person_id FROM pledges WHERE version >= ?) g ON g.person_id = p.id"
+            " LEFT JOIN (SELECT DISTINCT person_id FROM quiz_attempts WHERE passed = 1) q ON q.person_id = p.id"
+            f" WHERE {_PEOPLE} AND p.college != '' GROUP BY p.college ORDER BY p.college",
             (pledge_version,),
         )
         return [(r[0], r[1], r[2], r[3]) for r in rows]

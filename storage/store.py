@@ -6,6 +6,7 @@ from storage.accounts import AccountRepo
 from storage.audit import AuditRepo, KeyValueRepo
 from storage.baselines import BaselineRepo
 from storage.classes import ClassRepo
+from storage.console import ConsoleRepo
 from storage.conversations import ChoiceRepo, ConversationRepo
 from storage.db import Database
 from storage.drills import DrillRepo
@@ -52,3 +53,4 @@ class Store:
         self.stats = StatsRepo(db, clock)
         self.inbox = InboxRepo(db, clock)
         self.baselines = BaselineRepo(db, clock)
+        self.console = ConsoleRepo(db, clock)

@@ -1,0 +1,1 @@
+"""The office console's HTTP layer: sessions, CSRF, security headers, templates and static files."""
