@@ -7,12 +7,14 @@ import asyncio
 import csv
 import importlib
 import logging
+import sqlite3
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
 from bot.library.loader import LibraryError, check_library
+from storage.db import UpgradeError
 
 # Modules that add their own subcommands: each has register(subparsers).
 CLI_MODULES: list[str] = ["bot.classify_cli", "bot.channels.wechat_menu", "bot.office_cli"]
@@ -92,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except UpgradeError as exc:
+        print(f"wuzha: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.OperationalError as exc:   # locked by another process past the busy timeout, disk full, ...
+        print(f"wuzha: database {config.database_path}: {exc}", file=sys.stderr)
+        return 1
 
 
 def config_from_args(args) -> Config:
@@ -146,7 +154,7 @@ async def cmd_backup(args, config: Config) -> int:
     """Copy the live database with SQLite's online backup."""
     from storage.db import Database
 
-    db = await Database(config.database_path).open()
+    db = await Database(config.database_path).open(migrate=False)   # a copy is taken as the file is, before any repair
     try:
         await db.backup(args.path)
     finally:
