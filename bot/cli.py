@@ -115,7 +115,7 @@ async def opened_app(config: Config):
     """An App opened on the config's database, closed afterwards."""
     from bot.app import App
 
-    app = await App(config).open()
+    app = await App(config).open(sender=False)
     try:
         yield app
     finally:

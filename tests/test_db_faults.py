@@ -42,3 +42,54 @@ def test_a_database_locked_by_another_process_at_start_is_one_line(tmp_path):
         holder.close()
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "locked" in result.stderr, result.stderr
+
+
+def test_a_second_serve_on_the_same_database_is_refused_in_one_line(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.test_cli import free_port
+
+    port = free_port()
+    env = {**os.environ, "WUZHA_DB": str(tmp_path / "w.db")}
+    first = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        second = wuzha(tmp_path, "serve", "--port", str(free_port()))
+        assert second.returncode == 1
+        assert second.stderr.strip().count("\n") == 0, second.stderr
+        assert f"pid {first.pid}" in second.stderr and "running on" in second.stderr
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+        first.communicate()
+
+
+async def test_cli_commands_leave_a_live_servers_in_flight_rows_alone(tmp_path):
+    from bot.app import App
+    from bot.config import load_config
+    from storage.outbox import OutboxRow
+
+    config = load_config(None, db_override=str(tmp_path / "w.db"))
+    app = await App(config).open()
+    try:
+        await app.store.outbox.enqueue([OutboxRow("telegram", "1", "c", {"text": "x"}, "k")])
+        assert len(await app.store.outbox.claim("telegram", 10)) == 1     # the live server is sending it
+        result = wuzha(tmp_path, "roster", "codes")
+        assert result.returncode == 0, result.stderr
+        assert (await app.store.outbox.counts())["inflight"] == 1
+    finally:
+        await app.close()
