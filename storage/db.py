@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -210,31 +210,36 @@ class Database:
             await destination.close()
 
 
-class GroupCommit:
-    """Runs one write statement for many callers, batching those that arrive together into one transaction.
+class GroupCommitQueue:
+    """Hands items to one batch writer, batching those that arrive while a write is under way.
 
-    Each caller's `run` returns once its own row is committed, so the semantics of a single write are
-    kept; under load, the rows that queued up while a commit was under way go in the next one.
+    Each caller's `put` returns once its own item is written (or raises the write's error), so the
+    semantics of a single write are kept; under load, the items that queued up meanwhile go in the next write.
     """
 
-    def __init__(self, db: Database, sql: str) -> None:
-        self.db, self.sql = db, sql
-        self._waiting: list[tuple[Sequence, asyncio.Future]] = []
+    def __init__(self, write: Callable[[list], Awaitable[object]]) -> None:
+        self.write = write
+        self._waiting: list[tuple[object, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
 
-    async def run(self, params: Sequence) -> None:
-        """Write one row's statement; return when it is committed."""
+    async def put(self, item) -> None:
+        """Write one item; return when it is written."""
         done = asyncio.get_running_loop().create_future()
-        self._waiting.append((params, done))
+        self._waiting.append((item, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all())
         await done
+
+    async def flush(self) -> None:
+        """Wait until every item put so far is written (or failed)."""
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
 
     async def _write_all(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                await self.db.executemany(self.sql, [params for params, _ in batch])
+                await self.write([item for item, _ in batch])
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
@@ -243,6 +248,18 @@ class GroupCommit:
                 for _, done in batch:
                     if not done.done():
                         done.set_result(None)
+
+
+class GroupCommit(GroupCommitQueue):
+    """Runs one write statement for many callers, batching those that arrive together into one transaction."""
+
+    def __init__(self, db: Database, sql: str) -> None:
+        super().__init__(lambda rows: db.executemany(sql, rows))
+        self.db, self.sql = db, sql
+
+    async def run(self, params: Sequence) -> None:
+        """Write one row's statement; return when it is committed."""
+        await self.put(params)
 
 
 def _split_sql(script: str) -> list[str]:

@@ -8,9 +8,11 @@ Telegram users expect (inline keyboards edited after a press, native quiz polls,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import logging
 import os
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -58,7 +60,6 @@ LETTERS = "ABCDEFGHIJKL"
 TELEGRAM_API = "https://api.telegram.org"
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-INTERACTIVE_RETRIES = 3
 
 
 def split_text(body: str, limit: int = MAX_TEXT) -> list[str]:
@@ -349,7 +350,7 @@ class TelegramChannel(Channel):
             return
         incoming, target = converted
         replies = await inbox.handle(self.app, key, incoming, reply_to=str(target.chat_id))
-        await self.reply(target, replies)
+        await self.reply(target, replies, key)
         await inbox.mark_replied(self.app, key)
         if not is_group(target.chat_id):
             await self.menus.refresh(incoming.user_key)    # just bound as a monitor or officer: their own menu
@@ -439,8 +440,11 @@ class TelegramChannel(Channel):
         await self.reply(target, [Outgoing(text=body)])
 
     # --- outbound ----------------------------------------------------------------------
-    async def reply(self, target: ReplyTarget, replies: list[Outgoing]) -> None:
-        """Send a handler's answers: a refusal to a press pops up, the pressed keyboard goes away."""
+    async def reply(self, target: ReplyTarget, replies: list[Outgoing], key: str | None = None) -> None:
+        """Send a handler's answers: a refusal to a press pops up, the pressed keyboard goes away.
+
+        What cannot be sent now (a 429, an outage) goes to the outbox, in order, keyed by the event.
+        """
         alerts = [r for r in replies if r.alert] if target.query_id else []
         rest = [r for r in replies if not (target.query_id and r.alert)]
         if target.query_id:
@@ -454,8 +458,10 @@ class TelegramChannel(Channel):
             if (rest and pressed is not None and pressed.reply_markup is not None
                     and not await self.repo.carries_ref(pressed.chat.id, pressed.message_id)):
                 await self._drop_keyboard(pressed.chat.id, pressed.message_id)
-        for message in rest:
-            await self._send_interactive(target.chat_id, message)
+        for position, message in enumerate(rest):
+            if not await self._send_interactive(target.chat_id, message):
+                await self._queue_replies(target.chat_id, replies, rest[position:], key)
+                return
 
     async def _answer_query(self, query_id: str, alert_text: str | None) -> None:
         try:
@@ -473,24 +479,50 @@ class TelegramChannel(Channel):
         except TelegramError as exc:
             log.info("could not remove the keyboard of message %s: %s", message_id, exc)
 
-    async def _send_interactive(self, chat_id: int, message: Outgoing) -> None:
-        """Send one answer, waiting out a 429 a few times; a block marks the account unreachable."""
-        for attempt in range(INTERACTIVE_RETRIES):
-            try:
-                await self.send(chat_id, message)
-                return
-            except RetryAfter as exc:
-                wait = exc.retry_after.total_seconds()
-                log.warning("telegram asked to wait %.0f s before answering chat %s", wait, chat_id)
-                if attempt + 1 < INTERACTIVE_RETRIES:
-                    await asyncio.sleep(min(wait, 30))
-            except Forbidden as exc:
-                log.info("chat %s refused our answer: %s", chat_id, exc)
-                await self.app.store.accounts.mark_unreachable_by_key(PLATFORM, str(chat_id), "blocked")
-                return
-            except TelegramError as exc:
-                log.warning("could not answer chat %s: %s", chat_id, exc)
-                return
+    async def _send_interactive(self, chat_id: int, message: Outgoing) -> bool:
+        """Send one answer now; False when it must wait (a 429, an outage) and go through the outbox.
+
+        The outbox's sender and this path share one per-chat wait: after a 429 nothing is called for
+        that chat before retry_after has passed, and during an outage answers queue instead of failing.
+        """
+        sender = self.app.senders.get(PLATFORM)
+        if sender is not None and (sender.breaker.is_open or sender.limiter.paused_for(str(chat_id)) > 0):
+            return False
+        try:
+            await self.send(chat_id, message)
+        except RetryAfter as exc:
+            wait = exc.retry_after.total_seconds()
+            log.warning("telegram asked to wait %.0f s before answering chat %s; the answer waits in the outbox",
+                        wait, chat_id)
+            if sender is not None:
+                sender.limiter.pause_address(str(chat_id), wait)
+            return False
+        except Forbidden as exc:
+            log.info("chat %s refused our answer: %s", chat_id, exc)
+            await self.app.store.accounts.mark_unreachable_by_key(PLATFORM, str(chat_id), "blocked")
+        except BadRequest as exc:       # this answer can never go: saying so is all there is to do
+            log.warning("could not answer chat %s: %s", chat_id, exc)
+        except NetworkError as exc:     # 5xx, timeouts, no connection: the outbox delivers it later
+            log.debug("answer to chat %s failed now: %s", chat_id, exc)
+            if sender is not None:
+                sender.breaker.failed(f"{type(exc).__name__}: {exc}", str(chat_id))
+            return False
+        except TelegramError as exc:
+            log.warning("could not answer chat %s: %s", chat_id, exc)
+        else:
+            if sender is not None:
+                sender.breaker.succeeded()
+        return True
+
+    async def _queue_replies(self, chat_id: int, replies: list[Outgoing], unsent: list[Outgoing],
+                             key: str | None) -> None:
+        """Answers that cannot go now wait in the outbox, keyed as inbox recovery keys them (never twice)."""
+        key = key or f"live:{chat_id}:{uuid.uuid4().hex}"
+        for message in unsent:
+            index = next(i for i, reply in enumerate(replies) if reply is message)
+            await self.app.outbox.push_to_address(PLATFORM, str(chat_id), "reply",
+                                                  dataclasses.replace(message, urgent=True),
+                                                  dedupe_key=f"inbox:{key}:{index}", priority=0)
 
     async def send(self, chat_id: int, message: Outgoing, paid: bool = False) -> list[Message]:
         """Render one Outgoing as Bot API calls; raise the platform's error when one fails."""

@@ -93,6 +93,7 @@ class FakeBotApi:
         self.commands: dict[tuple[str, str], list[dict]] = {}         # (scope json, language) -> commands
         self.webhook: dict[str, Any] = {}
         self.blocked: set[int] = set()
+        self.faults = None            # a tests.fakes.faults.Faults, when a test scripts an outage
         self.too_many = 0
         self._injections: dict[str, deque[Injection]] = defaultdict(deque)
         self._update_ids = itertools.count(1)
@@ -274,6 +275,12 @@ class FakeBotApi:
         if request.match_info["token"] != self.token:
             call.status = 401
             return _error(401, "Unauthorized")
+        if self.faults is not None:
+            faulted = await self.faults.apply(method, _int(params.get("chat_id")))
+            if faulted is not None:
+                call.status = faulted.status
+                self.too_many += faulted.status == 429
+                return faulted
         injected = self._take_injection(method)
         if injected is not None:
             if injected.delay_s:

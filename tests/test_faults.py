@@ -1,0 +1,128 @@
+"""The Telegram channel under platform faults, through the real PTB Application and the fake Bot API.
+
+The fake server's faults (tests/fakes/faults.py) are scripted per method, chat and duration; the app
+runs on the real clock, since retries and backoff are stored as wall-clock times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+
+from bot.app import App
+from bot.clock import Clock
+from bot.events import text
+from tests.fakes.faults import Faults
+from tests.telegram_rig import SECURITY_CHAT, close_rig, open_rig
+from tests.test_telegram_delivery import FIRST_USER, bind_people
+
+
+@pytest.fixture
+async def live_app(config):
+    """An opened App on the real clock."""
+    application = await App(config, clock=Clock()).open()
+    yield application
+    await application.close()
+
+
+def sends_to(api, chat_id: int) -> list:
+    """The successful sendMessage calls to one chat."""
+    return [c for c in api.calls_of("sendMessage") if int(c.params["chat_id"]) == chat_id]
+
+
+async def test_a_5xx_outage_kills_no_push_and_is_two_log_lines(live_app, caplog):
+    rig, stop, senders = await open_rig(live_app)
+    try:
+        people = await bind_people(live_app, 12)
+        faults = Faults(rig.api)
+        faults.add("5xx", 4.0, methods="send")
+        with caplog.at_level(logging.WARNING):
+            summary = await live_app.outbox.push_many("outage", [(p, text("停机期间的预警")) for p in people])
+            assert summary.queued == 12
+            await rig.api.wait_for(lambda: len(rig.api.calls_of("sendMessage")) >= 12, within=40)
+            await asyncio.sleep(0.5)
+        per_chat = [len(sends_to(rig.api, FIRST_USER + i)) for i in range(12)]
+        assert per_chat == [1] * 12                       # nobody lost, nobody twice
+        counts = await live_app.store.outbox.counts("outage")
+        assert counts["sent"] == 12 and counts["dead"] == 0
+        lines = [r.getMessage() for r in caplog.records]
+        assert sum("outage started" in line for line in lines) == 1, lines
+        assert sum("outage ended" in line for line in lines) == 1, lines
+        assert len(lines) < 10 and not any(r.exc_info for r in caplog.records)
+    finally:
+        await close_rig(rig, stop, senders)
+
+
+async def test_an_answer_under_429_waits_retry_after_and_arrives_once(live_app):
+    rig, stop, senders = await open_rig(live_app)
+    try:
+        user = 4242
+        faults = Faults(rig.api)
+        faults.add("429", 1.0, methods={"sendMessage"}, chats=[user], retry_after=2)
+        rig.api.message(user, "/help")
+        await rig.api.wait_for(lambda: sends_to(rig.api, user), within=15)
+        refused = [c for c in rig.api.calls_of("sendMessage", ok_only=False) if c.status == 429]
+        assert len(refused) == 1                           # no call inside the retry_after window
+        delivered = sends_to(rig.api, user)
+        assert delivered[0].at - refused[0].at >= 2.0
+        await asyncio.sleep(1.0)
+        assert len(sends_to(rig.api, user)) == len(delivered)
+    finally:
+        await close_rig(rig, stop, senders)
+
+
+async def test_answers_during_an_outage_are_delivered_when_it_ends(live_app):
+    rig, stop, senders = await open_rig(live_app)
+    try:
+        faults = Faults(rig.api)
+        faults.add("5xx", 3.0, methods="send")
+        users = [5001, 5002, 5003]
+        for user in users:
+            rig.api.message(user, "/help")
+        await rig.api.wait_for(lambda: all(sends_to(rig.api, u) for u in users), within=30)
+        assert faults.applied["5xx"] >= 3
+        await asyncio.sleep(0.5)
+        texts = {u: [c.params["text"] for c in sends_to(rig.api, u)] for u in users}
+        assert all(len(t) == len(set(t)) for t in texts.values()), texts
+    finally:
+        await close_rig(rig, stop, senders)
+
+
+async def test_security_group_cards_do_not_hold_back_private_pushes(live_app):
+    rig, stop, senders = await open_rig(live_app)
+    try:
+        (person,) = await bind_people(live_app, 1)
+        for i in range(12):
+            await live_app.outbox.push_to_address("telegram", str(SECURITY_CHAT), "card", text(f"卡片 {i}"), f"c{i}")
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        await live_app.outbox.push_to_person(person, "private", text("个人提醒"))
+        await rig.api.wait_for(lambda: sends_to(rig.api, FIRST_USER), within=15)
+        assert time.monotonic() - started < 7.0
+        assert len(sends_to(rig.api, SECURITY_CHAT)) < 12      # the group is still being paced
+        first = [c.params["text"] for c in sends_to(rig.api, SECURITY_CHAT)]
+        assert first == [f"卡片 {i}" for i in range(len(first))]   # in order
+    finally:
+        await close_rig(rig, stop, senders)
+
+
+async def test_stopping_puts_unsent_rows_back_within_the_bound(live_app):
+    rig, stop, senders = await open_rig(live_app)
+    try:
+        for i in range(12):
+            await live_app.outbox.push_to_address("telegram", str(SECURITY_CHAT), "card", text(f"卡片 {i}"), f"c{i}")
+        await rig.api.wait_for(lambda: sends_to(rig.api, SECURITY_CHAT), within=10)
+        started = time.monotonic()
+        stop.set()
+        await senders
+        assert time.monotonic() - started < 10.0
+        counts = await live_app.store.outbox.counts("card")
+        assert counts["inflight"] == 0
+        assert counts["sent"] == len(sends_to(rig.api, SECURITY_CHAT))
+        assert counts["pending"] == 12 - counts["sent"]
+    finally:
+        await rig.channel.stop()
+        await rig.api.stop()
