@@ -126,3 +126,28 @@ async def test_stopping_puts_unsent_rows_back_within_the_bound(live_app):
     finally:
         await rig.channel.stop()
         await rig.api.stop()
+
+
+async def test_updates_that_cannot_be_stored_are_not_confirmed_and_are_handled_once_writes_work(live_app):
+    import sqlite3
+
+    rig, stop, senders = await open_rig(live_app)
+    try:
+        holder = sqlite3.connect(live_app.config.database_path, isolation_level=None, timeout=0.1)
+        holder.execute("BEGIN IMMEDIATE")          # another process holds the write lock past the busy timeout
+        users = [6001, 6002, 6003]
+        for user in users:
+            rig.api.message(user, "/help")
+        await rig.api.wait_for(lambda: rig.channel.update_queue.failing_since is not None, within=20)
+        assert not any(sends_to(rig.api, u) for u in users)
+        await asyncio.sleep(1.0)
+        holder.execute("ROLLBACK")
+        holder.close()
+        await rig.api.wait_for(lambda: all(sends_to(rig.api, u) for u in users), within=30)
+        office = [c.params["text"] for c in sends_to(rig.api, SECURITY_CHAT)]
+        assert sum("无法写入数据库" in t for t in office) == 1, office
+        assert sum("写入已恢复" in t for t in office) == 1, office
+        rows = await live_app.store.db.fetchall("SELECT event_key FROM inbox WHERE platform = 'telegram'")
+        assert len(rows) == len(rig.api.updates) == 3
+    finally:
+        await close_rig(rig, stop, senders)

@@ -42,7 +42,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot import inbox
 from bot.channels.base import Channel, Delivery, Limits
 from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.telegram_inbox import InboxQueue, event_key
+from bot.channels.telegram_inbox import InboxQueue, StorageFailing, event_key
 from bot.channels.telegram_inbox import recover as recover_updates
 from bot.channels.telegram_menus import CommandMenus
 from bot.events import Button, Incoming, Kind, Media, Outgoing, QuizSpec
@@ -170,6 +170,7 @@ class TelegramChannel(Channel):
         # Each update is on disk before Telegram hears it was received: with long polling the queue holds
         # a poll's updates and writes them in one go just before the next getUpdates confirms them.
         self.update_queue = InboxQueue(app, batched=not webhook_url)
+        self.update_queue.notify = self.notify_office_now
         builder = (
             Application.builder().token(token)
             .base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
@@ -262,7 +263,10 @@ class TelegramChannel(Channel):
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
-        await self.update_queue.flush()     # the last poll's updates, if no getUpdates came after them
+        try:
+            await self.update_queue.flush()     # the last poll's updates, if no getUpdates came after them
+        except RetryAfter:
+            log.error("telegram: the last poll's updates could not be stored; Telegram sends them again")
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -286,7 +290,10 @@ class TelegramChannel(Channel):
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("refused a malformed Telegram webhook body: %s", exc)
             return web.Response(status=400, text="bad update")
-        await self.application.update_queue.put(update)
+        try:
+            await self.application.update_queue.put(update)
+        except StorageFailing:     # not stored: Telegram retries the update later
+            return web.Response(status=503, text="storage unavailable")
         return web.Response(text="ok")
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -434,6 +441,13 @@ class TelegramChannel(Channel):
             await self._send_notice(target, "telegram.file_failed")
             return None
         return Media(kind, filename, data, mime)
+
+    async def notify_office_now(self, key: str, values: dict) -> None:
+        """Tell the security group directly, past the outbox: for when the database itself is failing."""
+        if not self.security_chat_id:
+            return
+        body = self.app.services.translate(key, self.app.config.general.default_language, **values)
+        await self.bot.send_message(self.security_chat_id, body)
 
     async def _send_notice(self, target: ReplyTarget, key: str, **values) -> None:
         body = self.app.services.translate(key, target.language, **values)
