@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("person", help="student/staff number or #id")
     forget.set_defaults(func=cmd_forget)
 
+    outbox = sub.add_parser("outbox", help="the queue of pushes")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    retry = outbox_sub.add_parser("retry", help="send rows that failed for good again (e.g. after an outage)")
+    retry.add_argument("--dead", action="store_true", required=True, help="the rows that died")
+    retry.add_argument("--since", default=None, metavar="WHEN",
+                       help="only rows queued at or after this time (ISO date or time, local time zone)")
+    retry.set_defaults(func=cmd_outbox_retry)
+
     for module_name in CLI_MODULES:
         importlib.import_module(module_name).register(sub)
     return parser
@@ -160,6 +168,32 @@ async def cmd_backup(args, config: Config) -> int:
     finally:
         await db.close()
     print(f"backup written: {args.path}")
+    return 0
+
+
+async def cmd_outbox_retry(args, config: Config) -> int:
+    """Revive dead outbox rows; a running server picks them up (only dead rows are touched)."""
+    from datetime import datetime
+
+    from bot.clock import Clock, iso
+    from storage.db import Database
+    from storage.outbox import OutboxRepo
+
+    since = None
+    if args.since:
+        try:
+            moment = datetime.fromisoformat(args.since)
+        except ValueError:
+            print(f"wuzha outbox retry: --since {args.since!r} is not a date or time like 2026-11-23 or"
+                  " 2026-11-23T08:00", file=sys.stderr)
+            return 2
+        since = iso(moment if moment.tzinfo else moment.replace(tzinfo=config.tz))
+    db = await Database(config.database_path).open()
+    try:
+        revived = await OutboxRepo(db, Clock()).revive_dead(since)
+    finally:
+        await db.close()
+    print(f"{revived} dead outbox row(s) queued again" + (f" (queued since {args.since})" if since else ""))
     return 0
 
 

@@ -125,6 +125,15 @@ class OutboxRepo:
             cursor = await conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'inflight'")
             return cursor.rowcount
 
+    async def revive_dead(self, since: str | None = None) -> int:
+        """Put dead rows (created at or after since, when given) back to pending with fresh attempts."""
+        clause, params = ("", ()) if since is None else (" AND created_at >= ?", (since,))
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE outbox SET state = 'pending', attempts = 0, not_before = ?, error = NULL"
+                f" WHERE state = 'dead'{clause}", (iso(self.clock.now()), *params))
+            return cursor.rowcount
+
     async def latest_dead(self, limit: int = 5):
         """The most recent rows that failed for good, with their reason."""
         return await self.db.fetchall(

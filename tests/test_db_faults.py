@@ -93,3 +93,25 @@ async def test_cli_commands_leave_a_live_servers_in_flight_rows_alone(tmp_path):
         assert (await app.store.outbox.counts())["inflight"] == 1
     finally:
         await app.close()
+
+
+async def test_outbox_retry_dead_revives_rows_that_died_of_an_outage(tmp_path):
+    from bot.app import App
+    from bot.config import load_config
+    from storage.outbox import OutboxRow
+
+    config = load_config(None, db_override=str(tmp_path / "w.db"))
+    app = await App(config).open()
+    try:
+        await app.store.outbox.enqueue([OutboxRow("telegram", str(i), "w", {"text": "x"}, f"k{i}") for i in range(3)])
+        await app.store.db.execute("UPDATE outbox SET state = 'dead', attempts = 8, error = 'HTTP 502'")
+        await app.store.db.execute("UPDATE outbox SET created_at = '2020-01-01T00:00:00+00:00' WHERE dedupe_key = 'k0'")
+        result = wuzha(tmp_path, "outbox", "retry", "--dead", "--since", "2026-01-01")
+        assert result.returncode == 0, result.stderr
+        assert "2 dead outbox row(s) queued again" in result.stdout
+        counts = await app.store.outbox.counts()
+        assert (counts["pending"], counts["dead"]) == (2, 1)
+        assert wuzha(tmp_path, "outbox", "retry", "--dead", "--since", "last tuesday").returncode == 2
+        assert "1 dead outbox row(s)" in wuzha(tmp_path, "outbox", "retry", "--dead").stdout
+    finally:
+        await app.close()
