@@ -384,6 +384,9 @@ class TelegramChannel(Channel):
         if update.poll_answer is not None:
             answer = update.poll_answer
             poll = await self.repo.poll(answer.poll_id)
+            if poll is None and answer.option_ids:   # its record was lost with a crash: the letter, as if typed
+                return (incoming(Kind.TEXT, "ABCDEFGHIJ"[answer.option_ids[0] % 10], user.id),
+                        ReplyTarget(user.id, language=language))
             if poll is None or not answer.option_ids or not poll.answer_prefix:
                 return None
             data = f"{poll.answer_prefix}{answer.option_ids[0]}"
