@@ -134,6 +134,14 @@ class OutboxRepo:
                 f" WHERE state = 'dead'{clause}", (iso(self.clock.now()), *params))
             return cursor.rowcount
 
+    async def resume_address(self, channel: str, address: str) -> int:
+        """Make an address's waiting (or refused) rows due now, e.g. a group the bot was added back to."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE outbox SET state = 'pending', not_before = ? WHERE channel = ? AND address = ?"
+                " AND state IN ('pending', 'undeliverable')", (iso(self.clock.now()), channel, address))
+            return cursor.rowcount
+
     async def latest_dead(self, limit: int = 5):
         """The most recent rows that failed for good, with their reason."""
         return await self.db.fetchall(

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 
 import pytest
 
 from bot.app import App
-from bot.clock import Clock
+from bot.clock import Clock, iso
 from bot.events import text
 from tests.fakes.faults import Faults
 from tests.telegram_rig import SECURITY_CHAT, close_rig, open_rig
@@ -149,5 +150,41 @@ async def test_updates_that_cannot_be_stored_are_not_confirmed_and_are_handled_o
         assert sum("写入已恢复" in t for t in office) == 1, office
         rows = await live_app.store.db.fetchall("SELECT event_key FROM inbox WHERE platform = 'telegram'")
         assert len(rows) == len(rig.api.updates) == 3
+    finally:
+        await close_rig(rig, stop, senders)
+
+
+async def test_cards_wait_while_the_bot_is_out_of_the_security_group_and_go_out_when_it_is_back(live_app, caplog):
+    from tests.fakes.telegram import _bot, _chat, _user
+
+    rig, stop, senders = await open_rig(live_app)
+    try:
+        live_app.config.security_channel.targets = ["telegram", "console"]
+        rig.api.blocked.add(SECURITY_CHAT)                 # the bot was removed from the group
+        with caplog.at_level(logging.ERROR):
+            for i in range(2):
+                await live_app.outbox.push_to_security("card", text(f"案件卡片 {i}"), f"case{i}")
+            for _ in range(100):     # both cards went back to wait (the second behind the first)
+                later = iso(live_app.clock.now() + timedelta(minutes=5))
+                waiting = await live_app.store.db.fetchval(
+                    "SELECT COUNT(*) FROM outbox WHERE campaign = 'card' AND state = 'pending' AND not_before > ?",
+                    (later,))
+                if waiting == 2:
+                    break
+                await asyncio.sleep(0.1)
+            assert waiting == 2
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert sum("cannot post in the security group" in e for e in errors) == 1, errors
+        counts = await live_app.store.outbox.counts("card")
+        assert counts["undeliverable"] == 0 and counts["dead"] == 0
+        alert = await live_app.store.db.fetchall("SELECT channel, payload FROM outbox WHERE campaign = 'security-channel'")
+        assert [r["channel"] for r in alert] == ["console"] and "安全值班群" in alert[0]["payload"]
+        rig.api.blocked.discard(SECURITY_CHAT)
+        rig.api.push("my_chat_member", {
+            "chat": _chat(SECURITY_CHAT), "from": _user(77), "date": int(time.time()),
+            "old_chat_member": {"status": "left", "user": _bot()},
+            "new_chat_member": {"status": "member", "user": _bot()}})
+        await rig.api.wait_for(lambda: len(sends_to(rig.api, SECURITY_CHAT)) == 2, within=15)
+        assert [c.params["text"] for c in sends_to(rig.api, SECURITY_CHAT)] == ["案件卡片 0", "案件卡片 1"]
     finally:
         await close_rig(rig, stop, senders)

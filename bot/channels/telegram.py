@@ -52,6 +52,7 @@ from storage.telegram import PollRecord
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+SECURITY_GROUP_RETRY_S = 600     # a card the security group refused is tried again this often (and at once when re-added)
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
@@ -165,6 +166,7 @@ class TelegramChannel(Channel):
         self.poll_timeout = poll_timeout
         self.username = ""
         self.handled = 0                 # updates fully answered (tests and the bench wait on it)
+        self._security_refused = False   # the security group refused a card (the bot is not in it)
         self._locks: dict[str, list] = {}
         root = api_root(base_url)
         # Each update is on disk before Telegram hears it was received: with long polling the queue holds
@@ -395,6 +397,8 @@ class TelegramChannel(Channel):
             member = update.my_chat_member
             if member.chat.type == "private" and member.new_chat_member.status in ("kicked", "left"):
                 return incoming(Kind.LEAVE), ReplyTarget(member.chat.id, language=language)
+            if member.chat.id == self.security_chat_id and member.new_chat_member.status in ("member", "administrator"):
+                await self._security_group_back()
             return None
         message = update.message
         if message is None:
@@ -661,6 +665,8 @@ class TelegramChannel(Channel):
             chat_id = int(address)
         except ValueError:
             return Delivery(ok=False, permanent=True, error=f"not a telegram chat id: {address!r}")
+        if self._security_refused and chat_id == self.security_chat_id:   # keep later cards behind the first, in order
+            return Delivery(ok=False, defer_s=SECURITY_GROUP_RETRY_S, error="security group refused earlier")
         for _ in range(2):
             try:
                 await self.send(chat_id, message, paid=self.paid_broadcast and not is_group(chat_id))
@@ -671,14 +677,43 @@ class TelegramChannel(Channel):
             except RetryAfter as exc:
                 return Delivery(ok=False, retry_after=max(1.0, exc.retry_after.total_seconds()), error=str(exc))
             except Forbidden as exc:
+                if chat_id == self.security_chat_id:
+                    return await self._security_group_refused(str(exc))
                 return Delivery(ok=False, unreachable=True, error=str(exc)[:300])
             except BadRequest as exc:
                 if "chat not found" in str(exc).lower():
+                    if chat_id == self.security_chat_id:
+                        return await self._security_group_refused(str(exc))
                     return Delivery(ok=False, unreachable=True, error=str(exc)[:300])
                 return Delivery(ok=False, permanent=True, error=str(exc)[:300])
             except NetworkError as exc:   # timeouts, 5xx, connection trouble: the outbox backs off
                 return Delivery(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
         return Delivery(ok=False, error="chat migrated twice")
+
+
+    async def _security_group_refused(self, error: str) -> Delivery:
+        """The bot is not in the security group (removed, never added): keep its cards, say so once, loudly."""
+        if not self._security_refused:
+            self._security_refused = True
+            others = [(c, a) for c, a in self.app.outbox.security_addresses() if c != PLATFORM]
+            log.error("telegram: cannot post in the security group %s (%s); report cards wait until the bot is added"
+                      " back%s", self.security_chat_id, error[:200],
+                      "" if others else " (no other security_channel target to alert)")
+            for channel, address in others:
+                notice = Outgoing(text=self.app.services.translate(
+                    "telegram.security_group_lost", self.app.config.general.default_language,
+                    chat=self.security_chat_id), urgent=True)
+                day = self.app.clock.now().date().isoformat()
+                await self.app.outbox.push_to_address(channel, address, "security-channel", notice,
+                                                      dedupe_key=f"telegram-security-group-lost:{day}", priority=0)
+        return Delivery(ok=False, defer_s=SECURITY_GROUP_RETRY_S, error=f"security group refused: {error}"[:300])
+
+    async def _security_group_back(self) -> None:
+        """The bot was added back to the security group: every card that waited goes out now."""
+        self._security_refused = False
+        resumed = await self.app.store.outbox.resume_address(PLATFORM, str(self.security_chat_id))
+        log.warning("telegram: the bot is back in the security group; %d waiting messages go out now", resumed)
+        self.app.outbox.wakeup(PLATFORM).set()
 
 
 async def start(app, http: web.Application) -> TelegramChannel | None:
