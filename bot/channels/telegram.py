@@ -12,6 +12,7 @@ import dataclasses
 import hmac
 import logging
 import os
+import sqlite3
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -299,7 +300,16 @@ class TelegramChannel(Channel):
         return web.Response(text="ok")
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("telegram update failed: %s", context.error, exc_info=context.error)
+        error = context.error
+        if isinstance(error, (sqlite3.OperationalError, TelegramError)):   # expected faults: one line, no traceback
+            log.error("telegram update failed: %s: %s (handled again once the fault is over)", type(error).__name__,
+                      error)
+            return
+        log.error("telegram update failed: %s", error, exc_info=error)
+
+    async def recover_stale(self) -> inbox.Recovery:
+        """Handle updates whose handling died minutes ago while running (the database failed under it)."""
+        return await recover_updates(self, stale_only=True)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer one update; updates of one person are handled in order."""

@@ -114,8 +114,11 @@ class InboxQueue(asyncio.Queue):
                 log.info("telegram update %s already taken in; not handled again", update.update_id)
 
 
-async def recover(channel) -> inbox.Recovery:
-    """At start, before updates flow: answer the updates a previous process took in but never finished."""
+async def recover(channel, stale_only: bool = False) -> inbox.Recovery:
+    """At start, before updates flow: answer the updates a previous process took in but never finished.
+
+    stale_only (while running): the updates whose handling died minutes ago (the database failed under it).
+    """
 
     async def prepare(row, msg) -> inbox.Prepared | None:
         update = Update.de_json(json.loads(row.raw), channel.bot)
@@ -128,4 +131,4 @@ async def recover(channel) -> inbox.Recovery:
         incoming, target = converted
         return inbox.Prepared(incoming, reply_to=str(target.chat_id))
 
-    return await inbox.recover(channel.app, PLATFORM, prepare=prepare)
+    return await inbox.recover(channel.app, PLATFORM, prepare=prepare, stale_only=stale_only)
