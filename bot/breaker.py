@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 OPEN_AFTER = 5            # consecutive failed calls (to at least two chats) that mean the platform is in trouble
 PROBE_FIRST_S = 2.0       # the first probe's wait once open; doubled up to PROBE_MAX_S
-PROBE_MAX_S = 30.0
+PROBE_MAX_S = 10.0        # one probe call this often at most: cheap, and the outage's end is seen within it
 
 
 class Breaker:
@@ -29,6 +29,7 @@ class Breaker:
         self.held = 0               # rows put back because of the outage
         self.probe_wait = PROBE_FIRST_S
         self._next_probe = 0.0
+        self._last_success = float("-inf")
 
     @property
     def is_open(self) -> bool:
@@ -39,8 +40,14 @@ class Breaker:
         """Seconds until the next probe may go (0 when closed)."""
         return max(0.0, self._next_probe - self.monotonic()) if self.is_open else 0.0
 
-    def failed(self, error: str | None, address: str = "") -> None:
-        """A call failed in a way that says the platform may be in trouble (5xx, timeout, no connection)."""
+    def failed(self, error: str | None, address: str = "", started: float | None = None) -> None:
+        """A call failed in a way that says the platform may be in trouble (5xx, timeout, no connection).
+
+        started (monotonic) is when the call was made: one made before the platform was last seen
+        answering (a timeout still coming in from the outage) says nothing about now.
+        """
+        if started is not None and started < self._last_success:
+            return
         if self.is_open:
             self.failed_while_open += 1
             self.probe_wait = min(PROBE_MAX_S, self.probe_wait * 2)
@@ -61,6 +68,7 @@ class Breaker:
         """A call went through: the platform answers again."""
         self.failures = 0
         self._streak.clear()
+        self._last_success = self.monotonic()
         if self.opened_at is not None:
             log.warning("%s: outage ended after %.0f s (%d calls failed, %d rows held and now resumed)",
                         self.channel, self.monotonic() - self.opened_at, self.failed_while_open, self.held)

@@ -345,14 +345,15 @@ class OutboxSender:
         return [await self._settled(self._outcome(row, results.get(row.address, failed))) for row in rows]
 
     async def _deliver_row(self, row: OutboxRow) -> Outcome:
+        started = self.limiter.monotonic()
         try:
             result = await self.channel.deliver(row.address, Outgoing.from_dict(row.payload))
         except Exception as exc:  # network trouble, a bug in an adapter: retry with backoff (the breaker logs)
             log.debug("delivery of outbox row %s failed: %s", row.id, exc)
             result = Delivery(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
-        return self._outcome(row, result)
+        return self._outcome(row, result, started)
 
-    def _outcome(self, row: OutboxRow, result: Delivery) -> Outcome:
+    def _outcome(self, row: OutboxRow, result: Delivery, started: float | None = None) -> Outcome:
         if result.ok:
             self.breaker.succeeded()
             return Outcome(row.id, "sent")
@@ -370,7 +371,7 @@ class OutboxSender:
             not_before = iso(self.clock.now())     # the limiter's pause holds it back in this process
             return Outcome(row.id, "pending", error=f"retry_after {result.retry_after}", not_before=not_before,
                            refund_attempt=True)
-        self.breaker.failed(result.error, row.address)
+        self.breaker.failed(result.error, row.address, started)
         if self.breaker.is_open:    # the platform is down: this is no attempt of the row's own
             self.breaker.held += 1
             return Outcome(row.id, "pending", error=result.error, refund_attempt=True,

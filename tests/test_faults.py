@@ -210,3 +210,75 @@ async def test_an_update_whose_handling_died_while_running_is_answered_without_a
         assert (await live_app.store.inbox.get("telegram:999")).state == "replied"
     finally:
         await close_rig(rig, stop, senders)
+
+
+async def test_kill_9_mid_push_then_restart_loses_nobody_and_sigterm_is_quick(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from collections import Counter
+
+    from bot.config import load_config
+    from tests.fakes.telegram import FakeBotApi
+    from tests.test_cli import free_port
+
+    api = await FakeBotApi().start()
+    (tmp_path / "config.toml").write_text(
+        '[security_channel]\ntargets = ["telegram"]\n[channels.telegram]\nenabled = true\n'
+        f'security_chat_id = {SECURITY_CHAT}\n[schedule]\nquiet_hours = ""\n', encoding="utf-8")
+    env = {**os.environ, "WUZHA_DB": str(tmp_path / "w.db"), "WUZHA_TELEGRAM_TOKEN": api.token,
+           "WUZHA_TELEGRAM_BASE_URL": api.root}
+    config = load_config(tmp_path / "config.toml", env=env, db_override=str(tmp_path / "w.db"), base_dir=tmp_path)
+    app = await App(config, clock=Clock()).open()
+    people = 90
+    await app.outbox.push_many("crash", [(p, text("崩溃测试")) for p in await bind_people(app, people)])
+    await app.close()
+
+    def serve() -> subprocess.Popen:
+        with open(tmp_path / "serve.log", "ab") as log_file:
+            return subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
+                                    cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=log_file)
+
+    def delivered() -> Counter:
+        return Counter(int(c.params["chat_id"]) for c in api.calls_of("sendMessage"))
+
+    first = serve()
+    try:
+        await api.wait_for(lambda: len(delivered()) >= 10, within=60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        second = serve()
+        await api.wait_for(lambda: len(delivered()) >= people, within=60)
+        await asyncio.sleep(1.0)
+        started = time.monotonic()
+        second.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(second.wait, 30)      # in a thread: the fake API runs on this loop
+        assert second.returncode == 0, (tmp_path / "serve.log").read_text()
+        assert time.monotonic() - started < 10.0
+        counts = delivered()
+        assert len(counts) == people                                       # nobody lost
+        assert sum(n - 1 for n in counts.values()) <= 16                   # at most the calls in flight at the kill
+    finally:
+        for process in (first, locals().get("second")):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+        await api.stop()
+
+
+async def test_a_timeout_outage_is_logged_like_an_error_and_loses_nothing(live_app, caplog):
+    rig, stop, senders = await open_rig(live_app, request_timeout=0.5)
+    try:
+        people = await bind_people(live_app, 8)
+        faults = Faults(rig.api)
+        faults.add("timeout", 2.0, methods="send", delay_s=1.5)
+        with caplog.at_level(logging.WARNING):
+            await live_app.outbox.push_many("slow", [(p, text("超时期间的预警")) for p in people])
+            await rig.api.wait_for(lambda: len({c.params["chat_id"] for c in rig.api.calls_of("sendMessage")}) >= 8,
+                                   within=40)
+        started = [r for r in caplog.records if "outage started" in r.getMessage()]
+        assert started and started[0].levelno == logging.ERROR and "TimedOut" in started[0].getMessage()
+        assert (await live_app.store.outbox.counts("slow"))["dead"] == 0
+    finally:
+        await close_rig(rig, stop, senders)

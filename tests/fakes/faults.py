@@ -72,8 +72,12 @@ class Faults:
         """End every fault now."""
         self.rules.clear()
 
-    async def apply(self, method: str, chat_id: int | None) -> web.Response | None:
-        """The faulty answer to a call, or None to answer it normally (a slow fault delays, then answers)."""
+    async def apply(self, method: str, chat_id: int | None, call=None) -> web.Response | None:
+        """The faulty answer to a call, or None to answer it normally (a slow fault delays, then answers).
+
+        call (the fake server's record) is marked failed before a timeout's wait: the client gives up
+        and the request is cancelled, so it must not count as delivered.
+        """
         now = self.monotonic()
         for fault in self.rules:
             if not fault.hits(method, chat_id, now):
@@ -86,6 +90,8 @@ class Faults:
                               {"retry_after": fault.retry_after})
             if fault.kind == "403":
                 return _error(403, "Forbidden: bot is not a member of the chat")
+            if fault.kind == "timeout" and call is not None:
+                call.status = 504
             await asyncio.sleep(fault.delay_s)       # timeout: longer than the client waits; slow: shorter
             if fault.kind == "timeout":
                 return _error(504, "Gateway Timeout")

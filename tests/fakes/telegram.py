@@ -276,7 +276,7 @@ class FakeBotApi:
             call.status = 401
             return _error(401, "Unauthorized")
         if self.faults is not None:
-            faulted = await self.faults.apply(method, _int(params.get("chat_id")))
+            faulted = await self.faults.apply(method, _int(params.get("chat_id")), call)
             if faulted is not None:
                 call.status = faulted.status
                 self.too_many += faulted.status == 429
