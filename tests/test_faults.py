@@ -282,3 +282,26 @@ async def test_a_timeout_outage_is_logged_like_an_error_and_loses_nothing(live_a
         assert (await live_app.store.outbox.counts("slow"))["dead"] == 0
     finally:
         await close_rig(rig, stop, senders)
+
+
+async def test_a_reminder_card_is_a_new_post_and_the_old_card_is_brought_up_to_date(live_app):
+    from bot.events import Outgoing
+
+    rig, stop, senders = await open_rig(live_app)
+    try:
+        chat = str(SECURITY_CHAT)
+        await live_app.outbox.push_to_address("telegram", chat, "card", Outgoing(text="案件 R-1", ref="card:R-1"), "v1")
+        await rig.api.wait_for(lambda: len(sends_to(rig.api, SECURITY_CHAT)) == 1, within=10)
+        await live_app.outbox.push_to_address("telegram", chat, "card",
+                                              Outgoing(text="⏰ 已 5 分钟无人受理\n案件 R-1", ref="card:R-1", repost=True), "v2")
+        await rig.api.wait_for(lambda: len(sends_to(rig.api, SECURITY_CHAT)) == 2, within=10)
+        edits = rig.api.calls_of("editMessageText")
+        first_id = rig.api.sent_to(SECURITY_CHAT)[0]["message_id"]
+        assert len(edits) == 1 and int(edits[0].params["message_id"]) == first_id
+        await live_app.outbox.push_to_address("telegram", chat, "card", Outgoing(text="案件 R-1 已受理", ref="card:R-1"), "v3")
+        await rig.api.wait_for(lambda: len(rig.api.calls_of("editMessageText")) == 2, within=10)
+        newest = rig.api.sent_to(SECURITY_CHAT)[-1]["message_id"]
+        assert int(rig.api.calls_of("editMessageText")[-1].params["message_id"]) == newest
+        assert len(sends_to(rig.api, SECURITY_CHAT)) == 2
+    finally:
+        await close_rig(rig, stop, senders)

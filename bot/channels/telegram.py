@@ -559,7 +559,7 @@ class TelegramChannel(Channel):
         """Render one Outgoing as Bot API calls; raise the platform's error when one fails."""
         if message.ref and message.quiz is None and message.image is None and message.file is None:
             edited = await self._edit_ref(chat_id, message)
-            if edited is not None:
+            if edited is not None and not message.repost:   # a reminder is a new post too: an edit is silent
                 return edited
         extra = {"allow_paid_broadcast": True} if paid else {}
         markup = await self._keyboard(message.buttons)
