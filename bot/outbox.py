@@ -198,12 +198,21 @@ class OutboxSender:
 
     async def _run_lane(self, stop: asyncio.Event) -> None:
         wake = self.outbox.wakeup(self.channel.name)
+        failing_since: float | None = None
         while not stop.is_set():
             try:
                 handled = await self.drain_once()
-            except Exception as exc:   # the database stalls or is full: one line, and try again shortly
-                log.error("outbox sender for %s failed (%s: %s); retrying", self.channel.name, type(exc).__name__, exc)
+            except Exception as exc:   # the database stalls or is full: one line per spell, and try again shortly
+                if failing_since is None:
+                    failing_since = self.limiter.monotonic()
+                    log.error("outbox sender for %s failed (%s: %s); retrying", self.channel.name,
+                              type(exc).__name__, exc)
                 handled = 0
+            else:
+                if failing_since is not None:
+                    log.warning("outbox sender for %s works again after %.0f s", self.channel.name,
+                                self.limiter.monotonic() - failing_since)
+                    failing_since = None
             if handled:
                 continue
             wake.clear()

@@ -18,7 +18,7 @@ from bot.clock import Clock, iso
 from bot.events import text
 from tests.fakes.faults import Faults
 from tests.telegram_rig import SECURITY_CHAT, close_rig, open_rig
-from tests.test_telegram_delivery import FIRST_USER, bind_people
+from tests.test_telegram_delivery import FIRST_USER, bind_people, webhook_bot  # noqa: F401  (the fixture)
 
 
 @pytest.fixture
@@ -129,9 +129,10 @@ async def test_stopping_puts_unsent_rows_back_within_the_bound(live_app):
         await rig.api.stop()
 
 
-async def test_updates_that_cannot_be_stored_are_not_confirmed_and_are_handled_once_writes_work(live_app):
+async def test_updates_that_cannot_be_stored_are_not_confirmed_and_are_handled_once_writes_work(live_app, caplog):
     import sqlite3
 
+    caplog.set_level(logging.WARNING)
     rig, stop, senders = await open_rig(live_app)
     try:
         holder = sqlite3.connect(live_app.config.database_path, isolation_level=None, timeout=0.1)
@@ -150,6 +151,10 @@ async def test_updates_that_cannot_be_stored_are_not_confirmed_and_are_handled_o
         assert sum("写入已恢复" in t for t in office) == 1, office
         rows = await live_app.store.db.fetchall("SELECT event_key FROM inbox WHERE platform = 'telegram'")
         assert len(rows) == len(rig.api.updates) == 3
+        lines = [r.getMessage() for r in caplog.records]
+        assert sum("outbox sender for telegram failed" in line for line in lines) <= 1, lines
+        assert sum("cannot store incoming" in line for line in lines) == 1, lines
+        assert not any(r.exc_info for r in caplog.records)
     finally:
         await close_rig(rig, stop, senders)
 
@@ -305,3 +310,27 @@ async def test_a_reminder_card_is_a_new_post_and_the_old_card_is_brought_up_to_d
         assert len(sends_to(rig.api, SECURITY_CHAT)) == 2
     finally:
         await close_rig(rig, stop, senders)
+
+
+async def test_a_webhook_update_that_cannot_be_stored_gets_503_and_is_taken_when_sent_again(app, webhook_bot):  # noqa: F811
+    import sqlite3
+
+    import aiohttp
+
+    from bot.channels.telegram import SECRET_HEADER
+
+    api, _channel, url = webhook_bot
+    update = {"update_id": 5, "message": {"message_id": 1, "date": 0, "chat": {"id": 78, "type": "private"},
+                                          "from": {"id": 78, "is_bot": False, "first_name": "x"}, "text": "/help"}}
+    holder = sqlite3.connect(app.config.database_path, isolation_level=None, timeout=0.1)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json=update, headers={SECRET_HEADER: "s3cret-token"}) as response:
+                assert response.status == 503
+            holder.execute("ROLLBACK")
+            async with session.post(url, json=update, headers={SECRET_HEADER: "s3cret-token"}) as response:
+                assert response.status == 200          # Telegram's retry
+    finally:
+        holder.close()
+    await api.wait_for(lambda: len(api.texts_to(78)) == 1)
