@@ -7,14 +7,13 @@ import asyncio
 import csv
 import importlib
 import logging
-import sqlite3
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
 from bot.library.loader import LibraryError, check_library
-from storage.db import UpgradeError
+from storage.db import DatabaseError, UpgradeError
 
 # Modules that add their own subcommands: each has register(subparsers).
 CLI_MODULES: list[str] = ["bot.classify_cli", "bot.channels.wechat_menu", "bot.office_cli"]
@@ -105,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     except UpgradeError as exc:
         print(f"wuzha: {exc}", file=sys.stderr)
         return 1
-    except sqlite3.OperationalError as exc:   # locked by another process past the busy timeout, disk full, ...
+    except DatabaseError as exc:   # locked by another process past the busy timeout, disk full, ...
         print(f"wuzha: database {config.database_path}: {exc}", file=sys.stderr)
         return 1
 

@@ -29,6 +29,9 @@ def available_migrations(folder: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]
     return sorted(found)
 
 
+DatabaseError = sqlite3.Error   # what the driver raises for a locked, full or broken file: callers outside storage catch this
+
+
 class UpgradeError(Exception):
     """A database this code cannot upgrade, said in one line; nothing was changed."""
 

@@ -12,7 +12,6 @@ import dataclasses
 import hmac
 import logging
 import os
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -48,6 +47,7 @@ from bot.channels.telegram_inbox import recover as recover_updates
 from bot.channels.telegram_menus import CommandMenus
 from bot.events import Button, Incoming, Kind, Media, Outgoing, QuizSpec
 from bot.i18n import normalize_language
+from storage.db import DatabaseError
 from storage.telegram import PollRecord
 
 log = logging.getLogger(__name__)
@@ -301,7 +301,7 @@ class TelegramChannel(Channel):
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
-        if isinstance(error, (sqlite3.OperationalError, TelegramError)):   # expected faults: one line, no traceback
+        if isinstance(error, (DatabaseError, TelegramError)):   # expected faults: one line, no traceback
             log.error("telegram update failed: %s: %s (handled again once the fault is over)", type(error).__name__,
                       error)
             return

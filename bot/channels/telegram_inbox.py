@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 
@@ -22,6 +21,7 @@ from telegram import Update
 from telegram.error import RetryAfter
 
 from bot import inbox
+from storage.db import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class InboxQueue(asyncio.Queue):
         """Take updates in; on a failed write log and tell the office once, and raise StorageFailing."""
         try:
             await self._take_in(updates)
-        except (sqlite3.Error, OSError) as exc:
+        except (DatabaseError, OSError) as exc:
             if self.failing_since is None:
                 self.failing_since = time.monotonic()
                 log.error("inbox: cannot store incoming Telegram updates (%s: %s); they are not confirmed to"
