@@ -35,8 +35,12 @@ class App:
         self.senders: dict[str, OutboxSender] = {}
         self.pipeline = Pipeline(self)
 
-    async def open(self) -> App:
-        """Load the library (refusing an invalid one), open and migrate the database."""
+    async def open(self, sender: bool = True) -> App:
+        """Load the library (refusing an invalid one), open and migrate the database.
+
+        sender=False (every CLI command but serve) leaves the outbox's in-flight rows alone: they may
+        belong to a live `wuzha serve`, and putting them back to pending would send them twice.
+        """
         from handlers.routes import build_routes
 
         # A shallow copy per App: the parsed content and its indexes are shared, the top-level fields are not.
@@ -50,7 +54,7 @@ class App:
         self.services.outbox = Outbox(store, self.clock, self.config)
         await setup_features(self.services)
         self.dispatcher = Dispatcher(self.services, build_routes())
-        recovered = await store.outbox.recover_inflight()
+        recovered = await store.outbox.recover_inflight() if sender else 0
         if recovered:
             log.warning("re-queued %d outbox rows that were in flight when the process stopped", recovered)
         return self

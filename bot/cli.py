@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.config import Config, ConfigError, load_config
 from bot.identity_cli import forget_person, register_roster
 from bot.library.loader import LibraryError, check_library, load_library
+from storage.db import DatabaseError, UpgradeError
 
 # Modules that add their own subcommands: each has register(subparsers).
 CLI_MODULES: list[str] = ["bot.classify_cli", "bot.channels.wechat_menu", "handlers.office_cli", "handlers.console.cli"]
@@ -65,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("person", help="student/staff number or #id")
     forget.set_defaults(func=cmd_forget)
 
+    outbox = sub.add_parser("outbox", help="the queue of pushes")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    retry = outbox_sub.add_parser("retry", help="send rows that failed for good again (e.g. after an outage)")
+    retry.add_argument("--dead", action="store_true", required=True, help="the rows that died")
+    retry.add_argument("--since", default=None, metavar="WHEN",
+                       help="only rows queued at or after this time (ISO date or time, local time zone)")
+    retry.set_defaults(func=cmd_outbox_retry)
+
     for module_name in CLI_MODULES:
         importlib.import_module(module_name).register(sub)
     return parser
@@ -96,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except UpgradeError as exc:
+        print(f"wuzha: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:   # locked by another process past the busy timeout, disk full, ...
+        print(f"wuzha: database {config.database_path}: {exc}", file=sys.stderr)
+        return 1
 
 
 def config_from_args(args) -> Config:
@@ -111,7 +126,7 @@ async def opened_app(config: Config):
     """An App opened on the config's database, closed afterwards."""
     from bot.app import App
 
-    app = await App(config).open()
+    app = await App(config).open(sender=False)
     try:
         yield app
     finally:
@@ -168,12 +183,38 @@ async def cmd_backup(args, config: Config) -> int:
     """Copy the live database with SQLite's online backup."""
     from storage.db import Database
 
-    db = await Database(config.database_path).open()
+    db = await Database(config.database_path).open(migrate=False)   # a copy is taken as the file is, before any repair
     try:
         await db.backup(args.path)
     finally:
         await db.close()
     print(f"backup written: {args.path}")
+    return 0
+
+
+async def cmd_outbox_retry(args, config: Config) -> int:
+    """Revive dead outbox rows; a running server picks them up (only dead rows are touched)."""
+    from datetime import datetime
+
+    from bot.clock import Clock, iso
+    from storage.db import Database
+    from storage.outbox import OutboxRepo
+
+    since = None
+    if args.since:
+        try:
+            moment = datetime.fromisoformat(args.since)
+        except ValueError:
+            print(f"wuzha outbox retry: --since {args.since!r} is not a date or time like 2026-11-23 or"
+                  " 2026-11-23T08:00", file=sys.stderr)
+            return 2
+        since = iso(moment if moment.tzinfo else moment.replace(tzinfo=config.tz))
+    db = await Database(config.database_path).open()
+    try:
+        revived = await OutboxRepo(db, Clock()).revive_dead(since)
+    finally:
+        await db.close()
+    print(f"{revived} dead outbox row(s) queued again" + (f" (queued since {args.since})" if since else ""))
     return 0
 
 

@@ -84,6 +84,8 @@ class Outgoing:
     alert: bool = False              # a refusal or short notice; a pressed button shows it as a pop-up
     ref: str = ""                    # stable key; a later message with the same ref replaces this one
                                      # where the platform can edit (report cards, progress figures)
+    repost: bool = False             # with ref: post anew so people are notified (a reminder), and
+                                     # still make the old one match where the platform edits
 
     @property
     def kind(self) -> str:

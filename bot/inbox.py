@@ -125,16 +125,20 @@ async def mark_replied(app, event_key: str) -> None:
 
 # --- at start ------------------------------------------------------------------------------------------------
 
-async def recover(app, platform: str, prepare: Prepare | None = None, push: Push | None = None) -> Recovery:
+async def recover(app, platform: str, prepare: Prepare | None = None, push: Push | None = None,
+                  stale_only: bool = False) -> Recovery:
     """Finish a platform's events a previous process left: handle 'received' ones, resend 'handled' ones.
 
     Run it before the channel takes new events. `prepare` lets the adapter redo its part of a
     'received' event (convert a raw update, fetch media); `push` queues replies the adapter's way
     (default: one outbox row per reply to the stored address, keyed by event key and index).
+    stale_only (while running): only events older than STALE, whose handling died (a database
+    that failed mid-handling) rather than is under way.
     """
-    done = Recovery(pruned=await prune(app))
+    done = Recovery(pruned=0 if stale_only else await prune(app))
     push = push or _push_default(app)
-    for row in await app.store.inbox.open_rows(platform):
+    before = iso(app.clock.now() - STALE) if stale_only else None
+    for row in await app.store.inbox.open_rows(platform, before):
         try:
             if row.state == "received":
                 outcome = await _handle_again(app, row, prepare)

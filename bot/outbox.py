@@ -10,11 +10,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from bot.breaker import Breaker
 from bot.channels.base import Channel, Delivery
 from bot.choices import offered
 from bot.clock import iso
 from bot.events import Outgoing
 from bot.ratelimit import ChannelLimiter
+from storage.db import GroupCommitQueue
 from storage.outbox import OutboxRow, Outcome
 from storage.records import Account, from_row
 
@@ -24,7 +26,7 @@ MAX_ATTEMPTS = 8
 FEW_PEOPLE = 500          # up to this many recipients, their accounts are looked up by id
 ENQUEUE_CHUNK = 2000       # rows per transaction when queueing a push for many people
 MAX_BACKOFF_S = 3600
-DEFER_OVER_S = 5.0         # an address that must wait longer goes back to the queue instead of holding the batch
+DEFER_OVER_S = 5.0         # an address that would hold its batch longer goes back to the queue instead
 CALL_MARGIN_S = 2.0        # a shared call is counted against each address this late, to stay inside per-minute caps
 SECURITY_ADDRESSES = {
     "console": ("console", "security"),
@@ -175,7 +177,13 @@ class Outbox:
 
 
 class OutboxSender:
-    """Drains one channel's rows at that channel's limits, with retries and backoff."""
+    """Drains one channel's rows at that channel's limits, with retries, backoff and a circuit breaker.
+
+    Each row is settled as soon as it is delivered (outcomes that arrive together share one
+    transaction), so a kill re-sends only what went out in the last few milliseconds; a row whose
+    address must wait goes back to the queue instead of holding the batch; once stop is set the
+    rows not yet sent go back to pending, so a SIGTERM returns within about one call's timeout.
+    """
 
     def __init__(self, outbox: Outbox, channel: Channel, poll_s: float = 1.0) -> None:
         self.outbox = outbox
@@ -183,41 +191,64 @@ class OutboxSender:
         self.clock = outbox.clock
         self.channel = channel
         self.limiter = ChannelLimiter(channel.limits.per_second)
+        self.breaker = Breaker(channel.name)
         self.poll_s = poll_s
         self._semaphore = asyncio.Semaphore(max(1, channel.limits.concurrency))
         self._address_tail: dict[str, asyncio.Future] = {}   # the last delivery queued per address (lanes > 1)
+        self._stop: asyncio.Event | None = None
+        self._settling: GroupCommitQueue = GroupCommitQueue(self.store.outbox.settle)
 
     def quiet_now(self) -> bool:
         """Whether pushes other than emergencies must wait now."""
         config = self.outbox.config
         return in_quiet_hours(self.clock.now(), config.quiet_hours(), config.tz)
 
+    def stopping(self) -> bool:
+        """Whether the process is shutting down (rows not yet sent go back to the queue)."""
+        return self._stop is not None and self._stop.is_set()
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until stop is set; finishes the batch in hand before returning."""
+        """Deliver until stop is set; rows claimed but not yet sent then go back to pending."""
         # With lanes > 1 the next batch is claimed while the last is still going out, so the channel's
         # rate does not dip while a batch is settled and the next claimed (the limiter and the
         # in-flight bound are shared; _deliver_address keeps each address's rows in order).
+        self._stop = stop
         await asyncio.gather(*(self._run_lane(stop) for _ in range(max(1, self.channel.limits.lanes))))
 
     async def _run_lane(self, stop: asyncio.Event) -> None:
         wake = self.outbox.wakeup(self.channel.name)
+        failing_since: float | None = None
         while not stop.is_set():
             try:
                 handled = await self.drain_once()
-            except Exception:
-                log.exception("outbox sender for %s failed; retrying", self.channel.name)
+            except Exception as exc:   # the database stalls or is full: one line per spell, and try again shortly
+                if failing_since is None:
+                    failing_since = self.limiter.monotonic()
+                    log.error("outbox sender for %s failed (%s: %s); retrying", self.channel.name,
+                              type(exc).__name__, exc)
                 handled = 0
+            else:
+                if failing_since is not None:
+                    log.warning("outbox sender for %s works again after %.0f s", self.channel.name,
+                                self.limiter.monotonic() - failing_since)
+                    failing_since = None
             if handled:
                 continue
             wake.clear()
-            waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waiters, timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED)
+            timeout = self.breaker.probe_in() if self.breaker.is_open else self.poll_s
+            waiters = [asyncio.ensure_future(stop.wait())]
+            if not self.breaker.is_open:      # new rows do not end an outage's pause
+                waiters.append(asyncio.ensure_future(wake.wait()))
+            await asyncio.wait(waiters, timeout=max(timeout, 0.05), return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()
 
     async def drain_once(self) -> int:
-        """Claim one batch, deliver it, record the outcomes; return how many rows were handled."""
-        rows = await self.store.outbox.claim(self.channel.name, self.channel.limits.batch,
+        """Claim one batch (one probe row during an outage), deliver it; return how many rows were handled."""
+        probing = self.breaker.is_open
+        if probing and self.breaker.probe_in() > 0:
+            return 0
+        rows = await self.store.outbox.claim(self.channel.name, 1 if probing else self.channel.limits.batch,
                                              urgent_only=self.quiet_now(),
                                              addresses=self.channel.served_addresses())
         if not rows:
@@ -232,7 +263,7 @@ class OutboxSender:
         results = await asyncio.gather(*(self._deliver_address(addr, group) for addr, group in by_address.items()),
                                        self._deliver_shared(shared))
         outcomes = [o for group in results for o in group]
-        await self.store.outbox.settle(outcomes)
+        await self._settling.flush()
         account_by_row = {row.id: row.account_id for row in rows}
         row_by_id = {row.id: row for row in rows}
         for outcome in outcomes:
@@ -249,6 +280,11 @@ class OutboxSender:
         if choices:
             await self.store.choices.set(account_id, choices)
 
+    async def _settled(self, outcome: Outcome) -> Outcome:
+        """Write one row's outcome now (together with any that arrive meanwhile)."""
+        await self._settling.put(outcome)
+        return outcome
+
     async def _deliver_address(self, address: str, rows: list[OutboxRow]) -> list[Outcome]:
         """Send one address's rows in order, waiting between them as its limits require."""
         previous = self._address_tail.get(address)
@@ -263,18 +299,38 @@ class OutboxSender:
             if self._address_tail.get(address) is done:
                 del self._address_tail[address]
 
+    def _hold_back(self, address: str, interval: float, per_minute: int, spent: float = 0.0) -> float | None:
+        """Seconds this address's next row must wait when that is too long to hold the batch for, else None.
+
+        spent is how long this batch has already given the address: a group's 48 cards at one per 3 s
+        held every other chat's answers for 144 s when each wait was judged alone.
+        """
+        if self.stopping():
+            return 0.0
+        if self.breaker.is_open and self.breaker.probe_in() > 0:
+            self.breaker.held += 1
+            return self.breaker.probe_in()
+        wait = max(self.limiter.address_wait(address, interval, per_minute), self.limiter.paused_for(address))
+        return wait if wait + spent > DEFER_OVER_S else None
+
     async def _deliver_in_order(self, address: str, rows: list[OutboxRow]) -> list[Outcome]:
         interval, per_minute = self.channel.address_limits(address)
         outcomes = []
-        for row in rows:
-            if self.limiter.address_wait(address, interval, per_minute) > DEFER_OVER_S:
-                outcomes.append(self._defer(row, self.limiter.address_wait(address, interval, per_minute)))
-                continue
-            delay = self.limiter.reserve(address, interval, per_minute)
-            if delay > 0:
-                await asyncio.sleep(delay)
+        started = self.limiter.monotonic()
+        for index, row in enumerate(rows):
+            wait = self._hold_back(address, interval, per_minute, self.limiter.monotonic() - started)
+            if wait is None:
+                delay = self.limiter.reserve(address, interval, per_minute)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                paused = self.limiter.paused_for(address)     # a 429 arrived while this row waited its slot
+                wait = paused if paused > 0 else self._hold_back(address, 0, 0)
+            if wait is not None:   # this row and the rest of the address's rows go back, in order
+                for later in rows[index:]:
+                    outcomes.append(await self._settled(self._defer(later, wait)))
+                break
             async with self._semaphore:
-                outcomes.append(await self._deliver_row(row))
+                outcomes.append(await self._settled(await self._deliver_row(row)))
         return outcomes
 
     async def _deliver_shared(self, rows: list[OutboxRow]) -> list[Outcome]:
@@ -286,13 +342,16 @@ class OutboxSender:
         outcomes: list[Outcome] = []
         chunks: list[list[OutboxRow]] = []
         for group in by_payload.values():
+            if self.stopping() or (self.breaker.is_open and self.breaker.probe_in() > 0):
+                outcomes.extend([await self._settled(self._defer(row, self.breaker.probe_in())) for row in group])
+                continue
             chunk: list[OutboxRow] = []
             seen: set[str] = set()
             for row in group:
                 interval, per_minute = self.channel.address_limits(row.address)
                 wait = self.limiter.address_wait(row.address, interval, per_minute)
                 if wait > 0 or row.address in seen:   # over its cap, or twice in one call: later
-                    outcomes.append(self._defer(row, max(wait, 1.0)))
+                    outcomes.append(await self._settled(self._defer(row, max(wait, 1.0))))
                     continue
                 self.limiter.record(row.address, interval, per_minute, delay=CALL_MARGIN_S)
                 seen.add(row.address)
@@ -315,24 +374,28 @@ class OutboxSender:
                 results = await self.channel.deliver_many([r.address for r in rows],
                                                           Outgoing.from_dict(rows[0].payload))
             except Exception as exc:  # network trouble, a bug in an adapter: retry with backoff
-                log.warning("shared delivery of %d outbox rows failed: %s", len(rows), exc)
+                log.debug("shared delivery of %d outbox rows failed: %s", len(rows), exc)
                 failed = Delivery(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
                 results = {}
             else:
                 failed = Delivery(ok=False, error="no result for this address")
-        return [self._outcome(row, results.get(row.address, failed)) for row in rows]
+        return [await self._settled(self._outcome(row, results.get(row.address, failed))) for row in rows]
 
     async def _deliver_row(self, row: OutboxRow) -> Outcome:
+        started = self.limiter.monotonic()
         try:
             result = await self.channel.deliver(row.address, Outgoing.from_dict(row.payload))
-        except Exception as exc:  # network trouble, a bug in an adapter: retry with backoff
-            log.warning("delivery of outbox row %s failed: %s", row.id, exc)
+        except Exception as exc:  # network trouble, a bug in an adapter: retry with backoff (the breaker logs)
+            log.debug("delivery of outbox row %s failed: %s", row.id, exc)
             result = Delivery(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
-        return self._outcome(row, result)
+        return self._outcome(row, result, started)
 
-    def _outcome(self, row: OutboxRow, result: Delivery) -> Outcome:
+    def _outcome(self, row: OutboxRow, result: Delivery, started: float | None = None) -> Outcome:
         if result.ok:
+            self.breaker.succeeded()
             return Outcome(row.id, "sent")
+        if result.unreachable or result.permanent or result.defer_s is not None or result.retry_after is not None:
+            self.breaker.succeeded()    # the platform answered: it is up, whatever it said about this row
         if result.unreachable:
             return Outcome(row.id, "undeliverable", error="unreachable")
         if result.permanent:
@@ -341,10 +404,18 @@ class OutboxSender:
             return self._defer(row, result.defer_s)
         if result.retry_after is not None:
             self.limiter.pause(result.retry_after)
-            not_before = iso(self.clock.now())
+            self.limiter.pause_address(row.address, result.retry_after)
+            not_before = iso(self.clock.now())     # the limiter's pause holds it back in this process
             return Outcome(row.id, "pending", error=f"retry_after {result.retry_after}", not_before=not_before,
                            refund_attempt=True)
+        self.breaker.failed(result.error, row.address, started)
+        if self.breaker.is_open:    # the platform is down: this is no attempt of the row's own
+            self.breaker.held += 1
+            return Outcome(row.id, "pending", error=result.error, refund_attempt=True,
+                           not_before=iso(self.clock.now() + timedelta(seconds=self.breaker.probe_in())))
         if row.attempts >= MAX_ATTEMPTS:
+            log.warning("outbox row %s (%s) died after %d attempts: %s", row.id, self.channel.name, row.attempts,
+                        result.error)
             return Outcome(row.id, "dead", error=result.error or "failed too many times")
         backoff = min(MAX_BACKOFF_S, 2 ** row.attempts)
         return Outcome(row.id, "pending", error=result.error,

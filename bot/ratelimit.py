@@ -16,10 +16,25 @@ class ChannelLimiter:
         self._last_by_address: dict[str, float] = {}
         self._window_by_address: dict[str, deque[float]] = {}
         self.paused_until = 0.0
+        self._paused_address: dict[str, float] = {}
 
     def pause(self, seconds: float) -> None:
         """Stop the whole channel for a while (the platform said 429)."""
         self.paused_until = max(self.paused_until, self.monotonic() + seconds)
+
+    def pause_address(self, address: str, seconds: float) -> None:
+        """Stop sending to one chat for a while (a 429 for it, seen by the outbox or an answer)."""
+        until = self.monotonic() + seconds
+        if until > self._paused_address.get(address, 0.0):
+            self._paused_address[address] = until
+
+    def paused_for(self, address: str) -> float:
+        """Seconds before anything may go to this address: the channel's pause or the address's own."""
+        now = self.monotonic()
+        until = self._paused_address.get(address, 0.0)
+        if until and until <= now:
+            del self._paused_address[address]
+        return max(0.0, self.paused_until - now, until - now)
 
     def address_wait(self, address: str, interval: float, per_minute: int) -> float:
         """Seconds until this address may receive again (0 when it may now)."""
@@ -42,7 +57,8 @@ class ChannelLimiter:
         """Take the next overall slot for address; return the delay before sending."""
         now = self.monotonic()
         # The address's own interval and per-minute cap push its slot back too.
-        start = max(now, self.paused_until, now + self.address_wait(address, interval, per_minute))
+        start = max(now, self.paused_until, self._paused_address.get(address, 0.0),
+                    now + self.address_wait(address, interval, per_minute))
         if self.per_second:
             slot = max(start, self._next_slot)
             self._next_slot = slot + 1.0 / self.per_second

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import fcntl
 import importlib
 import logging
+import os
 import signal
 import socket
+from pathlib import Path
 
 from aiohttp import ClientPayloadError, web
 
@@ -119,6 +122,25 @@ def check_security_channel(config: Config) -> None:
         raise StartupError(f"security_channel.targets has {problem}: report cards would reach nobody")
 
 
+def hold_sender_lock(database_path) -> int:
+    """Lock the database for this process's life: exactly one `wuzha serve` sends from it.
+
+    Returns the open descriptor (the lock lasts while it is open); a second server is refused in one
+    line. flock is released by the kernel when the process dies, so a kill -9 leaves no stale lock.
+    """
+    path = f"{database_path}.serve.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise StartupError(f"another wuzha serve (pid {holder}) is running on {database_path}; stop it first") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return fd
+
+
 def listen(host: str, port: int) -> socket.socket:
     """Take the HTTP port before anything connects anywhere, so a port in use stops us cleanly."""
     try:
@@ -131,6 +153,15 @@ def listen(host: str, port: int) -> socket.socket:
 async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
     """Run until stop is set (or SIGINT/SIGTERM), then shut down cleanly."""
     check_security_channel(config)
+    Path(config.database_path).parent.mkdir(parents=True, exist_ok=True)
+    lock = hold_sender_lock(config.database_path)
+    try:
+        return await _serve_locked(config, stop)
+    finally:
+        os.close(lock)
+
+
+async def _serve_locked(config: Config, stop: asyncio.Event | None) -> int:
     sock = listen(config.server.host, config.server.port)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -7,6 +7,8 @@ officewarn:<id>; "Refresh" shows sent / waiting / unreachable / failed from the 
 
 from __future__ import annotations
 
+import uuid
+
 from bot.context import Context
 from bot.conversation import Conversation
 from bot.events import Button, Incoming, Outgoing, text
@@ -87,7 +89,10 @@ async def _audience_ids(ctx: Context, scope: str, value: str) -> list[int]:
 async def _confirm(ctx: Context, scope: str, value: str, label: str) -> list[Outgoing]:
     ids = await _audience_ids(ctx, scope, value)
     reachable = len(set(ids) & await ctx.store.office.reachable_people())
-    ctx.goto("confirm", scope=scope, value=value, label=label, size=len(ids), reachable=reachable)
+    # The publish key is decided (and saved with this step) before anything is queued: a publish handled
+    # again after a crash reuses the warning it names, so its dedupe keys send nobody anything twice.
+    ctx.goto("confirm", scope=scope, value=value, label=label, size=len(ids), reachable=reachable,
+             publish_key=uuid.uuid4().hex)
     if reachable == 0:
         ctx.end()
         return [text(ctx.t("warn.empty"))]
@@ -125,9 +130,10 @@ async def _publish(ctx: Context) -> list[Outgoing]:
     ids = await _audience_ids(ctx, d["scope"], d["value"])
     office = ctx.store.office
     warning_id = await office.add_warning(d.get("case_id"), d.get("body"), d["label"], len(ids),
-                                          ctx.person.id if ctx.person else None)
+                                          ctx.person.id if ctx.person else None, d.get("publish_key"))
     summary = await ctx.outbox.push_many(f"officewarn:{warning_id}", [(pid, _message(ctx, d)) for pid in ids],
                                          priority=PRIORITY)
+    summary.queued += summary.duplicates      # queued by the first run of this same publish
     await office.finish_warning(warning_id, summary.queued, summary.unreachable)
     await ctx.audit("warn.publish", f"officewarn:{warning_id}", audience=d["label"], people=len(ids),
                     queued=summary.queued, case=d.get("case_id"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -93,15 +94,22 @@ async def answer_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if attempt["finished_at"] is not None:
         return [text(ctx.t("quiz.already_finished"))]
     ids = json.loads(attempt["questions"])
-    answered = len(await ctx.store.quizzes.answers(attempt_id))
-    if position != answered or position >= len(ids):
+    if position >= len(ids):
         return [text(ctx.t("quiz.already_answered"))]
     question = ctx.library.quiz_by_id(ids[position])
     if question is None or not 0 <= shown < len(question.text(ctx.lang).options):
         return [text(ctx.t("error.stale_button"))]
     order = option_order(question, attempt_id, position)
     chosen = order[shown]             # stored as the library's option, whatever order it was shown in
-    await ctx.store.quizzes.answer(attempt_id, position, question.id, chosen, chosen == question.answer)
+    answers = await ctx.store.quizzes.answers(attempt_id)
+    answered = len(answers)
+    # The same answer to the last answered question: handled again after a crash lost its reply (or a
+    # double tap). Answer as the first time did, so the next question comes instead of a dead end.
+    again = position == answered - 1 and answers[-1]["chosen"] == chosen
+    if not again and position != answered:
+        return [text(ctx.t("quiz.already_answered"))]
+    if not again:
+        await ctx.store.quizzes.answer(attempt_id, position, question.id, chosen, chosen == question.answer)
     replies = [text(feedback(ctx, question, chosen, order))]
     following = position + 1
     if following < len(ids):
@@ -156,7 +164,16 @@ async def review_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 
 async def continue_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
-    """Text in the middle of a quiz that is not an answer: say how to answer."""
+    """Text in the middle of a quiz: a letter answers the current question, anything else is told how to answer.
+
+    A letter also arrives for a poll answer whose poll record a crash lost: it is not dropped.
+    """
+    letter = msg.payload.strip().upper()
+    data = ctx.state.data if ctx.state is not None else {}
+    if len(letter) == 1 and letter in LETTERS and data.get("attempt") is not None and data.get("position") is not None:
+        shown = LETTERS.index(letter)
+        pressed = dataclasses.replace(msg, payload=ANSWER_DATA.pack(data["attempt"], data["position"], shown))
+        return await answer_quiz(pressed, ctx)
     return [text(ctx.t("quiz.answer_please"))]
 
 

@@ -187,7 +187,9 @@ async def press_form_button(msg: Incoming, ctx: Context) -> list[Outgoing]:
         return await advance(ctx, step)
     if action in ("submit", "submit_anon") and step == "preview":
         return await submit(ctx, anonymous=action == "submit_anon")
-    return [text(ctx.t("report.expired")), ask(ctx, step)]
+    if action == "done" and step == "preview":    # 完成 tapped twice, or handled again: show the step it is on
+        return await current_question(ctx)
+    return [text(ctx.t("report.expired")), *await current_question(ctx)]
 
 
 # --- asking --------------------------------------------------------------------------------

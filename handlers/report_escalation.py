@@ -140,11 +140,15 @@ def choice_label(services, group: str, value: str | None, lang: str) -> str:
     return services.translate(key, lang) if services.translate.has(key) else value
 
 
-async def send_card(services, report_id: int, header: str = "") -> None:
-    """Post (or re-post) the case's card; the same ref lets platforms that can edit replace the old one."""
+async def send_card(services, report_id: int, header: str = "", repost: bool = False) -> None:
+    """Post (or re-post) the case's card; the same ref lets platforms that can edit replace the old one.
+
+    repost (a reminder): a new post that notifies, with the old card brought up to date as well.
+    """
     report = await services.store.reports.get(report_id)
     version = await services.store.reports.next_card_version(report_id)
     message = await card_message(services, report, header)
+    message.repost = repost
     await services.outbox.push_to_security(CARD_CAMPAIGN, message, f"report:{report['case_no']}:card:{version}")
 
 
@@ -218,7 +222,7 @@ async def reescalate(services, report) -> None:
     if count <= cfg.reescalate_limit:
         header = services.translate("report.card_reescalated", lang, minutes=waited, n=count,
                                     limit=cfg.reescalate_limit)
-        await send_card(services, report["id"], header)
+        await send_card(services, report["id"], header, repost=True)
         for person_id in await duty_officers(services):
             if person_id in officers:
                 await _page(services, person_id, report, f"duty:{count}", waited)

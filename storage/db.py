@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -29,6 +29,13 @@ def available_migrations(folder: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]
     return sorted(found)
 
 
+DatabaseError = sqlite3.Error   # what the driver raises for a locked, full or broken file: callers outside storage catch this
+
+
+class UpgradeError(Exception):
+    """A database this code cannot upgrade, said in one line; nothing was changed."""
+
+
 class Database:
     """The project's SQLite file: writes go through `transaction()`, reads through `fetch*`."""
 
@@ -42,11 +49,15 @@ class Database:
         """Open both connections and, unless told not to, apply pending migrations."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._connect()
-        async with self._writer.execute("PRAGMA journal_mode=WAL") as cursor:
-            await cursor.fetchone()  # finish the statement so it holds no lock
-        if migrate:
-            await self.upgrade()
-        self._reader = await self._connect()
+        try:
+            async with self._writer.execute("PRAGMA journal_mode=WAL") as cursor:
+                await cursor.fetchone()  # finish the statement so it holds no lock
+            if migrate:
+                await self.upgrade()
+            self._reader = await self._connect()
+        except BaseException:     # a locked or unupgradable file: no connection thread left to hang the exit
+            await self.close()
+            raise
         return self
 
     async def _connect(self) -> aiosqlite.Connection:
@@ -74,34 +85,73 @@ class Database:
         return int(row[0])
 
     async def upgrade(self, folder: Path = MIGRATIONS_DIR) -> list[int]:
-        """Apply every migration not applied yet, in number order, each in its own transaction.
+        """Apply every migration the database lacks, recording each by number, all in one transaction.
 
-        Applied numbers are recorded one by one, so a migration numbered below one already
-        applied (work merged from another branch) still runs.
+        What is applied is read from the schema itself (the tables and columns each migration adds), not from `user_version` nor only from the records: a database from an older commit
+        whose records claim migrations that never ran gets them run, and one a migration reached only
+        half of is refused with `UpgradeError` before anything is changed. A migration that fails rolls
+        the whole upgrade back.
         """
         assert self._writer is not None
-        await self._writer.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-            " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
-        )
-        done = {row[0] for row in await self._writer.execute_fetchall("SELECT number FROM schema_migrations")}
-        legacy = await self.schema_version()
+        migrations = available_migrations(folder)
+        plan = await self._plan(migrations)
         applied = []
-        for number, path in available_migrations(folder):
-            if number in done:
-                continue
-            async with self.transaction() as conn:
-                if not done and number <= legacy:
-                    pass  # applied before migrations were recorded one by one
-                else:
-                    for statement in _split_sql(path.read_text(encoding="utf-8")):
-                        await conn.execute(statement)
+        async with self.transaction() as conn:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
+            )
+            for number, path, action in plan:
+                if action == "run":
+                    try:
+                        for statement in _split_sql(path.read_text(encoding="utf-8")):
+                            await conn.execute(statement)
+                    except sqlite3.Error as exc:
+                        raise UpgradeError(f"database {self.path}: migration {path.name} failed ({exc});"
+                                           " nothing was changed") from exc
                     applied.append(number)
-                    log.info("applied migration %s", path.name)
-                await conn.execute("INSERT INTO schema_migrations (number, name) VALUES (?, ?)", (number, path.name))
-                await conn.execute(f"PRAGMA user_version={max(number, legacy)}")
-                legacy = max(number, legacy)
+                await conn.execute("INSERT OR REPLACE INTO schema_migrations (number, name) VALUES (?, ?)",
+                                   (number, path.name))
+            if migrations:
+                await conn.execute(f"PRAGMA user_version={migrations[-1][0]}")
+        for number in applied:
+            log.info("applied migration %04d", number)
         return applied
+
+    async def _plan(self, migrations: list[tuple[int, Path]]) -> list[tuple[int, Path, str]]:
+        """(number, path, 'run' or 'record') for each migration not both recorded and present."""
+        assert self._writer is not None
+        tables = await self._writer.execute_fetchall("SELECT name FROM sqlite_master WHERE name = 'schema_migrations'")
+        recorded = set()
+        if tables:
+            recorded = {row[0] for row in await self._writer.execute_fetchall("SELECT number FROM schema_migrations")}
+        objects = {(row[0], row[1]) for row in await self._writer.execute_fetchall(
+            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+        footprints = [(number, path, _footprint(path.read_text(encoding="utf-8"))) for number, path in migrations]
+        dropped_later: set[tuple[str, str]] = set()
+        plan = []
+        for number, path, (created, columns, dropped) in reversed(footprints):
+            marks = created - dropped_later
+            present = {mark for mark in marks if mark in objects}
+            present_columns = set()
+            for table, column in columns:
+                if ("table", table) in objects and column in await self._columns(table):
+                    present_columns.add((table, column))
+            have, total = len(present) + len(present_columns), len(marks) + len(columns)
+            if total and 0 < have < total:
+                missing = sorted({name for _, name in marks - present} | {f"{t}.{c}" for t, c in columns - present_columns})
+                raise UpgradeError(f"database {self.path} cannot be upgraded: migration {path.name} is only partly"
+                                   f" applied (missing {', '.join(missing[:5])}); restore a backup")
+            if total and have == 0:
+                plan.append((number, path, "run"))
+            elif number not in recorded:
+                plan.append((number, path, "record" if total else "run"))
+            dropped_later |= dropped
+        return sorted(plan)
+
+    async def _columns(self, table: str) -> set[str]:
+        assert self._writer is not None
+        return {row[1] for row in await self._writer.execute_fetchall(f'PRAGMA table_info("{table}")')}
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -163,31 +213,36 @@ class Database:
             await destination.close()
 
 
-class GroupCommit:
-    """Runs one write statement for many callers, batching those that arrive together into one transaction.
+class GroupCommitQueue:
+    """Hands items to one batch writer, batching those that arrive while a write is under way.
 
-    Each caller's `run` returns once its own row is committed, so the semantics of a single write are
-    kept; under load, the rows that queued up while a commit was under way go in the next one.
+    Each caller's `put` returns once its own item is written (or raises the write's error), so the
+    semantics of a single write are kept; under load, the items that queued up meanwhile go in the next write.
     """
 
-    def __init__(self, db: Database, sql: str) -> None:
-        self.db, self.sql = db, sql
-        self._waiting: list[tuple[Sequence, asyncio.Future]] = []
+    def __init__(self, write: Callable[[list], Awaitable[object]]) -> None:
+        self.write = write
+        self._waiting: list[tuple[object, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
 
-    async def run(self, params: Sequence) -> None:
-        """Write one row's statement; return when it is committed."""
+    async def put(self, item) -> None:
+        """Write one item; return when it is written."""
         done = asyncio.get_running_loop().create_future()
-        self._waiting.append((params, done))
+        self._waiting.append((item, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all())
         await done
+
+    async def flush(self) -> None:
+        """Wait until every item put so far is written (or failed)."""
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
 
     async def _write_all(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                await self.db.executemany(self.sql, [params for params, _ in batch])
+                await self.write([item for item, _ in batch])
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
@@ -196,6 +251,18 @@ class GroupCommit:
                 for _, done in batch:
                     if not done.done():
                         done.set_result(None)
+
+
+class GroupCommit(GroupCommitQueue):
+    """Runs one write statement for many callers, batching those that arrive together into one transaction."""
+
+    def __init__(self, db: Database, sql: str) -> None:
+        super().__init__(lambda rows: db.executemany(sql, rows))
+        self.db, self.sql = db, sql
+
+    async def run(self, params: Sequence) -> None:
+        """Write one row's statement; return when it is committed."""
+        await self.put(params)
 
 
 def _split_sql(script: str) -> list[str]:
@@ -210,6 +277,20 @@ def _split_sql(script: str) -> list[str]:
     if buffer.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in buffer.splitlines()):
         raise ValueError(f"incomplete SQL statement at the end of a migration: {buffer[:60]!r}")
     return statements
+
+
+_CREATED = re.compile(r"CREATE\s+(TABLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`]?(\w+)", re.I)
+_ADDED = re.compile(r"ALTER\s+TABLE\s+[\"`]?(\w+)[\"`]?\s+ADD\s+(?:COLUMN\s+)?[\"`]?(\w+)", re.I)
+_DROPPED = re.compile(r"DROP\s+(TABLE)\s+(?:IF\s+EXISTS\s+)?[\"`]?(\w+)", re.I)
+
+
+def _footprint(script: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[tuple[str, str]]]:
+    """What a migration leaves in the schema: tables created, (table, column)s added, tables dropped."""
+    code = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
+    created = {(kind.lower(), name) for kind, name in _CREATED.findall(code)}
+    dropped = {(kind.lower(), name) for kind, name in _DROPPED.findall(code)}
+    columns = set(_ADDED.findall(code))
+    return created - dropped, columns, dropped
 
 
 def _read(conn: sqlite3.Connection, sql: str, params, one: bool):

@@ -116,10 +116,11 @@ class InboxRepo:
             async with conn.execute("SELECT state FROM inbox WHERE id = ?", (row_id,)) as cursor:
                 return (await cursor.fetchone())[0] == "failed"
 
-    async def open_rows(self, platform: str) -> list[InboxRow]:
-        """Events of a platform whose handling or replying never finished, oldest first."""
+    async def open_rows(self, platform: str, before: str | None = None) -> list[InboxRow]:
+        """Events of a platform whose handling or replying never finished (received before `before`), oldest first."""
         rows = await self.db.fetchall(
-            "SELECT * FROM inbox WHERE platform = ? AND state IN ('received', 'handled') ORDER BY id", (platform,)
+            "SELECT * FROM inbox WHERE platform = ? AND state IN ('received', 'handled') AND received_at < ?"
+            " ORDER BY id", (platform, before or "9999"),
         )
         return [_row(r) for r in rows]
 

@@ -55,13 +55,21 @@ class OfficeRepo:
         )
 
     async def add_warning(self, case_id: str | None, body: str | None, audience: str, audience_size: int,
-                          sent_by: int | None) -> int:
-        """Record a warning about to be published; return its id (the outbox campaign is officewarn:<id>)."""
-        return await self.db.execute(
-            "INSERT INTO office_warnings (case_id, body, audience, audience_size, queued, unreachable, sent_by,"
-            " created_at) VALUES (?, ?, ?, ?, 0, 0, ?, ?)",
-            (case_id, body, audience, audience_size, sent_by, iso(self.clock.now())),
-        )
+                          sent_by: int | None, publish_key: str | None = None) -> int:
+        """Record a warning about to be published; return its id (the outbox campaign is officewarn:<id>).
+
+        With a publish_key already recorded (the same publish handled again), that warning's id.
+        """
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO office_warnings (case_id, body, audience, audience_size, queued, unreachable,"
+                " sent_by, created_at, publish_key) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?)",
+                (case_id, body, audience, audience_size, sent_by, iso(self.clock.now()), publish_key),
+            )
+            async with conn.execute("SELECT id FROM office_warnings WHERE publish_key = ?"
+                                    if publish_key else "SELECT last_insert_rowid()",
+                                    (publish_key,) if publish_key else ()) as cursor:
+                return (await cursor.fetchone())[0]
 
     async def finish_warning(self, warning_id: int, queued: int, unreachable: int) -> None:
         """Store how many pushes a warning queued."""

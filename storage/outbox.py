@@ -125,6 +125,23 @@ class OutboxRepo:
             cursor = await conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'inflight'")
             return cursor.rowcount
 
+    async def revive_dead(self, since: str | None = None) -> int:
+        """Put dead rows (created at or after since, when given) back to pending with fresh attempts."""
+        clause, params = ("", ()) if since is None else (" AND created_at >= ?", (since,))
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE outbox SET state = 'pending', attempts = 0, not_before = ?, error = NULL"
+                f" WHERE state = 'dead'{clause}", (iso(self.clock.now()), *params))
+            return cursor.rowcount
+
+    async def resume_address(self, channel: str, address: str) -> int:
+        """Make an address's waiting (or refused) rows due now, e.g. a group the bot was added back to."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE outbox SET state = 'pending', not_before = ? WHERE channel = ? AND address = ?"
+                " AND state IN ('pending', 'undeliverable')", (iso(self.clock.now()), channel, address))
+            return cursor.rowcount
+
     async def latest_dead(self, limit: int = 5):
         """The most recent rows that failed for good, with their reason."""
         return await self.db.fetchall(

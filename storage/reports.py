@@ -259,8 +259,11 @@ class ReportRepo:
         )
 
     async def mark_escalated(self, report_id: int, next_at: datetime | None, count: int | None = None) -> None:
-        """Record that the card went out, and when to look again."""
+        """Record that the card went out, and when to look again (on the minute: see below)."""
         now = iso(self.clock.now())
+        # The minutely job runs a few ms past each minute; a time set from its own clock (12:01:00.05 + 1 min)
+        # fell due just after the next run and was seen a minute late (rungs at 1, 3, 5, 7 minutes).
+        next_at = next_at.replace(second=0, microsecond=0) if next_at else None
         sql = ("UPDATE reports SET escalated_at = COALESCE(escalated_at, ?), next_escalation_at = ?"
                + (", escalation_count = ?" if count is not None else "") + " WHERE id = ?")
         params = (now, iso(next_at) if next_at else None, *((count,) if count is not None else ()), report_id)

@@ -8,9 +8,11 @@ Telegram users expect (inline keyboards edited after a press, native quiz polls,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import logging
 import os
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -41,16 +43,18 @@ from telegram.ext import Application, ContextTypes, Defaults, TypeHandler
 from bot import inbox
 from bot.channels.base import Channel, Delivery, Limits
 from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.telegram_inbox import InboxQueue, event_key
+from bot.channels.telegram_inbox import InboxQueue, StorageFailing, event_key
 from bot.channels.telegram_inbox import recover as recover_updates
 from bot.channels.telegram_menus import CommandMenus
 from bot.events import Button, Incoming, Kind, Media, Outgoing, QuizSpec
 from bot.i18n import normalize_language
+from storage.db import DatabaseError
 from storage.telegram import PollRecord
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+SECURITY_GROUP_RETRY_S = 600     # a card the security group refused is tried again this often (and at once when re-added)
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
@@ -59,7 +63,6 @@ LETTERS = "ABCDEFGHIJKL"
 TELEGRAM_API = "https://api.telegram.org"
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-INTERACTIVE_RETRIES = 3
 REMEMBERED_DROPS = 4096     # keyboards we removed, so a second press does not ask to remove one again
 # What a private chat may send that is neither text nor evidence: answered, not ignored.
 UNREADABLE = ("sticker", "video_note", "location", "venue", "contact", "audio", "video", "animation", "dice",
@@ -177,12 +180,14 @@ class TelegramChannel(Channel):
         self.poll_timeout = poll_timeout
         self.username = ""
         self.handled = 0                 # updates fully answered (tests and the bench wait on it)
+        self._security_refused = False   # the security group refused a card (the bot is not in it)
         self._locks: dict[str, list] = {}
         self._dropped: dict[tuple[int, int], None] = {}
         root = api_root(base_url)
         # Each update is on disk before Telegram hears it was received: with long polling the queue holds
         # a poll's updates and writes them in one go just before the next getUpdates confirms them.
         self.update_queue = InboxQueue(app, batched=not webhook_url)
+        self.update_queue.notify = self.notify_office_now
         builder = (
             Application.builder().token(token)
             .base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
@@ -299,7 +304,10 @@ class TelegramChannel(Channel):
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
-        await self.update_queue.flush()     # the last poll's updates, if no getUpdates came after them
+        try:
+            await self.update_queue.flush()     # the last poll's updates, if no getUpdates came after them
+        except RetryAfter:
+            log.error("telegram: the last poll's updates could not be stored; Telegram sends them again")
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -326,11 +334,23 @@ class TelegramChannel(Channel):
             log.warning("refused a malformed Telegram webhook body from %s: %s", request.remote,
                         f"{type(exc).__name__}: {exc}"[:200])
             return web.Response(status=400, text="bad update")
-        await self.application.update_queue.put(update)
+        try:
+            await self.application.update_queue.put(update)
+        except StorageFailing:     # not stored: Telegram retries the update later
+            return web.Response(status=503, text="storage unavailable")
         return web.Response(text="ok")
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("telegram update failed: %s", context.error, exc_info=context.error)
+        error = context.error
+        if isinstance(error, (DatabaseError, TelegramError)):   # expected faults: one line, no traceback
+            log.error("telegram update failed: %s: %s (handled again once the fault is over)", type(error).__name__,
+                      error)
+            return
+        log.error("telegram update failed: %s", error, exc_info=error)
+
+    async def recover_stale(self) -> inbox.Recovery:
+        """Handle updates whose handling died minutes ago while running (the database failed under it)."""
+        return await recover_updates(self, stale_only=True)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer one update; updates of one person are handled in order."""
@@ -390,7 +410,7 @@ class TelegramChannel(Channel):
             return
         incoming, target = converted
         replies = await inbox.handle(self.app, key, incoming, reply_to=str(target.chat_id))
-        await self.reply(target, replies)
+        await self.reply(target, replies, key)
         await inbox.mark_replied(self.app, key)
         if not is_group(target.chat_id):
             await self.menus.refresh(incoming.user_key)    # just bound as a monitor or officer: their own menu
@@ -420,6 +440,9 @@ class TelegramChannel(Channel):
         if update.poll_answer is not None:
             answer = update.poll_answer
             poll = await self.repo.poll(answer.poll_id)
+            if poll is None and answer.option_ids:   # its record was lost with a crash: the letter, as if typed
+                return (incoming(Kind.TEXT, "ABCDEFGHIJ"[answer.option_ids[0] % 10], user.id),
+                        ReplyTarget(user.id, language=language))
             if poll is None or not answer.option_ids or not poll.answer_prefix:
                 return None
             data = f"{poll.answer_prefix}{answer.option_ids[0]}"
@@ -428,6 +451,8 @@ class TelegramChannel(Channel):
             member = update.my_chat_member
             if member.chat.type == "private" and member.new_chat_member.status in ("kicked", "left"):
                 return incoming(Kind.LEAVE), ReplyTarget(member.chat.id, language=language)
+            if member.chat.id == self.security_chat_id and member.new_chat_member.status in ("member", "administrator"):
+                await self._security_group_back()
             if (member.chat.type != "private" and member.new_chat_member.status in ("member", "administrator")
                     and member.old_chat_member.status in ("left", "kicked")):
                 # Added to a group: the bot introduces itself there once.
@@ -491,13 +516,23 @@ class TelegramChannel(Channel):
             return None
         return Media(kind, filename, data, mime)
 
+    async def notify_office_now(self, key: str, values: dict) -> None:
+        """Tell the security group directly, past the outbox: for when the database itself is failing."""
+        if not self.security_chat_id:
+            return
+        body = self.app.services.translate(key, self.app.config.general.default_language, **values)
+        await self.bot.send_message(self.security_chat_id, body)
+
     async def _send_notice(self, target: ReplyTarget, key: str, **values) -> None:
         body = self.app.services.translate(key, target.language, **values)
         await self.reply(target, [Outgoing(text=body)])
 
     # --- outbound ----------------------------------------------------------------------
-    async def reply(self, target: ReplyTarget, replies: list[Outgoing]) -> None:
-        """Send a handler's answers: a refusal to a press pops up, the pressed keyboard goes away."""
+    async def reply(self, target: ReplyTarget, replies: list[Outgoing], key: str | None = None) -> None:
+        """Send a handler's answers: a refusal to a press pops up, the pressed keyboard goes away.
+
+        What cannot be sent now (a 429, an outage) goes to the outbox, in order, keyed by the event.
+        """
         alerts = [r for r in replies if r.alert] if target.query_id else []
         rest = [r for r in replies if not (target.query_id and r.alert)]
         if target.query_id:
@@ -511,8 +546,10 @@ class TelegramChannel(Channel):
             if (rest and pressed is not None and pressed.reply_markup is not None
                     and not await self.repo.carries_ref(pressed.chat.id, pressed.message_id)):
                 await self._drop_keyboard(pressed.chat.id, pressed.message_id)
-        for message in rest:
-            await self._send_interactive(target.chat_id, message, target.thread_id)
+        for position, message in enumerate(rest):
+            if not await self._send_interactive(target.chat_id, message, target.thread_id):
+                await self._queue_replies(target.chat_id, replies, rest[position:], key)
+                return
 
     async def _answer_query(self, query_id: str, alert_text: str | None) -> None:
         try:
@@ -536,31 +573,57 @@ class TelegramChannel(Channel):
         if len(self._dropped) > REMEMBERED_DROPS:
             del self._dropped[next(iter(self._dropped))]
 
-    async def _send_interactive(self, chat_id: int, message: Outgoing, thread_id: int | None = None) -> None:
-        """Send one answer, waiting out a 429 a few times; a block marks the account unreachable."""
-        for attempt in range(INTERACTIVE_RETRIES):
-            try:
-                await self.send(chat_id, message, thread_id=thread_id)
-                return
-            except RetryAfter as exc:
-                wait = exc.retry_after.total_seconds()
-                log.warning("telegram asked to wait %.0f s before answering chat %s", wait, chat_id)
-                if attempt + 1 < INTERACTIVE_RETRIES:
-                    await asyncio.sleep(min(wait, 30))
-            except Forbidden as exc:
-                log.info("chat %s refused our answer: %s", chat_id, exc)
-                await self.app.store.accounts.mark_unreachable_by_key(PLATFORM, str(chat_id), "blocked")
-                return
-            except TelegramError as exc:
-                log.warning("could not answer chat %s: %s", chat_id, exc)
-                return
+    async def _send_interactive(self, chat_id: int, message: Outgoing, thread_id: int | None = None) -> bool:
+        """Send one answer now; False when it must wait (a 429, an outage) and go through the outbox.
+
+        The outbox's sender and this path share one per-chat wait: after a 429 nothing is called for
+        that chat before retry_after has passed, and during an outage answers queue instead of failing.
+        """
+        sender = self.app.senders.get(PLATFORM)
+        if sender is not None and (sender.breaker.is_open or sender.limiter.paused_for(str(chat_id)) > 0):
+            return False
+        try:
+            await self.send(chat_id, message, thread_id=thread_id)
+        except RetryAfter as exc:
+            wait = exc.retry_after.total_seconds()
+            log.warning("telegram asked to wait %.0f s before answering chat %s; the answer waits in the outbox",
+                        wait, chat_id)
+            if sender is not None:
+                sender.limiter.pause_address(str(chat_id), wait)
+            return False
+        except Forbidden as exc:
+            log.info("chat %s refused our answer: %s", chat_id, exc)
+            await self.app.store.accounts.mark_unreachable_by_key(PLATFORM, str(chat_id), "blocked")
+        except BadRequest as exc:       # this answer can never go: saying so is all there is to do
+            log.warning("could not answer chat %s: %s", chat_id, exc)
+        except NetworkError as exc:     # 5xx, timeouts, no connection: the outbox delivers it later
+            log.debug("answer to chat %s failed now: %s", chat_id, exc)
+            if sender is not None:
+                sender.breaker.failed(f"{type(exc).__name__}: {exc}", str(chat_id))
+            return False
+        except TelegramError as exc:
+            log.warning("could not answer chat %s: %s", chat_id, exc)
+        else:
+            if sender is not None:
+                sender.breaker.succeeded()
+        return True
+
+    async def _queue_replies(self, chat_id: int, replies: list[Outgoing], unsent: list[Outgoing],
+                             key: str | None) -> None:
+        """Answers that cannot go now wait in the outbox, keyed as inbox recovery keys them (never twice)."""
+        key = key or f"live:{chat_id}:{uuid.uuid4().hex}"
+        for message in unsent:
+            index = next(i for i, reply in enumerate(replies) if reply is message)
+            await self.app.outbox.push_to_address(PLATFORM, str(chat_id), "reply",
+                                                  dataclasses.replace(message, urgent=True),
+                                                  dedupe_key=f"inbox:{key}:{index}", priority=0)
 
     async def send(self, chat_id: int, message: Outgoing, paid: bool = False,
                    thread_id: int | None = None) -> list[Message]:
         """Render one Outgoing as Bot API calls (in a forum topic when thread_id); raise the platform's error."""
         if message.ref and message.quiz is None and message.image is None and message.file is None:
             edited = await self._edit_ref(chat_id, message)
-            if edited is not None:
+            if edited is not None and not message.repost:   # a reminder is a new post too: an edit is silent
                 return edited
         extra: dict = {"allow_paid_broadcast": True} if paid else {}
         if thread_id is not None:
@@ -678,6 +741,8 @@ class TelegramChannel(Channel):
             chat_id = int(address)
         except ValueError:
             return Delivery(ok=False, permanent=True, error=f"not a telegram chat id: {address!r}")
+        if self._security_refused and chat_id == self.security_chat_id:   # keep later cards behind the first, in order
+            return Delivery(ok=False, defer_s=SECURITY_GROUP_RETRY_S, error="security group refused earlier")
         for _ in range(2):
             try:
                 await self.send(chat_id, message, paid=self.paid_broadcast and not is_group(chat_id))
@@ -688,14 +753,43 @@ class TelegramChannel(Channel):
             except RetryAfter as exc:
                 return Delivery(ok=False, retry_after=max(1.0, exc.retry_after.total_seconds()), error=str(exc))
             except Forbidden as exc:
+                if chat_id == self.security_chat_id:
+                    return await self._security_group_refused(str(exc))
                 return Delivery(ok=False, unreachable=True, error=str(exc)[:300])
             except BadRequest as exc:
                 if "chat not found" in str(exc).lower():
+                    if chat_id == self.security_chat_id:
+                        return await self._security_group_refused(str(exc))
                     return Delivery(ok=False, unreachable=True, error=str(exc)[:300])
                 return Delivery(ok=False, permanent=True, error=str(exc)[:300])
             except NetworkError as exc:   # timeouts, 5xx, connection trouble: the outbox backs off
                 return Delivery(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
         return Delivery(ok=False, error="chat migrated twice")
+
+
+    async def _security_group_refused(self, error: str) -> Delivery:
+        """The bot is not in the security group (removed, never added): keep its cards, say so once, loudly."""
+        if not self._security_refused:
+            self._security_refused = True
+            others = [(c, a) for c, a in self.app.outbox.security_addresses() if c != PLATFORM]
+            log.error("telegram: cannot post in the security group %s (%s); report cards wait until the bot is added"
+                      " back%s", self.security_chat_id, error[:200],
+                      "" if others else " (no other security_channel target to alert)")
+            for channel, address in others:
+                notice = Outgoing(text=self.app.services.translate(
+                    "telegram.security_group_lost", self.app.config.general.default_language,
+                    chat=self.security_chat_id), urgent=True)
+                day = self.app.clock.now().date().isoformat()
+                await self.app.outbox.push_to_address(channel, address, "security-channel", notice,
+                                                      dedupe_key=f"telegram-security-group-lost:{day}", priority=0)
+        return Delivery(ok=False, defer_s=SECURITY_GROUP_RETRY_S, error=f"security group refused: {error}"[:300])
+
+    async def _security_group_back(self) -> None:
+        """The bot was added back to the security group: every card that waited goes out now."""
+        self._security_refused = False
+        resumed = await self.app.store.outbox.resume_address(PLATFORM, str(self.security_chat_id))
+        log.warning("telegram: the bot is back in the security group; %d waiting messages go out now", resumed)
+        self.app.outbox.wakeup(PLATFORM).set()
 
 
 async def start(app, http: web.Application) -> TelegramChannel | None:

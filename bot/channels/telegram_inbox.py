@@ -14,19 +14,28 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
+from telegram.error import RetryAfter
 
 from bot import inbox
+from storage.db import DatabaseError
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+STORAGE_RETRY_S = 2          # how long polling waits before trying to write held updates again
 
 
 def event_key(update: Update) -> str:
     """The inbox key of an update."""
     return f"{PLATFORM}:{update.update_id}"
+
+
+class StorageFailing(Exception):
+    """Updates could not be written down; they are not confirmed to Telegram (it sends them again)."""
 
 
 class InboxQueue(asyncio.Queue):
@@ -35,6 +44,9 @@ class InboxQueue(asyncio.Queue):
     With long polling (batched), the updates of one poll are held and written in one transaction
     by `flush`, which runs just before the next getUpdates request: that request is what confirms
     them to Telegram, so they are on disk first, at one write per poll instead of one per update.
+    When the write fails (the database locked past its busy timeout, the disk full) the updates stay
+    held and that getUpdates is not made: memory holds one poll at most, Telegram keeps the rest,
+    and polling resumes once a write works. The office is told once per failure, past the database.
     """
 
     def __init__(self, app, batched: bool = False) -> None:
@@ -42,6 +54,8 @@ class InboxQueue(asyncio.Queue):
         self.app = app
         self.batched = batched
         self._held: list[Update] = []
+        self.notify: Callable[[str, dict], Awaitable[None]] | None = None   # tells the office directly
+        self.failing_since: float | None = None
 
     async def put(self, item) -> None:
         """Record an Update, then queue it (PTB's own signals pass straight through)."""
@@ -50,13 +64,45 @@ class InboxQueue(asyncio.Queue):
         elif self.batched:
             self._held.append(item)
         else:
-            await self._take_in([item])
+            await self._stored([item])
 
     async def flush(self) -> None:
-        """Write the held updates down in one transaction and queue the new ones, in order."""
-        held, self._held = self._held, []
-        if held:
-            await self._take_in(held)
+        """Write the held updates down in one transaction and queue the new ones, in order.
+
+        Raises RetryAfter while the database fails, so PTB waits and asks again without confirming.
+        """
+        if not self._held:
+            return
+        held = list(self._held)
+        try:
+            await self._stored(held)
+        except StorageFailing as exc:
+            raise RetryAfter(STORAGE_RETRY_S) from exc
+        del self._held[:len(held)]
+
+    async def _stored(self, updates: list[Update]) -> None:
+        """Take updates in; on a failed write log and tell the office once, and raise StorageFailing."""
+        try:
+            await self._take_in(updates)
+        except (DatabaseError, OSError) as exc:
+            if self.failing_since is None:
+                self.failing_since = time.monotonic()
+                log.error("inbox: cannot store incoming Telegram updates (%s: %s); they are not confirmed to"
+                          " Telegram and polling waits until writes work", type(exc).__name__, exc)
+                await self._tell("inbox.storage_failing", error=f"{type(exc).__name__}: {exc}"[:120])
+            raise StorageFailing(str(exc)) from exc
+        if self.failing_since is not None:
+            log.warning("inbox: storing updates works again after %.0f s; polling resumed",
+                        time.monotonic() - self.failing_since)
+            self.failing_since = None
+            await self._tell("inbox.storage_back")
+
+    async def _tell(self, key: str, **values) -> None:
+        if self.notify is not None:
+            try:
+                await self.notify(key, values)
+            except Exception as exc:    # the office notice is a courtesy: never in the way of taking updates in
+                log.warning("could not tell the office about the storage: %s", exc)
 
     async def _take_in(self, updates: list[Update]) -> None:
         events = [(event_key(u), json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates]
@@ -68,8 +114,11 @@ class InboxQueue(asyncio.Queue):
                 log.info("telegram update %s already taken in; not handled again", update.update_id)
 
 
-async def recover(channel) -> inbox.Recovery:
-    """At start, before updates flow: answer the updates a previous process took in but never finished."""
+async def recover(channel, stale_only: bool = False) -> inbox.Recovery:
+    """At start, before updates flow: answer the updates a previous process took in but never finished.
+
+    stale_only (while running): the updates whose handling died minutes ago (the database failed under it).
+    """
 
     async def prepare(row, msg) -> inbox.Prepared | None:
         update = Update.de_json(json.loads(row.raw), channel.bot)
@@ -82,4 +131,4 @@ async def recover(channel) -> inbox.Recovery:
         incoming, target = converted
         return inbox.Prepared(incoming, reply_to=str(target.chat_id))
 
-    return await inbox.recover(channel.app, PLATFORM, prepare=prepare)
+    return await inbox.recover(channel.app, PLATFORM, prepare=prepare, stale_only=stale_only)

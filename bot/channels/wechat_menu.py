@@ -63,7 +63,7 @@ async def cmd_menu(args, config) -> int:
     from bot.app import App
     from bot.channels.wechat_oa import DEFAULT_API_BASE, RoutedOAClient, WechatOAChannel
 
-    app = await App(config).open()
+    app = await App(config).open(sender=False)
     try:
         secrets = config.secrets
         client = RoutedOAClient(secrets["WUZHA_WECHAT_APPID"], secrets["WUZHA_WECHAT_SECRET"],

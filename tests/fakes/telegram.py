@@ -100,6 +100,7 @@ class FakeBotApi:
         self.threads: dict[int, set[int]] = defaultdict(set)       # forum topics seen in each chat
         self.bot_admin_in: set[int] = set()                         # groups where the bot is an administrator
         self.privacy_mode = True                                    # getMe's can_read_all_group_messages = False
+        self.faults = None            # a tests.fakes.faults.Faults, when a test scripts an outage
         self.too_many = 0
         self._injections: dict[str, deque[Injection]] = defaultdict(deque)
         self._update_ids = itertools.count(1)
@@ -285,6 +286,12 @@ class FakeBotApi:
         if request.match_info["token"] != self.token:
             call.status = 401
             return _error(401, "Unauthorized")
+        if self.faults is not None:
+            faulted = await self.faults.apply(method, _int(params.get("chat_id")), call)
+            if faulted is not None:
+                call.status = faulted.status
+                self.too_many += faulted.status == 429
+                return faulted
         injected = self._take_injection(method)
         if injected is not None:
             if injected.delay_s:
