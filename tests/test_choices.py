@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from bot.channels.console import ConsoleChannel, bind_console_as
 from bot.choices import is_no, is_yes, match_choice
-from bot.events import Button, text
 from tests.support import make_person
 
 YES_NO = [("是", "ci:d:q:yes"), ("否", "ci:d:q:no")]
@@ -85,21 +81,6 @@ async def test_an_answer_to_a_closed_question_says_it_closed(app, demo_class):
     await user.say("/me")
     await user.say("C")
     assert user.text == app.services.translate("choice.closed", "zh")
-
-
-async def test_a_number_under_a_pushed_card_acts_on_that_card(app, demo_class):
-    officer = await app.store.people.create("S0300", None, "保卫处", role="security")
-    key = await bind_console_as(app, officer)
-    session = ConsoleChannel(app, key, out=io.StringIO())
-    await session.refresh_role()
-    sender = app.add_channel(session)
-    await app.outbox.push_to_security("card", text("🚨 R-2026-000006", [
-        Button("受理", "rep:ack:R-2026-000006"), Button("指派", "rep:assign:R-2026-000006")]), "card:6")
-    while await sender.drain_once():
-        pass
-    assert "[2] 指派" in session.out.getvalue()
-    memory = await app.store.choices.get((await app.store.accounts.find("console", key)).id)
-    assert memory[1] == ("指派", "rep:assign:R-2026-000006")
 
 
 @pytest.mark.parametrize(("words", "type_id"), [("刷单", "brushing"), ("刷单返利", "brushing"), ("杀猪盘", "romance"),
