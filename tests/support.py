@@ -80,12 +80,13 @@ class User:
 
 
 async def make_person(app, number: str, role: str = "student", class_id=None, college: str = "计算机学院",
-                      name: str | None = None, key: str | None = None, lang: str = "zh") -> User:
-    """A person with a role and a bound chat account on the test platform."""
+                      name: str | None = None, key: str | None = None, lang: str = "zh",
+                      platform: str = "test") -> User:
+    """A person with a role and a bound chat account (the one bound-person factory of tests and bench)."""
     person = await app.store.people.create(number, class_id, college, role=role)
     if name:
         await app.store.db.execute("UPDATE people SET name = ? WHERE id = ?", (name, person.id))
-    user = User(app, key or f"u-{number}")
+    user = User(app, key or f"u-{number}", platform=platform)
     account = await app.store.accounts.touch(user.platform, user.key, user.key)
     await app.store.accounts.bind(account.id, person.id)
     await app.store.accounts.set_language(account.id, lang)
