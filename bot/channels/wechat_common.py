@@ -304,7 +304,8 @@ class PassiveReplies:
                 await inbox.record_replies(self.app, event_key, prepared)
                 return prepared
             incoming = prepared
-        return await inbox.handle(self.app, event_key, incoming)
+        async with self.app.pipeline.ordered(incoming.session_id()):    # one person's callbacks in order
+            return await inbox.handle(self.app, event_key, incoming)
 
     async def _send_when_done(self, task: asyncio.Task, user_key: str, msg_key: str) -> None:
         try:
