@@ -122,3 +122,16 @@ async def test_the_contest_invites_start_answer_is_the_contest_not_the_quiz(app,
     account = await app.store.accounts.find(student.platform, student.key)
     state = await app.store.conversations.get(account.id)
     assert state is not None and state.name == "contest"
+
+
+async def test_a_pushed_self_check_is_answered_with_a_plain_no(app, demo_class):
+    from handlers import program_jobs
+    from tests.support import RecordingChannel
+
+    app.add_channel(RecordingChannel("test"))
+    user = await make_person(app, "2023001", class_id=demo_class.id, college=demo_class.college)
+    await program_jobs.push_daily_checkin(app, "2026-11-23")
+    while await app.senders["test"].drain_once():
+        pass
+    await user.say("没有")
+    assert len(await app.store.checkins.answered_on(user.person_id, "2026-11-23")) == 1
