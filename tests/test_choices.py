@@ -135,3 +135,13 @@ async def test_a_pushed_self_check_is_answered_with_a_plain_no(app, demo_class):
         pass
     await user.say("没有")
     assert len(await app.store.checkins.answered_on(user.person_id, "2026-11-23")) == 1
+
+
+async def test_a_self_check_left_for_days_is_not_shown_again(app, demo_class, clock):
+    user = await make_person(app, "2023001", class_id=demo_class.id, college=demo_class.college)
+    await user.say("/checkin")
+    clock.advance(days=3)
+    await user.say("/help")
+    assert not any(b.data.startswith("ci:") for b in user.replies[-1].flat_buttons())
+    account = await app.store.accounts.find(user.platform, user.key)
+    assert await app.store.conversations.get(account.id) is None
