@@ -84,6 +84,7 @@ class Context:
         self.state = ConversationState(name, step, dict(data))
         if paused is not None:
             self.state.data[PAUSED] = paused
+        self.resumed = False
         self._state_dirty = True
 
     def goto(self, step: str, **data) -> None:

@@ -163,3 +163,11 @@ async def test_cancel_leaves_every_conversation(app, demo_class):
     await user.say("/checkin")
     await user.say("/cancel")
     assert await _state(app, user) is None
+
+
+async def test_advice_in_the_middle_of_a_quiz_asks_its_question_once(app, demo_class):
+    user, _ = await open_quiz(app, demo_class)
+    await user.say("/ask")
+    await user.say("有人给我打电话说我中奖了")                      # unsure: one clarifying question
+    clarify = app.services.translate("advice.clarify", "zh")
+    assert [r.text for r in user.replies].count(clarify) <= 1
