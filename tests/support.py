@@ -1,31 +1,14 @@
-"""Test helpers: a recording channel and a scripted user, errbot-style (push a message, pop the replies)."""
+"""Test helpers: the chat test backend (a scripted user, errbot-style: push a message, pop the replies) and the
+bound-person factory, shared by tests and bench. The recording channel lives with the other fakes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.channels.base import Channel, Delivery, Limits
 from bot.events import Incoming, Kind, Media, Outgoing
+from tests.fakes.channels import RecordingChannel
 
-
-class RecordingChannel(Channel):
-    """A real channel for the outbox that records what it would have sent."""
-
-    def __init__(self, name: str, limits: Limits | None = None) -> None:
-        super().__init__(name=name, limits=limits or Limits(concurrency=16, batch=500))
-        self.sent: list[tuple[str, Outgoing]] = []
-        self.fail_with: Delivery | None = None
-
-    async def deliver(self, address: str, message: Outgoing) -> Delivery:
-        """Record the message (or answer with the configured failure)."""
-        if self.fail_with is not None:
-            return self.fail_with
-        self.sent.append((address, message))
-        return Delivery(ok=True)
-
-    def to(self, address: str) -> list[Outgoing]:
-        """Messages sent to one address."""
-        return [m for a, m in self.sent if a == address]
+__all__ = ["RecordingChannel", "User", "make_person"]
 
 
 @dataclass
