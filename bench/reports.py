@@ -20,10 +20,10 @@ sys.path.insert(0, str(ROOT))
 from bot.app import App  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.events import Incoming, Kind  # noqa: E402
 from handlers.amounts import parse_amount  # noqa: E402
 from handlers.identifiers import extract_identifiers  # noqa: E402
 from handlers.report_escalation import run_escalations  # noqa: E402
+from tests.support import make_person  # noqa: E402  (the bound-person factory the tests use)
 
 AMOUNTS = ["3000", "3,000元", "三千", "3k", "5万", "一万二", "1.5w", "约3000元左右", "abc", "三千或者四千"]
 IDS = "电话 138 0013 8000 微信 scam_pay, https://www.pay-scam.com/x?a=1\nQQ：12345678"
@@ -48,12 +48,11 @@ async def bench_flow(cases: int) -> dict:
         config.reports.max_per_day = 1000
         latencies = []
         for i in range(cases):
-            person = await app.store.people.create(f"B{i:05d}", class_id, "Bench college")
-            account = await app.store.accounts.touch("bench", f"u{i}", f"u{i}")
-            await app.store.accounts.bind(account.id, person.id)
-            await app.handle(Incoming("bench", f"u{i}", f"u{i}", Kind.TEXT, "/report"))
+            user = await make_person(app, f"B{i:05d}", class_id=class_id, college="Bench college", key=f"u{i}",
+                                     platform="bench")
+            await user.say("/report")
             start = time.perf_counter()
-            await app.handle(Incoming("bench", f"u{i}", f"u{i}", Kind.BUTTON, "rep:money:money"))
+            await user.press("rep:money:money")
             latencies.append((time.perf_counter() - start) * 1000)
         clock.advance(minutes=config.reports.urgent_ack_minutes)
         start = time.perf_counter()

@@ -9,6 +9,8 @@ from bot.clock import local_day
 from bot.roles import effective_role
 from storage.records import Account, ConversationState, Person
 
+PAUSED = "_paused"        # state data key: the conversation this one interrupted
+
 if TYPE_CHECKING:
     from bot.services import Services
 
@@ -23,6 +25,7 @@ class Context:
     lang: str
     state: ConversationState | None = None
     routes: Any = None                   # the route table answering this message (for /help and text commands)
+    resumed: bool = False                # ending this conversation brought back the one it had paused
     _state_dirty: bool = field(default=False, repr=False)
 
     # --- shortcuts to the services -------------------------------------------------
@@ -70,8 +73,18 @@ class Context:
         return self.state is not None and (name is None or self.state.name == name)
 
     def begin(self, name: str, step: str, **data) -> None:
-        """Enter a conversation (replacing any other)."""
+        """Enter a conversation; one it interrupts is paused and comes back when this one ends."""
+        paused = None
+        if self.state is not None:
+            if self.state.name == name:
+                paused = self.state.data.get(PAUSED)
+            elif self._resumable(self.state.name):
+                kept = {k: v for k, v in self.state.data.items() if k != PAUSED}
+                paused = {"name": self.state.name, "step": self.state.step, "data": kept}
         self.state = ConversationState(name, step, dict(data))
+        if paused is not None:
+            self.state.data[PAUSED] = paused
+        self.resumed = False
         self._state_dirty = True
 
     def goto(self, step: str, **data) -> None:
@@ -87,10 +100,16 @@ class Context:
         self.state.data.update(data)
         self._state_dirty = True
 
-    def end(self) -> None:
-        """Leave the conversation."""
-        self.state = None
+    def end(self, resume: bool = True) -> None:
+        """Leave the conversation; the one it paused (if any, and resume) takes over again where it stood."""
+        paused = self.state.data.get(PAUSED) if self.state is not None and resume else None
+        self.state = ConversationState(paused["name"], paused["step"], paused["data"]) if paused else None
+        self.resumed = paused is not None
         self._state_dirty = True
+
+    def _resumable(self, name: str) -> bool:
+        conversation = self.routes.conversation(name) if self.routes is not None else None
+        return conversation is not None and conversation.resumable
 
     async def save_state(self) -> None:
         """Persist the conversation state if a handler changed it."""

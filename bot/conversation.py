@@ -28,7 +28,7 @@ class Conversation:
     show: Handler                                   # the current step's question again (may return [])
     buttons: tuple[str, ...] = ()                   # button data prefixes answered inside it
     commands: tuple[str, ...] = ()                  # commands that act on it (e.g. /report while filling one)
-
+    resumable: bool = True                          # paused by another conversation, it comes back after
     def step_handler(self, step: str) -> Handler | None:
         """The handler for text (or a file) at a step."""
         return self.steps.get(step) or self.steps.get(ANY_STEP)

@@ -155,6 +155,9 @@ class Dispatcher:
             if conversation is not None and not inside and snapshot(ctx) == before:
                 # A side question was answered: show where the conversation stands, untouched.
                 replies = [*replies, *await conversation.show(msg, ctx)]
+            elif ctx.resumed and ctx.state is not None and (back := self.routes.conversation(ctx.state.name)):
+                # A conversation started in the middle of another has ended: the first one carries on.
+                replies = [*replies, *await back.show(msg, ctx)]
         except Exception:
             log.exception("handler failed for %s", msg.session_id())
             return [text(ctx.t("error.internal"))]

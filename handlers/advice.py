@@ -254,4 +254,4 @@ async def show_advice_step(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 FLOW = Conversation(CONVERSATION, {"describe": continue_advice, "clarify": continue_advice,
                                    "answered": continue_advice}, show_advice_step,
-                    buttons=(BUTTON_PREFIX,), commands=("ask",))
+                    buttons=(BUTTON_PREFIX,), commands=("ask",), resumable=False)

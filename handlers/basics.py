@@ -24,7 +24,7 @@ async def cancel_conversation(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Leave whatever conversation the user is in."""
     if ctx.state is None:
         return [text(ctx.t("cancel.nothing"))]
-    ctx.end()
+    ctx.end(resume=False)
     return [text(ctx.t("cancel.done"))]
 
 

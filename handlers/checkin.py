@@ -107,8 +107,12 @@ async def answer_in_words(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 
 async def show_question(msg: Incoming, ctx: Context) -> list[Outgoing]:
-    """The self-check question waiting to be answered, again."""
-    return await _next_or_done(ctx, ctx.state.data.get("day", ctx.today()))
+    """The self-check question waiting to be answered, again (a day that can no longer be answered ends it)."""
+    day = ctx.state.data.get("day", "")
+    if day not in (ctx.today(), day_before(ctx.today())):
+        ctx.end()
+        return []
+    return await _next_or_done(ctx, day)
 
 
 FLOW = Conversation(CONVERSATION, {"question": answer_in_words}, show_question, buttons=(PREFIX,),

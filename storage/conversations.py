@@ -97,7 +97,3 @@ class ChoiceRepo:
             " ON CONFLICT (account_id) DO UPDATE SET choices = excluded.choices, updated_at = excluded.updated_at",
             (account_id, value, iso(self.clock.now())),
         )
-
-    async def clear(self, account_id: int) -> None:
-        """Forget every offered option."""
-        await self.db.execute("DELETE FROM offered_choices WHERE account_id = ?", (account_id,))

@@ -1,31 +1,14 @@
-"""Test helpers: a recording channel and a scripted user, errbot-style (push a message, pop the replies)."""
+"""Test helpers: the chat test backend (a scripted user, errbot-style: push a message, pop the replies) and the
+bound-person factory, shared by tests and bench. The recording channel lives with the other fakes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.channels.base import Channel, Delivery, Limits
 from bot.events import Incoming, Kind, Media, Outgoing
+from tests.fakes.channels import RecordingChannel
 
-
-class RecordingChannel(Channel):
-    """A real channel for the outbox that records what it would have sent."""
-
-    def __init__(self, name: str, limits: Limits | None = None) -> None:
-        super().__init__(name=name, limits=limits or Limits(concurrency=16, batch=500))
-        self.sent: list[tuple[str, Outgoing]] = []
-        self.fail_with: Delivery | None = None
-
-    async def deliver(self, address: str, message: Outgoing) -> Delivery:
-        """Record the message (or answer with the configured failure)."""
-        if self.fail_with is not None:
-            return self.fail_with
-        self.sent.append((address, message))
-        return Delivery(ok=True)
-
-    def to(self, address: str) -> list[Outgoing]:
-        """Messages sent to one address."""
-        return [m for a, m in self.sent if a == address]
+__all__ = ["RecordingChannel", "User", "make_person"]
 
 
 @dataclass
@@ -88,12 +71,13 @@ class User:
         assert "绑定成功" in self.text or "linked" in self.text, self.text
 
 async def make_person(app, number: str, role: str = "student", class_id=None, college: str = "计算机学院",
-                      name: str | None = None, key: str | None = None, lang: str = "zh") -> User:
-    """A person with a role and a bound chat account on the test platform."""
+                      name: str | None = None, key: str | None = None, lang: str = "zh",
+                      platform: str = "test") -> User:
+    """A person with a role and a bound chat account (the one bound-person factory of tests and bench)."""
     person = await app.store.people.create(number, class_id, college, role=role)
     if name:
         await app.store.db.execute("UPDATE people SET name = ? WHERE id = ?", (name, person.id))
-    user = User(app, key or f"u-{number}")
+    user = User(app, key or f"u-{number}", platform=platform)
     account = await app.store.accounts.touch(user.platform, user.key, user.key)
     await app.store.accounts.bind(account.id, person.id)
     await app.store.accounts.set_language(account.id, lang)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from bot.channels.console import ConsoleChannel, bind_console_as
 from bot.choices import is_no, is_yes, match_choice
-from bot.events import Button, text
 from tests.support import make_person
 
 YES_NO = [("是", "ci:d:q:yes"), ("否", "ci:d:q:no")]
@@ -87,21 +83,6 @@ async def test_an_answer_to_a_closed_question_says_it_closed(app, demo_class):
     assert user.text == app.services.translate("choice.closed", "zh")
 
 
-async def test_a_number_under_a_pushed_card_acts_on_that_card(app, demo_class):
-    officer = await app.store.people.create("S0300", None, "保卫处", role="security")
-    key = await bind_console_as(app, officer)
-    session = ConsoleChannel(app, key, out=io.StringIO())
-    await session.refresh_role()
-    sender = app.add_channel(session)
-    await app.outbox.push_to_security("card", text("🚨 R-2026-000006", [
-        Button("受理", "rep:ack:R-2026-000006"), Button("指派", "rep:assign:R-2026-000006")]), "card:6")
-    while await sender.drain_once():
-        pass
-    assert "[2] 指派" in session.out.getvalue()
-    memory = await app.store.choices.get((await app.store.accounts.find("console", key)).id)
-    assert memory[1] == ("指派", "rep:assign:R-2026-000006")
-
-
 @pytest.mark.parametrize(("words", "type_id"), [("刷单", "brushing"), ("刷单返利", "brushing"), ("杀猪盘", "romance"),
                                                 ("网贷", "loan"), ("Pig butchering", "romance"), ("loan", "loan")])
 async def test_quiz_and_learn_take_type_names_and_aliases(app, demo_class, words, type_id):
@@ -141,3 +122,26 @@ async def test_the_contest_invites_start_answer_is_the_contest_not_the_quiz(app,
     account = await app.store.accounts.find(student.platform, student.key)
     state = await app.store.conversations.get(account.id)
     assert state is not None and state.name == "contest"
+
+
+async def test_a_pushed_self_check_is_answered_with_a_plain_no(app, demo_class):
+    from handlers import program_jobs
+    from tests.support import RecordingChannel
+
+    app.add_channel(RecordingChannel("test"))
+    user = await make_person(app, "2023001", class_id=demo_class.id, college=demo_class.college)
+    await program_jobs.push_daily_checkin(app, "2026-11-23")
+    while await app.senders["test"].drain_once():
+        pass
+    await user.say("没有")
+    assert len(await app.store.checkins.answered_on(user.person_id, "2026-11-23")) == 1
+
+
+async def test_a_self_check_left_for_days_is_not_shown_again(app, demo_class, clock):
+    user = await make_person(app, "2023001", class_id=demo_class.id, college=demo_class.college)
+    await user.say("/checkin")
+    clock.advance(days=3)
+    await user.say("/help")
+    assert not any(b.data.startswith("ci:") for b in user.replies[-1].flat_buttons())
+    account = await app.store.accounts.find(user.platform, user.key)
+    assert await app.store.conversations.get(account.id) is None

@@ -87,3 +87,4 @@ async def test_a_number_under_a_new_card_acts_on_that_card_not_the_case_being_cl
     assert "R-2026-000002" in terminal.text                   # the assign list of case 2
     assert (await app.store.reports.get(1))["status"] != "resolved"
     assert terminal.replies[-1].flat_buttons()[0].data == "rep:resolve:R-2026-000001:nonote"   # its note, asked again
+

@@ -145,3 +145,29 @@ async def test_after_lang_a_letter_still_answers_the_quiz_and_the_language_words
     assert user.replies[-1].quiz is not None                      # the question again, now in English
     await user.say("Ｂ")                                         # a full-width letter answers it
     assert (await _state(app, user)).data["position"] == 1
+
+
+async def test_a_conversation_started_in_the_middle_of_another_hands_back_when_it_ends(app, demo_class):
+    user, _ = await open_quiz(app, demo_class)
+    question = user.replies[-1]
+    await user.say("/checkin")                                    # a conversation of its own, in the middle
+    for _ in range(app.config.program.checkin_questions):
+        await user.say("没有")
+    assert offered(user.replies[-1]) == offered(question)         # done: the quiz question is back
+    await user.say("B")
+    assert (await _state(app, user)).data["position"] == 1
+
+
+async def test_cancel_leaves_every_conversation(app, demo_class):
+    user, _ = await open_quiz(app, demo_class)
+    await user.say("/checkin")
+    await user.say("/cancel")
+    assert await _state(app, user) is None
+
+
+async def test_advice_in_the_middle_of_a_quiz_asks_its_question_once(app, demo_class):
+    user, _ = await open_quiz(app, demo_class)
+    await user.say("/ask")
+    await user.say("有人给我打电话说我中奖了")                      # unsure: one clarifying question
+    clarify = app.services.translate("advice.clarify", "zh")
+    assert [r.text for r in user.replies].count(clarify) <= 1

@@ -84,7 +84,7 @@ async def test_second_reply_goes_through_customer_service_api(oa, demo_class):
     oa.app.dispatcher.routes.join = _replies_with(Outgoing(text=long_text))
     reply = await dave.event("subscribe", CreateTime="1")
     assert reply.text and len(reply.text.encode()) <= 2048
-    sent = await oa.sent_to("o-dave", 1)
+    sent = await oa.sent_to("o-dave", 2)          # the two pieces the passive reply could not hold
     assert sent[0]["msgtype"] == "text"
     assert reply.text + "".join(s["text"]["content"] for s in sent) == long_text
 

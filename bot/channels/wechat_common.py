@@ -16,6 +16,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 from wechatpy.exceptions import WeChatClientException
 
 from bot import inbox
+from bot.choices import offered, option_lines
 from bot.events import Incoming, Kind, Media, Outgoing, text
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,6 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024                 # WeChat callbacks are a few hundred bytes; anything this big is not one
 TEXT_BYTES = 2000                    # passive replies and text messages are capped at 2048 bytes
 TOKEN_CODES = (40001, 40014, 42001)  # invalid credential, invalid token, expired token: fetch a new one
-LETTERS = "ABCDEFGHIJ"
 SUCCESS = "success"
 
 
@@ -133,13 +133,13 @@ def render_text(message: Outgoing, buttons_hint: str, quiz_hint: str) -> str:
     lines: list[str] = []
     if message.quiz is not None:
         lines.append(message.quiz.question)
-        lines += [f"{LETTERS[i]}. {option}" for i, option in enumerate(message.quiz.options)]
+        lines += option_lines(message)
         lines.append(quiz_hint)
     elif message.text:
         lines.append(message.text)
-    if message.buttons:
+    if message.buttons and message.quiz is None:
         lines.append("")
-        lines += [f"{i}. {b.label}" for i, b in enumerate(message.flat_buttons(), 1)]
+        lines += option_lines(message)
         lines.append(buttons_hint)
     return "\n".join(lines).strip("\n")
 
@@ -182,12 +182,9 @@ class Hints:
         return render_parts(message, translate("wechat.reply_number", lang), translate("wechat.reply_letter", lang))
 
     async def remember_choices(self, message: Outgoing, user_key: str) -> None:
-        """After a push with options, let '2' / 'B' answer it as they would a reply's buttons."""
-        if message.quiz is not None and message.quiz.answer_prefix:
-            choices = [(o, f"{message.quiz.answer_prefix}{i}") for i, o in enumerate(message.quiz.options)]
-        elif message.buttons:
-            choices = [(b.label, b.data) for b in message.flat_buttons()]
-        else:
+        """After a push with options (an office card to a member), let '2' / 'B' answer it on WeChat too."""
+        choices = offered(message)
+        if not choices:
             return
         account = await self.app.store.accounts.find(self.platform, user_key)
         if account is not None:
@@ -374,7 +371,8 @@ class PassiveReplies:
                 await inbox.record_replies(self.app, event_key, prepared)
                 return prepared
             incoming = prepared
-        return await inbox.handle(self.app, event_key, incoming)
+        async with self.app.pipeline.ordered(incoming.session_id()):    # one person's callbacks in order
+            return await inbox.handle(self.app, event_key, incoming)
 
     async def _send_when_done(self, task: asyncio.Task, user_key: str, msg_key: str) -> None:
         try:
