@@ -6,6 +6,7 @@ from bot.dispatcher import ButtonRoute, Command, RouteTable, TextRoute
 from bot.roles import CLASS_LEADERS, CONTEST_STARTERS, EVERYONE, MEMBERS, OFFICE, OFFICE_AND_ADMIN
 from handlers import (
     advice,
+    baselines,
     basics,
     campaigns,
     checkin,
@@ -61,6 +62,7 @@ def build_routes() -> RouteTable:
             Command("stats", office.show_stats, OFFICE, "help.stats"),
             Command("warn", office_warn.start_warn, OFFICE, "help.warn"),
             Command("export", office.export_file, OFFICE_AND_ADMIN, "help.export"),
+            Command("baseline", baselines.baseline_command, OFFICE, "help.baseline"),
         ],
         buttons=[
             ButtonRoute("lang:", onboarding.choose_language, EVERYONE),
