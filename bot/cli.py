@@ -148,20 +148,15 @@ def cmd_content_check(args, config: Config | None) -> int:
 
 
 def print_quiz_cues(library) -> None:
-    """Say how far the quiz bank's option lengths give answers away (the test shuffles positions itself)."""
+    """Report how the quiz bank stands against its cue limits, and name each question that stands out by length."""
     from bot.library.loader import LONGEST_LIMIT, quiz_cues
 
     for cues in quiz_cues(library):
-        over = cues.longest_share > LONGEST_LIMIT
-        print(f"quiz ({cues.lang}): the right option is the strictly longest in {len(cues.longest)} of "
-              f"{cues.questions} questions ({cues.longest_share:.0%}; limit {LONGEST_LIMIT:.0%})"
-              + (" — WARNING: over the limit, an always-the-longest guess scores well" if over else ""))
-        for question_id in cues.longest[:10] if over else ():
-            print(f"  longest right option: {question_id}")
-        if over and len(cues.longest) > 10:
-            print(f"  ... and {len(cues.longest) - 10} more")
-        for question_id in cues.giveaways:
-            print(f"  'all of the above'-type option: {question_id}")
+        print(f"quiz ({cues.lang}): right option strictly longest in {len(cues.longest)}/{cues.questions}"
+              f" ({cues.longest_share:.0%}), strictly shortest in {len(cues.shortest)}/{cues.questions}"
+              f" ({cues.shortest_share:.0%}); limit {LONGEST_LIMIT:.0%} each; right letters A-D {cues.positions}")
+        for question_id in cues.longest:
+            print(f"  stands out as the longest: {question_id}")
 
 
 async def cmd_db_upgrade(args, config: Config) -> int:

@@ -137,7 +137,7 @@ async def cmd_baseline_set(args, config) -> int:
         problem, item = make_baseline(args.college, args.first, args.last, args.cases, args.money, args.source,
                                       colleges)
         if problem:
-            print(f"baseline: {problem}", file=sys.stderr)
+            print(f"baseline: {problem}", file=sys.stderr)       # the Problem reads as an English sentence
             return 2
         new = await app.store.baselines.set(item)
         await app.store.audit.write("baseline.set", item.college or "school", detail={

@@ -6,6 +6,7 @@ from bot.dispatcher import ButtonRoute, Command, RouteTable, TextRoute
 from bot.roles import CLASS_LEADERS, CONTEST_STARTERS, EVERYONE, MEMBERS, OFFICE, OFFICE_AND_ADMIN
 from handlers import (
     advice,
+    baselines,
     basics,
     campaigns,
     checkin,
@@ -66,6 +67,7 @@ def build_routes() -> RouteTable:
             Command("export", office.export_file, OFFICE_AND_ADMIN, "help.export"),
             Command("invite", identity.invite_command, OFFICE_AND_ADMIN, "help.invite"),
             Command("console", console_links.send_console_link, CLASS_LEADERS | OFFICE_AND_ADMIN, "help.console"),
+            Command("baseline", baselines.baseline_command, OFFICE, "help.baseline"),
         ],
         buttons=[
             ButtonRoute("lang:", onboarding.choose_language, EVERYONE),

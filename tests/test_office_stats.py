@@ -194,3 +194,24 @@ async def test_an_urgent_case_counts_from_the_moment_it_is_escalated(app, demo_c
     await officer.bind_invited("S0190")            # the class code gave student rights; the invite the office's
     await officer.say("/stats")
     assert "举报 1 件（紧急 1）" in officer.text
+
+
+async def test_the_office_enters_and_lists_baselines_in_the_chat(app, school):
+    sec = chat(app, "SEC")
+    await sec.say("/baseline")
+    assert "还没有录入基线" in sec.text
+    await sec.say("/baseline 火星学院 2025-09-01..2025-09-30 1 100")
+    assert "没有“火星学院”这个学院" in sec.text
+    assert await app.store.baselines.all() == []
+    await sec.say("/baseline 全校 2025-09-01..2025-09-30 6 3万 派出所通报")
+    assert "已录入基线" in sec.text and "¥30,000" in sec.text
+    await sec.say("/baseline B 2025-09-01..2025-09-30 -1 0")
+    assert "整数" in sec.text
+    await sec.say("/baseline")
+    assert "全校 2025-09-01..2025-09-30：案件 6 件，损失 ¥30,000（派出所通报）" in sec.text
+    await sec.say("/stats 2026-09")
+    assert "案件 6 → 0" in sec.text and "基线" in sec.text
+    assert await app.store.audit.recent(5, "baseline.set")
+    student = chat(app, "S1")
+    await student.say("/baseline 全校 2025-09-01..2025-09-30 0 0")
+    assert len(await app.store.baselines.all()) == 1

@@ -73,16 +73,20 @@ def read_toml(path: Path, rel: str, problems: Problems) -> dict | None:
 def check_library(folder: Path) -> list[str]:
     """Validate a library folder and return the problems (empty when all is well)."""
     try:
-        load_library(folder)
+        library = load_library(folder)
     except LibraryError as exc:
         return exc.problems
-    return []
+    # The quiz must measure knowledge: length, position and wording may not give answers away.
+    return list(dict.fromkeys(line for cues in quiz_cues(library) for line in cues.problems()))
 
 
 # What an option must not say: it lets a reader answer without knowing anything.
 GIVEAWAYS = re.compile(r"以上(?:都|皆|全|均)|都(?:对|正确|不对)|all of the above|none of the above|both of the above",
                        re.I)
 LONGEST_LIMIT = 0.30         # per language, the right option may be the strictly longest in at most this share
+
+
+POSITION_SLACK = 0.10        # each letter is the right one in a quarter of the questions, ± 10 % of that
 
 
 @dataclass(frozen=True)
@@ -92,29 +96,56 @@ class QuizCues:
     lang: str
     questions: int
     longest: list[str]          # ids of questions whose right option is the strictly longest
+    shortest: list[str]         # ids of questions whose right option is the strictly shortest
     giveaways: list[str]        # ids of questions with an "all of the above"-type option
+    positions: list[int]        # how often A, B, C, D is the right letter as written
 
     @property
     def longest_share(self) -> float:
         """The share of questions whose right option is the strictly longest."""
         return len(self.longest) / self.questions if self.questions else 0.0
 
+    @property
+    def shortest_share(self) -> float:
+        """The share of questions whose right option is the strictly shortest."""
+        return len(self.shortest) / self.questions if self.questions else 0.0
+
+    def problems(self) -> list[str]:
+        """What breaks the bank's limits, one line each (empty when it measures knowledge)."""
+        out = []
+        for name, share in (("longest", self.longest_share), ("shortest", self.shortest_share)):
+            if share > LONGEST_LIMIT:
+                out.append(f"quiz ({self.lang}): the right option is the strictly {name} in {share:.0%} of "
+                           f"questions; at most {LONGEST_LIMIT:.0%} may be, or answering by length passes")
+        fair = self.questions / 4
+        for letter, count in zip("ABCD", self.positions, strict=True):
+            if abs(count - fair) > POSITION_SLACK * fair:
+                out.append(f"quiz: {letter} is the right answer in {count} of {self.questions} questions; each "
+                           f"letter should be in {fair * (1 - POSITION_SLACK):.0f}-{fair * (1 + POSITION_SLACK):.0f}")
+        out += [f"quiz: {question_id}: an 'all of the above'-type option gives the answer away"
+                for question_id in self.giveaways]
+        return out
+
 
 def quiz_cues(library: Library) -> list[QuizCues]:
-    """Measure, per language, how often the right option stands out by length or is a giveaway."""
+    """Measure, per language, how often the right option stands out by length or position, or is a giveaway."""
     out = []
+    questions = library.all_quiz()
+    positions = [sum(1 for q in questions if q.answer == i) for i in range(4)]
     for lang in ("zh", "en"):
-        longest, giveaways = [], []
-        questions = library.all_quiz()
+        longest, shortest, giveaways = [], [], []
         for question in questions:
             options = question.text(lang).options
             lengths = [len(option) for option in options]
             right = lengths[question.answer]
-            if all(right > length for i, length in enumerate(lengths) if i != question.answer):
+            others = [length for i, length in enumerate(lengths) if i != question.answer]
+            if all(right > length for length in others):
                 longest.append(question.id)
+            if all(right < length for length in others):
+                shortest.append(question.id)
             if any(GIVEAWAYS.search(option) for option in options):
                 giveaways.append(question.id)
-        out.append(QuizCues(lang, len(questions), longest, giveaways))
+        out.append(QuizCues(lang, len(questions), longest, shortest, giveaways, positions))
     return out
 
 
