@@ -157,8 +157,8 @@ async def test_follow_ups_are_queued_only_after_the_passive_reply_is_written():
     async def route(request: web.Request) -> web.StreamResponse:
         response = web.Response(text="passive")
 
-        async def finish() -> None:
-            seen.append("written" if response.prepared and response._eof_sent else "not yet")
+        async def finish(written: bool) -> None:
+            seen.append("written" if written and response.prepared and response._eof_sent else "not yet")
 
         return await respond(request, response, PassiveAnswer("passive", finish))
 
