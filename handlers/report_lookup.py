@@ -9,12 +9,18 @@ from bot.events import Button, Incoming, Outgoing, text
 from bot.identifiers import normalize_identifier
 from handlers import report_escalation as esc
 
+CONVERSATION = "check"
+
 
 async def check_identifier(msg: Incoming, ctx: Context) -> list[Outgoing]:
-    """Count earlier reports naming the identifier: how many, which fraud types, how recent."""
+    """Count earlier reports naming the identifier: how many, which fraud types, how recent.
+
+    Without one (the menu's 查询 key, a bare /check) it asks for it and takes the next message as it.
+    """
     query = msg.payload.strip()
     if not query:
-        return [text(ctx.t("report.check_usage"))]
+        ctx.begin(CONVERSATION, "identifier")
+        return [text(ctx.t("report.check_prompt"))]
     identifier = normalize_identifier(query)
     if identifier is None:
         return [text(ctx.t("report.check_unreadable", text=query[:40]))]
@@ -28,3 +34,11 @@ async def check_identifier(msg: Incoming, ctx: Context) -> list[Outgoing]:
     latest = esc.local_time(ctx.services, rows[0]["created_at"])[:10]
     return [text(ctx.t("report.check_found", identifier=identifier.normalized, kind=kind, n=len(rows),
                        types=names, latest=latest), report_button)]
+
+
+async def continue_check(msg: Incoming, ctx: Context) -> list[Outgoing]:
+    """The message after a bare /check: the identifier to look up (a command or button leaves instead)."""
+    ctx.end()
+    if msg.media is not None or not msg.payload.strip():
+        return [text(ctx.t("report.check_usage"))]
+    return await check_identifier(msg, ctx)

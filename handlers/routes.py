@@ -102,6 +102,7 @@ def build_routes() -> RouteTable:
             report.CONVERSATION: report.continue_report,
             classlog.CONVERSATION: classlog.continue_log,
             office_warn.CONVERSATION: office_warn.continue_warn,
+            report_lookup.CONVERSATION: report_lookup.continue_check,
         },
         free_text=advice.answer_free_text,
         media=basics.answer_media,

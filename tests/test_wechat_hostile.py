@@ -184,3 +184,23 @@ async def test_a_video_is_taken_as_a_file_not_answered_as_missing_text(rig, msg_
     reply = await rig.person("o-video").send(msg_type, MediaId="VID-1", ThumbMediaId="T-1")
     assert reply.status == 200 and "没有收到文字" not in reply.text
     assert [c.query["media_id"] for c in rig.api.to("media/get")] == ["VID-1"]
+
+
+@pytest.mark.parametrize("first", ["你好", "绑定", "我要绑定班级", "hello"])
+async def test_a_follower_who_never_subscribed_is_led_to_binding(rig, first):
+    reply = await rig.person(f"o-new-{len(first)}").say(first)
+    assert reply.status == 200
+    assert "中文" in reply.text and "English" in reply.text, reply.text      # the binding starts: language first
+
+
+async def test_the_menus_lookup_key_asks_and_takes_the_next_message_as_the_identifier(rig, demo_class):
+    person = rig.person("o-lookup")
+    await person.event("subscribe")
+    await person.say("1")
+    await person.say(demo_class.join_code)
+    bound = await person.say("20231001")
+    assert "✅" in bound.text or "绑定成功" in bound.text, bound.text
+    asked = await person.event("CLICK", EventKey="/check")
+    assert "电话号码" in asked.text and "用法" not in asked.text
+    looked = await person.say("13800138000")
+    assert "13800138000" in looked.text and "举报" in looked.text, looked.text
