@@ -9,6 +9,7 @@ from bot.events import Button, Incoming, Kind, Outgoing, text
 from bot.library.matcher import OTHER, detect_intent
 from handlers.basics import answer_media
 from handlers.common import bullet_list, button_arg, numbered_list
+from handlers.report_lookup import reported_mentions
 
 CONVERSATION = "advice"
 BUTTON_PREFIX = "adv:"
@@ -40,7 +41,7 @@ async def answer_free_text(msg: Incoming, ctx: Context) -> list[Outgoing]:
         intent = "bind"      # a first "你好" from someone not yet bound: lead them to binding
     if intent is not None:
         return await _run_command(_INTENT_COMMANDS[intent], msg, ctx)
-    return await advise(msg.payload, ctx)
+    return await advise(msg.payload, ctx) + await reported_mentions(msg.payload, ctx)
 
 
 async def ask_command(msg: Incoming, ctx: Context) -> list[Outgoing]:

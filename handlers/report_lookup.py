@@ -6,10 +6,12 @@ from collections import Counter
 
 from bot.context import Context
 from bot.events import Button, Incoming, Outgoing, text
-from bot.identifiers import normalize_identifier
+from bot.identifiers import extract_identifiers, normalize_identifier
 from handlers import report_escalation as esc
 
 CONVERSATION = "check"
+MENTIONS_LOOKED_UP = 12     # identifiers of one free text looked up in the reports (words count as accounts)
+MENTIONS_SHOWN = 3
 
 
 async def check_identifier(msg: Incoming, ctx: Context) -> list[Outgoing]:
@@ -25,15 +27,21 @@ async def check_identifier(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if identifier is None:
         return [text(ctx.t("report.check_unreadable", text=query[:40]))]
     rows = await ctx.store.reports.lookup(identifier.normalized)
-    report_button = [Button(ctx.t("report.btn_report"), "/report")]
-    kind = ctx.t("report.kind." + identifier.kind)
     if not rows:
+        kind = ctx.t("report.kind." + identifier.kind)
+        report_button = [Button(ctx.t("report.btn_report"), "/report")]
         return [text(ctx.t("report.check_none", identifier=identifier.normalized, kind=kind), report_button)]
+    return [_found(identifier, rows, ctx, [Button(ctx.t("report.btn_report"), "/report")])]
+
+
+def _found(identifier, rows, ctx: Context, buttons: list[Button] | None = None) -> Outgoing:
+    """How many cases named the identifier, of which types, how recently (never by whom)."""
     types = Counter(row["fraud_type"] for row in rows)
     names = ", ".join(f"{ctx.library.type(tid).name.get(ctx.lang)} ×{n}" for tid, n in types.most_common(3))
     latest = esc.local_time(ctx.services, rows[0]["created_at"])[:10]
-    return [text(ctx.t("report.check_found", identifier=identifier.normalized, kind=kind, n=len(rows),
-                       types=names, latest=latest), report_button)]
+    kind = ctx.t("report.kind." + identifier.kind)
+    return text(ctx.t("report.check_found", identifier=identifier.normalized, kind=kind, n=len(rows),
+                      types=names, latest=latest), buttons or [])
 
 
 async def continue_check(msg: Incoming, ctx: Context) -> list[Outgoing]:
@@ -42,3 +50,13 @@ async def continue_check(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if msg.media is not None or not msg.payload.strip():
         return [text(ctx.t("report.check_usage"))]
     return await check_identifier(msg, ctx)
+
+
+async def reported_mentions(body: str, ctx: Context) -> list[Outgoing]:
+    """For a free text (a forwarded link card, a pasted message): the identifiers in it that were reported."""
+    found: list[Outgoing] = []
+    for identifier in extract_identifiers(body)[:MENTIONS_LOOKED_UP]:
+        rows = await ctx.store.reports.lookup(identifier.normalized)
+        if rows:
+            found.append(_found(identifier, rows, ctx))     # no buttons: the advice above has the options
+    return found[:MENTIONS_SHOWN]

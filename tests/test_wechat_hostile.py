@@ -204,3 +204,22 @@ async def test_the_menus_lookup_key_asks_and_takes_the_next_message_as_the_ident
     assert "电话号码" in asked.text and "用法" not in asked.text
     looked = await person.say("13800138000")
     assert "13800138000" in looked.text and "举报" in looked.text, looked.text
+
+
+async def test_a_forwarded_link_already_reported_here_says_so(rig):
+    from bot.identifiers import extract_identifiers
+
+    reporter = rig.person("o-reporter")
+    await reporter.say("/help")
+    account = await rig.app.store.accounts.find("wechat_oa", "o-reporter")
+    store = rig.app.store
+    report_id = await store.reports.create_draft(None, account.id, None, None, "zh", "other")
+    await store.reports.add_identifiers(report_id, extract_identifiers("http://phish.example/a"))
+    await store.reports.file(report_id, rig.app.config.tz, complete=True)
+    person = rig.person("o-link-2")
+    reply = await person.send("link", Title="刷单返利，日赚三百", Description="先垫付后返现",
+                              Url="http://phish.example/a")
+    await rig.settled()
+    followed = [c.body["text"]["content"] for c in rig.api.to("message/custom/send") if c.body["touser"] == "o-link-2"]
+    said = "\n".join([reply.text, *followed])
+    assert "phish.example" in said and "1" in said and "举报" in said, said
