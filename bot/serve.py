@@ -43,30 +43,29 @@ async def health(request: web.Request) -> web.Response:
 
 
 def body_guard(read_timeout_s: float):
-    """Middleware: read every body within read_timeout_s (408 otherwise); a client gone mid-request is one DEBUG line."""
+    """Middleware: read every body within read_timeout_s (408 otherwise); a client gone mid-body is one DEBUG line."""
     @web.middleware
     async def guard(request: web.Request, handler):
         peer = request.remote or "?"
-        try:
-            if request.body_exists:
-                try:
-                    async with asyncio.timeout(read_timeout_s):
-                        if request.content_type == "multipart/form-data":
-                            await request.post()  # a form upload is parsed from the stream; post() keeps it
-                        else:
-                            await request.read()  # kept by aiohttp: the handler's read/json/text reuse it
-                except TimeoutError:
-                    log.warning("refused %s %s from %s: 408 body not received within %gs", request.method,
-                                request.path, peer, read_timeout_s)
-                    return web.Response(status=408, text="request body too slow")
-                except web.HTTPRequestEntityTooLarge:
-                    log.warning("refused %s %s from %s: 413 body too large", request.method, request.path, peer)
-                    return web.Response(status=413, text="body too large")
-            return await handler(request)
-        except (ConnectionError, asyncio.IncompleteReadError, ClientPayloadError) as exc:
-            log.debug("%s %s from %s: client went away (%s)", request.method, request.path, peer,
-                      type(exc).__name__)
-            return web.Response(status=400, text="client went away")
+        if request.body_exists:
+            try:
+                async with asyncio.timeout(read_timeout_s):
+                    if request.content_type == "multipart/form-data":
+                        await request.post()  # a form upload is parsed from the stream; post() keeps it
+                    else:
+                        await request.read()  # kept by aiohttp: the handler's read/json/text reuse it
+            except TimeoutError:
+                log.warning("refused %s %s from %s: 408 body not received within %gs", request.method,
+                            request.path, peer, read_timeout_s)
+                return web.Response(status=408, text="request body too slow")
+            except web.HTTPRequestEntityTooLarge:
+                log.warning("refused %s %s from %s: 413 body too large", request.method, request.path, peer)
+                return web.Response(status=413, text="body too large")
+            except (ConnectionError, asyncio.IncompleteReadError, ClientPayloadError) as exc:
+                log.debug("%s %s from %s: client went away mid-body (%s)", request.method, request.path, peer,
+                          type(exc).__name__)
+                return web.Response(status=400, text="client went away")
+        return await handler(request)
     return guard
 
 

@@ -11,6 +11,7 @@ from bot.events import Button, Incoming, Kind, Outgoing, text
 from bot.library.matcher import OTHER, Verdict, detect_intent
 from handlers.basics import answer_media
 from handlers.common import bullet_list, button_arg, find_type, numbered_list
+from handlers.report_lookup import reported_mentions
 
 CONVERSATION = "advice"
 BUTTON_PREFIX = "adv:"
@@ -21,7 +22,7 @@ STILL_CONFIDENT = 15.0    # after the clarifying answer, a lower bar before fall
 CLARIFY_KEYS = ("money", "code", "download", "none")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _INTENT_COMMANDS = {"report": "report", "quiz": "quiz", "pledge": "pledge", "checkin": "checkin",
-                    "learn": "learn", "help": "help"}
+                    "learn": "learn", "help": "help", "bind": "start", "greet": "help"}
 
 
 def matcher_of(ctx: Context):
@@ -40,9 +41,11 @@ async def answer_free_text(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if msg.is_group:
         return []           # group chatter (the security group, class groups) is not addressed to the bot
     intent = detect_intent(msg.payload)
+    if intent == "greet" and ctx.person is None:
+        intent = "bind"      # a first "你好" from someone not yet bound: lead them to binding
     if intent is not None:
         return await _run_command(_INTENT_COMMANDS[intent], msg, ctx)
-    return await advise(msg.payload, ctx)
+    return await advise(msg.payload, ctx) + await reported_mentions(msg.payload, ctx)
 
 
 async def ask_command(msg: Incoming, ctx: Context) -> list[Outgoing]:

@@ -108,6 +108,7 @@ def build_routes() -> RouteTable:
         conversations=[
             onboarding.FLOW, quiz.FLOW, contest.FLOW, drill.FLOW, advice.FLOW, report.FLOW, checkin.FLOW,
             pledge.FLOW, classlog.FLOW, office_warn.FLOW, report_office.FLOW, report_review.FLOW,
+            report_lookup.FLOW,
         ],
         private_only=frozenset({"start", "me", "report", "myreports", "checkin", "quiz", "pledge", "check", "drill",
                                 "class", "reports", "casefile", "invite", "unbind"}),

@@ -157,8 +157,8 @@ async def test_follow_ups_are_queued_only_after_the_passive_reply_is_written():
     async def route(request: web.Request) -> web.StreamResponse:
         response = web.Response(text="passive")
 
-        async def finish() -> None:
-            seen.append("written" if response.prepared and response._eof_sent else "not yet")
+        async def finish(written: bool) -> None:
+            seen.append("written" if written and response.prepared and response._eof_sent else "not yet")
 
         return await respond(request, response, PassiveAnswer("passive", finish))
 
@@ -184,3 +184,42 @@ async def test_a_video_is_taken_as_a_file_not_answered_as_missing_text(rig, msg_
     reply = await rig.person("o-video").send(msg_type, MediaId="VID-1", ThumbMediaId="T-1")
     assert reply.status == 200 and "没有收到文字" not in reply.text
     assert [c.query["media_id"] for c in rig.api.to("media/get")] == ["VID-1"]
+
+
+@pytest.mark.parametrize("first", ["你好", "绑定", "我要绑定班级", "hello"])
+async def test_a_follower_who_never_subscribed_is_led_to_binding(rig, first):
+    reply = await rig.person(f"o-new-{len(first)}").say(first)
+    assert reply.status == 200
+    assert "中文" in reply.text and "English" in reply.text, reply.text      # the binding starts: language first
+
+
+async def test_the_menus_lookup_key_asks_and_takes_the_next_message_as_the_identifier(rig, demo_class):
+    person = rig.person("o-lookup")
+    await person.event("subscribe")
+    await person.say("1")
+    await person.say(demo_class.join_code)
+    bound = await person.say("20231001")
+    assert "✅" in bound.text or "绑定成功" in bound.text, bound.text
+    asked = await person.event("CLICK", EventKey="/check")
+    assert "电话号码" in asked.text and "用法" not in asked.text
+    looked = await person.say("13800138000")
+    assert "13800138000" in looked.text and "举报" in looked.text, looked.text
+
+
+async def test_a_forwarded_link_already_reported_here_says_so(rig):
+    from handlers.identifiers import extract_identifiers
+
+    reporter = rig.person("o-reporter")
+    await reporter.say("/help")
+    account = await rig.app.store.accounts.find("wechat_oa", "o-reporter")
+    store = rig.app.store
+    report_id = await store.reports.create_draft(None, account.id, None, None, "zh", "other")
+    await store.reports.add_identifiers(report_id, extract_identifiers("http://phish.example/a"))
+    await store.reports.file(report_id, rig.app.config.tz, complete=True)
+    person = rig.person("o-link-2")
+    reply = await person.send("link", Title="刷单返利，日赚三百", Description="先垫付后返现",
+                              Url="http://phish.example/a")
+    await rig.settled()
+    followed = [c.body["text"]["content"] for c in rig.api.to("message/custom/send") if c.body["touser"] == "o-link-2"]
+    said = "\n".join([reply.text, *followed])
+    assert "phish.example" in said and "1" in said and "举报" in said, said

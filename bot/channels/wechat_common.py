@@ -293,21 +293,26 @@ class PassiveAnswer:
     """The passive reply's text (None: answer 'success') and what to do once the response is written."""
 
     text: str | None = None
-    finish: object = None            # async callable: queue the follow-ups, mark the callback replied
+    finish: object = None            # async callable(written): queue the follow-ups, mark the callback replied
 
-    async def done(self) -> None:
-        """Run the after-response step, if there is one."""
+    async def done(self, written: bool = True) -> None:
+        """Run the after-response step; written=False also sends the passive text through the send API."""
         if self.finish is not None:
-            await self.finish()
+            await self.finish(written)
 
 
 async def respond(request: web.Request, response: web.StreamResponse, answer: PassiveAnswer) -> web.StreamResponse:
     """Write the passive reply to the platform first, then queue what follows it (so it cannot overtake it)."""
+    written = False
     try:
         await response.prepare(request)
         await response.write_eof()
+        written = True
+    except ConnectionError as exc:            # the platform hung up: the whole answer goes by the send API
+        log.debug("%s %s: client went away before the reply was written (%s)", request.method, request.path,
+                  type(exc).__name__)
     finally:
-        await answer.done()
+        await answer.done(written)
     return response
 
 
@@ -354,8 +359,8 @@ class PassiveReplies:
         parts = await self._render(replies, incoming.user_key)
         first, start = (parts[0].text, 1) if parts and parts[0].kind == "text" else (None, 0)
 
-        async def finish() -> None:
-            await self._queue(parts, start, incoming.user_key, msg_key)
+        async def finish(written: bool) -> None:
+            await self._queue(parts, start if written else 0, incoming.user_key, msg_key)
             await inbox.mark_replied(self.app, event_key)
 
         return PassiveAnswer(first, finish)

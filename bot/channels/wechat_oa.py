@@ -195,7 +195,7 @@ class OACallback:
             if not encrypted and not self.plaintext_ok:
                 raise Refused(403, "unencrypted callback in safe mode")
             envelope = safe_xml_fields(body)
-            xml = self._decrypt(request, body) if encrypted else body
+            xml = self._decrypt(request, envelope) if encrypted else body
             fields = safe_xml_fields(xml) if encrypted else envelope
             message = parse_message(xml)
             signature = query["msg_signature"] if encrypted else query["signature"]
@@ -214,12 +214,13 @@ class OACallback:
             xml_reply = self.crypto.encrypt_message(xml_reply, query["nonce"], query["timestamp"])
         return await respond(request, web.Response(text=xml_reply, content_type="application/xml"), answer)
 
-    def _decrypt(self, request: web.Request, body: bytes) -> str:
+    def _decrypt(self, request: web.Request, envelope: dict[str, str]) -> str:
+        # The envelope is already parsed (safely): wechatpy takes it as a dict instead of parsing it again.
         if self.crypto is None:
             raise Refused(400, "encrypted message but no WUZHA_WECHAT_AES_KEY")
         query = request.query
         try:
-            return self.crypto.decrypt_message(body, query["msg_signature"], query["timestamp"], query["nonce"])
+            return self.crypto.decrypt_message(envelope, query["msg_signature"], query["timestamp"], query["nonce"])
         except (KeyError, InvalidSignatureException) as exc:
             raise Refused(403, "bad or missing msg_signature") from exc
         except Exception as exc:     # signed, but the ciphertext is not ours (garbage, wrong app id, bad padding)

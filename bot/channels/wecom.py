@@ -233,9 +233,10 @@ class WecomCallback:
             if not all(k in query for k in ("msg_signature", "timestamp", "nonce")):
                 raise Refused(403, "missing msg_signature")
             timestamp = self.freshness.check_time(query["timestamp"])
-            safe_xml_fields(body)          # the envelope: no DTD or entities before anything else parses it
+            envelope = safe_xml_fields(body)   # no DTD or entities; wechatpy takes the parsed fields as they are
             try:
-                xml = self.crypto.decrypt_message(body, query["msg_signature"], query["timestamp"], query["nonce"])
+                xml = self.crypto.decrypt_message(envelope, query["msg_signature"], query["timestamp"],
+                                                  query["nonce"])
             except InvalidSignatureException as exc:
                 raise Refused(403, "bad msg_signature") from exc
             except Exception as exc:   # signed, but the ciphertext is not ours (garbage, wrong corp id, padding)

@@ -377,6 +377,9 @@ _INTENTS: list[tuple[str, re.Pattern]] = [
     ("learn", re.compile(r"^(有哪些|常见|都有什么|什么是)?(诈骗类型|骗局类型|常见骗局|反诈知识|防骗知识|学习反诈)[吗呢?？!！。.]*$|"
                          r"^(types of (scams|fraud)|learn|scam types|common scams)[.!?]*$")),
     ("help", re.compile(r"^(帮助|菜单|功能|你能做什么|你会什么|怎么用)[吗呢?？!！。.]*$|^(help|menu|what can you do\??)$")),
+    ("bind", re.compile(r"^(我)?(要|想|想要|怎么|如何|在哪)?\s*(绑定|关联|登记|认证)(一下)?(班级|学号|工号|账号|身份)?[吗呢?？!！。.]*$|"
+                        r"^(how (do i|to) )?(bind|link|register)( my)?( account| class| number)?[.!?]*$")),
+    ("greet", re.compile(r"^(你好|您好|嗨|哈喽|在吗|在不在|有人吗|老师好)[啊呀呢吗?？!！。.~]*$|^(hi|hello|hey|good (morning|afternoon|evening))[.!?]*$")),
 ]
 
 
