@@ -115,9 +115,12 @@ def _personal_menu(api, chat_id: int) -> list[str] | None:
 
 
 async def test_a_monitor_who_binds_on_telegram_gets_the_monitor_menu_in_their_language(tg, demo_class):  # noqa: F811
-    await tg.app.store.people.create("M0001", demo_class.id, "计算机学院", role="monitor")
+    monitor = await tg.app.store.people.create("M0001", demo_class.id, "计算机学院", role="monitor")
     assert _personal_menu(tg.api, MONITOR) is None
     await tg.bind(MONITOR, demo_class.join_code, "M0001", lang="en")
+    assert _personal_menu(tg.api, MONITOR) is None                  # a class code proves no monitor
+    code, _ = await tg.app.store.invites.create(monitor.id, 7, "test")
+    await tg.say(MONITOR, f"/start {code}")
     await tg.api.wait_for(lambda: _personal_menu(tg.api, MONITOR) is not None)
     menu = _personal_menu(tg.api, MONITOR)
     assert "class" in menu and "remind" in menu and "quiz" in menu

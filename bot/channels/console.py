@@ -74,7 +74,7 @@ class ConsoleChannel(Channel):
         """Remember whether this session belongs to a security person (they see the cards)."""
         account = await self.app.store.accounts.find(PLATFORM, self.user_key)
         person = await self.app.store.people.get(account.person_id) if account and account.person_id else None
-        self.is_security = effective_role(person, self.app.config) == "security"
+        self.is_security = effective_role(person, self.app.config, account) == "security"
 
     async def send_line(self, line: str) -> list[Outgoing]:
         """Hand one typed line to the shared inbound pipeline and print the replies."""

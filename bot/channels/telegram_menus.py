@@ -56,13 +56,13 @@ class CommandMenus:
     async def set_personal_all(self) -> int:
         """At start: each bound Telegram account of a staff role gets its role's menu in its language."""
         rows = await self.app.store.db.fetchall(
-            "SELECT p.*, a.user_key AS account_user, a.chat_key AS account_chat, a.language AS account_language"
-            " FROM accounts a JOIN people p ON p.id = a.person_id WHERE a.platform = ?",
+            "SELECT p.*, a.user_key AS account_user, a.chat_key AS account_chat, a.language AS account_language,"
+            " a.proof AS account_proof FROM accounts a JOIN people p ON p.id = a.person_id WHERE a.platform = ?",
             (PLATFORM,),
         )
         done = 0
         for row in rows:
-            role = effective_role(from_row(Person, row), self.app.config)
+            role = effective_role(from_row(Person, row), self.app.config, proof=row["account_proof"])
             lang = row["account_language"] or self.app.config.general.default_language
             try:
                 done += await self._set(row["account_user"], row["account_chat"], role, lang)
@@ -71,15 +71,15 @@ class CommandMenus:
         return done
 
     async def refresh(self, user_key: str) -> None:
-        """After an update from a person not known as bound: set their own menu if they just bound as staff."""
+        """After an update from a guest or student: set their own menu if they just bound (or proved) a staff role."""
         known = self._known.get(user_key)
-        if known is not None and known[0] != GUEST:
+        if known is not None and known[0] not in (GUEST, "student"):   # a student may prove a role with an invite
             return
         account = await self.app.store.accounts.find(PLATFORM, user_key)
         if account is None:
             return
         person = await self.app.store.people.get(account.person_id) if account.person_id else None
-        role = effective_role(person, self.app.config)
+        role = effective_role(person, self.app.config, account)
         lang = account.language or self.app.config.general.default_language
         if (role, lang) == known:
             return
