@@ -8,8 +8,9 @@ message, so the log survives kill -9 and is the ground truth of what "reached" p
 kills the child (SIGKILL) once part of the push is out, starts a new child (which, like `wuzha serve`,
 puts in-flight rows back to pending at start), lets it finish, and compares the log with the queue.
 
-Bound: a row is settled in the database only after its batch is delivered, so the only messages that
-can go twice are those delivered in the batch in hand at the moment of the kill: at most Limits.batch.
+Bound: each row is settled as soon as it is delivered (rows that finish together share one commit),
+so the only messages that can go twice are those delivered but not yet committed at the moment of the
+kill: at most the calls in flight (Limits.concurrency) plus one commit's worth.
 """
 
 from __future__ import annotations

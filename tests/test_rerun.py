@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.office_support import chat
+from tests.telegram_rig import tg  # noqa: F401  (the fixture)
 from tests.test_office_access import people  # noqa: F401  (the fixture)
 
 
@@ -82,3 +83,17 @@ async def test_done_tapped_twice_at_the_evidence_step_shows_the_preview(app, dem
     await student.press("rep:skip")          # any stale press at the preview shows it again, no crash
     await student.press("rep:submit")
     assert "R-2026-000001" in student.text
+
+
+async def test_a_poll_answer_whose_poll_record_was_lost_still_answers_the_question(tg, demo_class):  # noqa: F811
+    tg.app.config.program.quiz_size = 3
+    await tg.bind(601, demo_class.join_code, "20231009", lang="en")
+    await tg.say(601, "/quiz")
+    params = tg.api.calls_of("sendPoll")[-1].params
+    poll_id = [m for m in tg.api.sent_to(601) if "poll" in m][-1]["poll"]["id"]
+    await tg.app.store.db.execute("DELETE FROM telegram_polls")      # the crash came between send and record
+    tg.api.poll_answer(601, poll_id, params["correct_option_ids"])
+    await tg.settle()
+    assert len(tg.api.calls_of("sendPoll")) == 2                     # the next question came
+    attempt = await tg.app.store.db.fetchval("SELECT correct FROM quiz_attempts")
+    assert attempt == 1
