@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.binding import NOT_ME, bind_chat, strength
 from bot.clock import iso, parse_iso
 from bot.context import Context
 from bot.events import Button, Incoming, Outgoing, text
 from bot.links import deep_link
 from bot.roles import effective_role, role_unproven
 from storage.records import Person
-
-NOT_ME = "notme:"
-WEAK = "code"
-
-
-def strength(proof: str | None) -> int:
-    """How much a binding proves: the class code nothing, anything else (invite, SSO, WeCom, operator) a person."""
-    return 0 if proof in (WEAK, None) else 1
 
 
 async def bind_with_invite(code: str, ctx: Context) -> list[Outgoing] | None:
@@ -37,23 +30,11 @@ async def bind_with_invite(code: str, ctx: Context) -> list[Outgoing] | None:
 
 async def bind_person(ctx: Context, person: Person, proof: str, klass_name: str | None = None) -> list[Outgoing]:
     """Bind this chat to the person (within identity.max_accounts), tell their other chats, answer here."""
-    others = [a for a in await ctx.store.accounts.for_person(person.id) if a.id != ctx.account.id]
-    if strength(proof) and len(others) >= ctx.config.identity.max_accounts:
-        # A proven binding makes room by ending the class-code-only ones: those prove nothing.
-        for weak in [a for a in others if not strength(a.proof)]:
-            await ctx.store.accounts.unbind(weak.id)
-            await ctx.audit("identity.weak_unbound", f"account:{weak.id}", person=person.id)
-        others = [a for a in others if strength(a.proof)]
-    if len(others) >= ctx.config.identity.max_accounts:
-        await ctx.audit("identity.too_many_accounts", f"#{person.id}")
-        ctx.end()
+    ctx.end()
+    if not await bind_chat(ctx.services, ctx.account, person, proof):
         return [text(ctx.t("identity.too_many", n=ctx.config.identity.max_accounts))]
-    await ctx.store.accounts.bind(ctx.account.id, person.id, proof)
     ctx.account = await ctx.store.accounts.get(ctx.account.id)
     ctx.person = person
-    ctx.end()
-    for other in others:
-        await _tell_existing(ctx, other, person)
     klass = await ctx.store.classes.get(person.class_id) if person.class_id else None
     name = klass_name or (klass.name if klass else "-")
     replies = [text(
@@ -65,18 +46,6 @@ async def bind_person(ctx: Context, person: Person, proof: str, klass_name: str 
         role = ctx.t(f"role.{effective_role(person, ctx.config)}")
         replies.append(text(ctx.t("identity.role_needs_proof", role=role)))
     return replies
-
-
-async def _tell_existing(ctx: Context, other, person: Person) -> None:
-    """Queue the "a new chat was linked to you" notice with its "not me" button to one existing chat."""
-    lang = other.language or ctx.config.general.default_language
-    when = ctx.clock.now().astimezone(ctx.config.tz).strftime("%Y-%m-%d %H:%M")
-    notice = text(
-        ctx.services.translate("identity.new_binding", lang, platform=ctx.account.platform, when=when),
-        [Button(ctx.services.translate("identity.btn_not_me", lang), f"{NOT_ME}{ctx.account.id}")],
-    )
-    await ctx.outbox.push_to_address(other.platform, other.chat_key, "identity.new_binding", notice,
-                                     f"identity.new_binding:{ctx.account.id}:{other.id}:{ctx.account.bound_at}")
 
 
 async def press_not_me(msg: Incoming, ctx: Context) -> list[Outgoing]:

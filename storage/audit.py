@@ -31,6 +31,19 @@ class AuditRepo:
             (action, actor_account_id, since),
         )
 
+    async def targets_since(self, action: str, actor_account_id: int, since: str) -> list[str]:
+        """The targets of one action an account caused since then, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT target FROM audit_log WHERE action = ? AND actor_account_id = ? AND at >= ? ORDER BY id",
+            (action, actor_account_id, since),
+        )
+        return [r[0] for r in rows]
+
+    async def has(self, action: str, target: str) -> bool:
+        """Whether any entry of this action names this target."""
+        return bool(await self.db.fetchval(
+            "SELECT 1 FROM audit_log WHERE action = ? AND target = ? LIMIT 1", (action, target)))
+
     async def recent(self, limit: int = 100, action: str | None = None):
         """The newest entries first."""
         if action:

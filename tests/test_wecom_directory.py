@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels import wecom
+from bot.channels import wechat_oa, wecom
 from bot.roster import parse_roster
 from tests.wechat_support import wechat_rig
 
@@ -46,3 +46,30 @@ async def test_a_wecom_userid_not_in_the_roster_is_asked_to_bind_as_before(work,
     reply = await stranger.say("/reports")
     assert "/start" in reply.text
     assert (await work.app.store.accounts.find("wecom", "S900")).person_id is None
+
+
+@pytest.fixture
+async def both(config, clock, fake_api):
+    """The Official Account and the WeCom app on the real HTTP server."""
+    async with wechat_rig(config, clock, fake_api, [wechat_oa.start, wecom.start]) as rig:
+        yield rig
+
+
+async def test_a_chat_bound_through_the_directory_tells_the_persons_other_chats_with_not_me(both, tmp_path):
+    await import_roster(both.app, tmp_path)
+    monitor = await both.app.store.people.by_number("2023002")
+    code, _ = await both.app.store.invites.create(monitor.id, 7, "os:test")
+    follower = both.person("oa-li")
+    assert "绑定成功" in (await follower.say(f"/start {code}")).text
+    member = both.person("2023002", platform="wecom")           # someone signed in to WeCom as 李四
+    await member.say("你好")
+    sent = await both.sent_to("oa-li", 1)
+    notice = sent[-1]["text"]["content"]
+    assert "新的聊天" in notice and "wecom" in notice and "这不是我" in notice
+    reply = await follower.say("这不是我")
+    assert "已解除" in reply.text
+    assert (await both.app.store.accounts.find("wecom", "2023002")).person_id is None
+    await member.say("/me")                                     # and the directory does not bind it again
+    assert (await both.app.store.accounts.find("wecom", "2023002")).person_id is None
+    assert [r["target"] for r in await both.app.store.audit.recent(action="identity.not_me")] == [
+        f"account:{(await both.app.store.accounts.find('wecom', '2023002')).id}"]
