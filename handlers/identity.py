@@ -88,22 +88,32 @@ async def invite_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
 
 
 
-REFUSALS_ALERT = 5              # refusals from one chat within REFUSALS_WINDOW alert the office once
+REFUSALS_ALERT = 5              # refusals from one chat within REFUSALS_WINDOW alert the office
 REFUSALS_WINDOW = timedelta(minutes=10)
+REFUSALS_QUIET = timedelta(hours=1)     # a sustained attack alerts again at most this often per chat
+REFUSALS_ALERTED = "identity.refusals_alerted"
 
 
 async def record_refusal(msg: Incoming, ctx: Context, tried: str) -> None:
-    """Audit a refused attempt at an office or class-leader function; five in ten minutes alert the office."""
+    """Audit a refused attempt at an office or class-leader function; a burst of five alerts the office once."""
     await ctx.audit("refused", tried, role=ctx.role, platform=ctx.account.platform)
-    since = iso(ctx.clock.now() - REFUSALS_WINDOW)
-    if await ctx.store.audit.count_since("refused", ctx.account.id, since) != REFUSALS_ALERT:
+    now = ctx.clock.now()
+    burst = await ctx.store.audit.targets_since("refused", ctx.account.id, iso(now - REFUSALS_WINDOW))
+    if len(burst) < REFUSALS_ALERT or await ctx.store.audit.count_since(
+            REFUSALS_ALERTED, ctx.account.id, iso(now - REFUSALS_QUIET)):
         return
-    who = ctx.person.person_no if ctx.person and ctx.person.person_no else f"{ctx.account.platform} chat"
-    alert = text(ctx.services.translate("identity.office_refusals", ctx.config.general.default_language,
-                                        who=who, n=REFUSALS_ALERT, minutes=10, tried=tried))
-    # One alert per chat per window: the key names the window the fifth refusal fell in.
-    window = int(ctx.clock.now().timestamp() // REFUSALS_WINDOW.total_seconds())
-    await ctx.outbox.push_to_security("identity.refusals", alert, f"identity.refusals:{ctx.account.id}:{window}")
+    await ctx.audit(REFUSALS_ALERTED, f"account:{ctx.account.id}", n=len(burst))
+    lang = ctx.config.general.default_language
+    who = ctx.services.translate("identity.refusal_chat", lang, platform=ctx.account.platform,
+                                 chat=ctx.account.user_key)
+    if ctx.person is not None:
+        who += ctx.services.translate("identity.refusal_person", lang, number=ctx.person.person_no or "-",
+                                      name=ctx.person.name or "")
+    # What was tried is the command or button word and the case number at most: never what a report says.
+    attempts = ", ".join(dict.fromkeys(" ".join(item.split()[:2]) for item in burst))
+    alert = text(ctx.services.translate("identity.office_refusals", lang, who=who, n=len(burst),
+                                        minutes=int(REFUSALS_WINDOW.total_seconds() // 60), tried=attempts))
+    await ctx.outbox.push_to_security("identity.refusals", alert, f"identity.refusals:{ctx.account.id}:{iso(now)}")
 
 
 SSO_BIND = "sso:bind:"
