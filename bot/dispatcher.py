@@ -76,6 +76,9 @@ class RouteTable:
     # point to the private chat.
     private_only: frozenset[str] = frozenset()
     private_pointer: Handler | None = None
+    # Button prefixes that work in any group (a class contest); every other button, and every typed office
+    # command, only points to the private chat there.
+    group_buttons: frozenset[str] = frozenset()
     # Called with (msg, ctx, what was tried) when a role is refused an office or class-leader function.
     on_refused: Callable[[Incoming, Context, str], Awaitable[None]] | None = None
     _by_name: dict[str, Command] = field(default_factory=dict, repr=False)
@@ -183,6 +186,8 @@ class Dispatcher:
                 msg = replace(msg, payload=body)
                 pattern_route = self.routes.text_route(body)
                 if pattern_route is not None:
+                    if self._keep_private(msg):
+                        return await self.routes.private_pointer(msg, ctx), False
                     if ctx.role not in pattern_route.roles:
                         return await self._refuse(msg, ctx, pattern_route.roles, body[:40]), False
                     return await pattern_route.handler(msg, ctx), False
@@ -239,8 +244,7 @@ class Dispatcher:
         command = self.routes.command(msg.command or "")
         if command is None:
             return [text(ctx.t("error.unknown_command", command=(msg.command or "")[:32]))]
-        if msg.is_group and not msg.security_group and command.name in self.routes.private_only \
-                and self.routes.private_pointer is not None:
+        if command.name in self.routes.private_only and self._keep_private(msg):
             return await self.routes.private_pointer(msg, ctx)
         if ctx.role not in command.roles:
             return await self._refuse(msg, ctx, command.roles, f"/{command.name}")
@@ -250,9 +254,15 @@ class Dispatcher:
         route = self.routes.button(msg.payload)
         if route is None:
             return [text(ctx.t("error.stale_button"))]
+        if route.prefix not in self.routes.group_buttons and self._keep_private(msg):
+            return await self.routes.private_pointer(msg, ctx)
         if ctx.role not in route.roles:
             return await self._refuse(msg, ctx, route.roles, msg.payload[:40])
         return await route.handler(msg, ctx)
+
+    def _keep_private(self, msg: Incoming) -> bool:
+        """Whether this event came from a group other than the security group, where nothing personal happens."""
+        return msg.is_group and not msg.security_group and self.routes.private_pointer is not None
 
     async def _refuse(self, msg: Incoming, ctx: Context, roles: frozenset[str], tried: str) -> list[Outgoing]:
         """The refusal; an attempt at a function students never have is also reported to the hook."""

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from bot.context import Context
 from bot.events import Button, Incoming, Outgoing, text
 from bot.roles import OFFICE
+from handlers.identity import note_refusal
 from storage.records import ClassRecord
 from storage.stats import MemberStatus
 
@@ -52,6 +53,7 @@ async def pick_class(ctx: Context, name: str) -> tuple[list[ClassRecord], Outgoi
         return mine, None
     chosen = [k for k in mine if k.name == name or str(k.id) == name]
     if not chosen:   # another class, or a typo: say so without telling whether it exists
+        await note_refusal(ctx, f"class {name[:40]}")
         return [], text(ctx.t("class.not_yours", name=name[:40]))
     return chosen, None
 

@@ -95,6 +95,11 @@ REFUSALS_ALERTED = "identity.refusals_alerted"
 
 
 async def record_refusal(msg: Incoming, ctx: Context, tried: str) -> None:
+    """The dispatcher's hook for a function the chat's role does not have."""
+    await note_refusal(ctx, tried)
+
+
+async def note_refusal(ctx: Context, tried: str) -> None:
     """Audit a refused attempt at an office or class-leader function; a burst of five alerts the office once."""
     await ctx.audit("refused", tried, role=ctx.role, platform=ctx.account.platform)
     now = ctx.clock.now()

@@ -111,7 +111,11 @@ def build_routes() -> RouteTable:
             report_lookup.FLOW,
         ],
         private_only=frozenset({"start", "me", "report", "myreports", "checkin", "quiz", "pledge", "check", "drill",
-                                "class", "reports", "casefile", "invite", "unbind"}),
+                                "class", "reports", "casefile", "invite", "unbind",
+                                # office and class-leader work: names, figures, files and sign-in links
+                                "remind", "log", "assign_drill", "pushes", "stats", "warn", "export", "console",
+                                "baseline"}),
+        group_buttons=frozenset({contest.NEW, contest.JOIN, contest.ANSWER_DATA.prefix, contest.BOARD, contest.END}),
         private_pointer=basics.point_to_private_chat,
         on_refused=identity.record_refusal,
         free_text=advice.answer_free_text,

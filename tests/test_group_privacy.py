@@ -46,3 +46,19 @@ async def test_the_security_group_keeps_the_office_commands(app, user_factory):
     assert "私聊" not in (await app.handle(in_office))[0].text
     in_class = Incoming("test", "officer", "officer", Kind.TEXT, "/reports", is_group=True)
     assert "私聊" in (await app.handle(in_class))[0].text
+
+
+async def test_a_forged_button_and_office_commands_in_a_class_group_only_point_to_the_private_chat(tg, demo_class):  # noqa: F811
+    await tg.bind(STUDENT, demo_class.join_code, "20231011")
+    said = await tg.say(STUDENT, f"/stats@{BOT_USERNAME}", chat_id=CLASS_GROUP)
+    assert len(said) == 1 and f"t.me/{BOT_USERNAME}" in said[0]
+    on_screen = tg.api.sent_to(CLASS_GROUP)[-1]["message_id"]
+    for forged in ("rep:money:money", "pledge:sign", "chat:unlink:1", "lang:en"):
+        said = await tg.press(STUDENT, forged, message_id=on_screen, chat_id=CLASS_GROUP)
+        assert len(said) <= 1 and all(f"t.me/{BOT_USERNAME}" in t for t in said), (forged, said)
+    account = await tg.app.store.accounts.find("telegram", str(STUDENT))
+    assert await tg.app.store.conversations.get(account.id) is None
+    assert account.language == "zh"
+    for command in ("/export", "/console", "/remind", "/log"):
+        said = await tg.say(STUDENT, f"{command}@{BOT_USERNAME}", chat_id=CLASS_GROUP)
+        assert len(said) == 1 and f"t.me/{BOT_USERNAME}" in said[0], (command, said)
