@@ -27,3 +27,31 @@ async def bind_directory_member(app, platform: str, user_key: str) -> bool:
     await app.store.audit.write("identity.wecom_bound", f"#{person.id}", actor_account_id=account.id)
     log.info("wecom member %s bound through the directory", user_key)
     return True
+
+
+async def follow_contact_change(app, platform: str, fields: dict[str, str]) -> None:
+    """A WeCom change_contact from sys: a deleted member loses the binding the directory made, a renamed one follows.
+
+    Nothing here creates an account or a person: the roster stays the only source of people.
+    """
+    if fields.get("FromUserName") != "sys":
+        return
+    change, userid = fields.get("ChangeType", ""), fields.get("UserID", "")
+    account = await app.store.accounts.find(platform, userid) if userid else None
+    if change == "delete_user" and account is not None and account.person_id and account.proof == "wecom":
+        await app.store.accounts.unbind(account.id)
+        await app.store.conversations.clear(account.id)
+        await app.store.accounts.mark_unreachable(account.id, "left the WeCom directory")
+        await app.store.audit.write("identity.wecom_deleted", f"account:{account.id}",
+                                    detail={"person": account.person_id})
+        log.info("wecom member %s left the directory: its binding ended", userid)
+    new = fields.get("NewUserID", "")
+    if change == "update_user" and new and new != userid:
+        person = await app.store.people.by_wecom_userid(userid)
+        if person is not None and not person.forgotten_at:
+            await app.store.people.set_wecom_userid(person.id, new)
+        moved = await app.store.accounts.rename_user_key(platform, userid, new)
+        if person is not None or moved:
+            await app.store.audit.write("identity.wecom_renamed", f"account:{account.id if account else '-'}",
+                                        detail={"person": person.id if person else None})
+            log.info("wecom member %s is now %s in the directory", userid, new)

@@ -45,6 +45,15 @@ class AccountRepo:
         assert account is not None
         return account
 
+    async def rename_user_key(self, platform: str, old: str, new: str) -> bool:
+        """The platform renamed a user: the account (and its chat) follow, unless the new key has one already."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE accounts SET user_key = ?, chat_key = ? WHERE platform = ? AND user_key = ?"
+                " AND NOT EXISTS (SELECT 1 FROM accounts WHERE platform = ? AND user_key = ?)",
+                (new, new, platform, old, platform, new))
+            return cursor.rowcount > 0
+
     async def set_language(self, account_id: int, language: str) -> None:
         """Remember the account's language."""
         await self.db.execute("UPDATE accounts SET language = ? WHERE id = ?", (language, account_id))

@@ -53,6 +53,10 @@ class PeopleRepo:
                 "SELECT * FROM people WHERE person_no = ? AND wecom_userid IS NULL", (userid,))
         return from_row(Person, row)
 
+    async def set_wecom_userid(self, person_id: int, userid: str) -> None:
+        """Record the WeCom userid the directory now gives the person."""
+        await self.db.execute("UPDATE people SET wecom_userid = ? WHERE id = ?", (userid, person_id))
+
     async def resolve(self, key: str) -> Person | None:
         """A person by number, or by internal id written '#12' or '12' when no number matches."""
         person = await self.by_number(key)

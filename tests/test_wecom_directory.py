@@ -73,3 +73,34 @@ async def test_a_chat_bound_through_the_directory_tells_the_persons_other_chats_
     assert (await both.app.store.accounts.find("wecom", "2023002")).person_id is None
     assert [r["target"] for r in await both.app.store.audit.recent(action="identity.not_me")] == [
         f"account:{(await both.app.store.accounts.find('wecom', '2023002')).id}"]
+
+
+async def test_change_contact_from_sys_keeps_members_in_step_and_never_creates_an_account(work, tmp_path):
+    await import_roster(work.app, tmp_path)
+    store = work.app.store
+    await work.person("wangkz", platform="wecom").say("/me")
+    await work.person("2023002", platform="wecom").say("/me")
+    sys = work.person("sys", platform="wecom")
+    reply = await sys.event("change_contact", ChangeType="create_user", UserID="newcomer")
+    assert reply.status == 200 and reply.body == "success"
+    assert await store.accounts.find("wecom", "newcomer") is None and await store.accounts.find("wecom", "sys") is None
+    # A userid change: the account and the person's directory id follow; the new id is still them.
+    assert (await sys.event("change_contact", ChangeType="update_user", UserID="2023002",
+                            NewUserID="lisi")).body == "success"
+    assert await store.accounts.find("wecom", "2023002") is None
+    renamed = await store.accounts.find("wecom", "lisi")
+    assert renamed.person_id == (await store.people.by_number("2023002")).id
+    assert "计科2301" in (await work.person("lisi", platform="wecom").say("/class")).text
+    # A member deleted from the directory loses the binding made through it, and gets no more pushes.
+    assert (await sys.event("change_contact", ChangeType="delete_user", UserID="wangkz")).body == "success"
+    gone = await store.accounts.find("wecom", "wangkz")
+    assert gone.person_id is None and not gone.reachable
+    assert [r["action"] for r in await store.audit.recent(2)] == ["identity.wecom_deleted", "identity.wecom_renamed"]
+
+
+async def test_change_contact_from_anyone_but_sys_changes_nothing(work, tmp_path):
+    await import_roster(work.app, tmp_path)
+    await work.person("wangkz", platform="wecom").say("/me")
+    forged = work.person("wangkz", platform="wecom")            # a member's own event claiming a deletion
+    assert (await forged.event("change_contact", ChangeType="delete_user", UserID="wangkz")).body == "success"
+    assert (await work.app.store.accounts.find("wecom", "wangkz")).person_id is not None

@@ -37,7 +37,7 @@ from bot.channels.wechat_common import (
     xml_text,
 )
 from bot.channels.wechat_guard import Freshness
-from bot.directory import bind_directory_member
+from bot.directory import bind_directory_member, follow_contact_change
 from bot.events import Incoming, Outgoing
 
 log = logging.getLogger(__name__)
@@ -250,6 +250,9 @@ class WecomCallback:
             return refuse(request, exc.status, exc.reason)
         except Exception as exc:       # whatever a signed but broken document makes the parser raise
             return refuse(request, 400, f"not a WeCom message ({type(exc).__name__})")
+        if fields.get("Event") == "change_contact":
+            await follow_contact_change(self.app, PLATFORM, fields)   # the directory changed: no one to answer
+            return web.Response(text=SUCCESS)
         incoming = incoming_from(message, PLATFORM)
         answer = PassiveAnswer()
         if incoming is not None:
