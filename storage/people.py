@@ -176,9 +176,11 @@ class PeopleRepo:
                 f"UPDATE reports SET description = NULL WHERE description IS NOT NULL AND id IN ({reports})")
             kept["evidence_deleted"] = await run(f"DELETE FROM report_evidence WHERE report_id IN ({reports})")
             await run(f"UPDATE report_events SET note = NULL WHERE report_id IN ({reports})")
+            # The 倒查 review keeps its day and conclusion; what it wrote about the people involved goes.
+            await run(f"UPDATE report_reviews SET findings = '', follow_up = '' WHERE report_id IN ({reports})")
             await run(
                 "UPDATE reports SET reporter_person_id = NULL, reporter_account_id = NULL, class_id = NULL,"
-                f" office_message = NULL, resolution_note = NULL WHERE id IN ({reports})")
+                f" office_message = NULL, resolution_note = NULL, callback_phone = NULL WHERE id IN ({reports})")
             # Everything still waiting to reach them, and what was sent (it carried their name or case).
             kept["pushes_cancelled"] = await run(
                 f"DELETE FROM outbox WHERE (person_id = ? OR account_id IN ({ids})) AND state IN ('pending', 'inflight')",
@@ -194,6 +196,14 @@ class PeopleRepo:
                 if account["platform"] == "telegram" and account["chat_key"].lstrip("-").isdigit():
                     for table in ("telegram_message_refs", "telegram_polls"):
                         await run(f"DELETE FROM {table} WHERE chat_id = ?", (int(account["chat_key"]),))
+            # Office notices about their chats (a "not me", a burst of refused attempts, the re-bind list).
+            name = await one("SELECT COALESCE(name, '') FROM people WHERE id = ?", (person_id,))
+            for mention in filter(None, (number, name)):
+                await run("DELETE FROM outbox WHERE campaign LIKE 'identity.%' AND payload LIKE ?",
+                          (f"%{mention}%",))
+            await run(f"DELETE FROM sso_links WHERE person_id = ? OR account_id IN ({ids})", (person_id,))
+            for table in ("console_links", "console_sessions"):
+                await run(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
             await run(f"DELETE FROM conversations WHERE account_id IN ({ids})")
             await run(f"DELETE FROM offered_choices WHERE account_id IN ({ids})")
             kept["accounts_deleted"] = await run(f"DELETE FROM accounts WHERE id IN ({ids})")

@@ -32,12 +32,33 @@ async def everything_of_theirs(app) -> tuple[User, int, str]:
     await user.send_file(b"\x89PNG" + b"x" * 64)
     person = await app.store.people.by_number(NUMBER)
     await app.store.invites.create(person.id, 7, "test")
+    await the_newer_tables(app, user, person.id)
     evidence = await app.store.db.fetchval("SELECT path FROM report_evidence")
     assert (app.config.evidence_path / evidence).exists()
     pending = await app.store.db.fetchval("SELECT COUNT(*) FROM outbox WHERE person_id = ? AND state = 'pending'",
                                           (person.id,))
     assert pending >= 3                                   # the care follow-ups of day 1, 3 and 7
     return user, person.id, evidence
+
+
+async def the_newer_tables(app, user: User, person_id: int) -> None:
+    """What the tables added since hold of them: a sign-on link, console sign-in, a review, a callback phone,
+    an office alert about their chat, a callback in the inbox."""
+    from datetime import timedelta
+
+    account = await app.store.accounts.find("test", KEY)
+    await app.store.sso_links.create(account.id)
+    await app.store.console.add_link("a" * 64, person_id, timedelta(minutes=10))
+    await app.store.console.add_session("b" * 64, person_id, "csrf", "zh")
+    report_id = await app.store.db.fetchval("SELECT id FROM reports")
+    await app.store.reports.update(report_id, callback_phone="13912345678")
+    await app.store.reports.add_review(report_id, None, "2026-11-24", f"约谈了{NAME}（{DORM}）", "无责任",
+                                       f"{NAME}已拿回部分钱款")
+    for attempt in ("/reports", "/stats", "/class", "/invite", "/export"):
+        await user.say(attempt)                   # five refusals: an office alert naming them
+    alerts = await app.store.db.fetchval(
+        "SELECT COUNT(*) FROM outbox WHERE campaign = 'identity.refusals' AND payload LIKE ?", (f"%{NUMBER}%",))
+    assert alerts >= 1
 
 
 async def test_forget_walks_every_table_and_leaves_nothing_of_theirs(app):
@@ -48,7 +69,7 @@ async def test_forget_walks_every_table_and_leaves_nothing_of_theirs(app):
     assert kept["reports"] == 1 and kept["accounts_deleted"] == 1
     assert not (app.config.evidence_path / evidence).exists()
     tables = [r[0] for r in await app.store.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    personal = (NUMBER, NAME, DORM, KEY, STORY[:12])
+    personal = (NUMBER, NAME, DORM, KEY, STORY[:12], "13912345678")
     walked = 0
     for table in tables:
         columns = [r[1] for r in await app.store.db.fetchall(f"SELECT * FROM pragma_table_info('{table}')")]
@@ -63,10 +84,15 @@ async def test_forget_walks_every_table_and_leaves_nothing_of_theirs(app):
                 if column.endswith("person_id") or column in ("acknowledged_by", "assigned_to"):
                     assert value != person_id or table in ANONYMOUS_RECORDS, (table, column)
     assert walked > 100
+    for table in ("sso_links", "console_links", "console_sessions"):
+        assert await app.store.db.fetchval(f"SELECT COUNT(*) FROM {table}") == 0, table
+
     # The case stays, as an anonymous record that still adds up in the figures.
     report = await app.store.db.fetchone("SELECT * FROM reports")
     assert report["case_no"] and report["urgent"] == 1 and report["description"] is None
     assert report["reporter_person_id"] is None and report["class_id"] is None
+    review = await app.store.reports.review(report["id"])           # the review keeps its day and conclusion
+    assert review["interviewed_on"] == "2026-11-24" and review["responsibility"] == "无责任"
     assert await app.store.db.fetchval("SELECT COUNT(*) FROM report_events WHERE report_id = ?", (report["id"],))
     # The chat is a stranger now.
     await user.say("/me")
