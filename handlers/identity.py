@@ -50,16 +50,9 @@ async def bind_person(ctx: Context, person: Person, proof: str, klass_name: str 
 
 async def press_not_me(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Unbind the chat the notice was about, at once, and alert the office."""
-    target_id = msg.payload[len(NOT_ME):]
-    target = await ctx.store.accounts.get(int(target_id)) if target_id.isdigit() else None
-    if target is None or target.person_id != ctx.person.id or target.id == ctx.account.id:
-        return [text(ctx.t("identity.not_me_gone"))]
-    if strength(target.proof) > strength(ctx.account.proof):
-        # A chat bound by class code only must not throw out one bound with proof.
-        await ctx.audit("identity.not_me_refused", f"account:{target.id}")
-        return [text(ctx.t("identity.not_me_weaker"))]
-    await ctx.store.accounts.unbind(target.id)
-    await ctx.store.conversations.clear(target.id)
+    target, refusal = await _drop_other_chat(msg.payload[len(NOT_ME):], ctx, "identity.not_me_refused")
+    if target is None:
+        return refusal
     await ctx.audit("identity.not_me", f"account:{target.id}", person=ctx.person.id, platform=target.platform)
     alert = text(ctx.services.translate(
         "identity.office_not_me", ctx.config.general.default_language,
@@ -68,6 +61,22 @@ async def press_not_me(msg: Incoming, ctx: Context) -> list[Outgoing]:
         if target.bound_at else "-"))
     await ctx.outbox.push_to_security("identity.not_me", alert, f"identity.not_me:{target.id}:{target.bound_at}")
     return [text(ctx.t("identity.not_me_done"))]
+
+
+async def _drop_other_chat(target_id: str, ctx: Context, refused_action: str):
+    """Unbind another chat of the same person: (the chat, []) when done, (None, the answer) when not.
+
+    A chat bound by class code only must not throw out one bound with proof.
+    """
+    target = await ctx.store.accounts.get(int(target_id)) if target_id.isdigit() else None
+    if target is None or target.person_id != ctx.person.id or target.id == ctx.account.id:
+        return None, [text(ctx.t("identity.not_me_gone"))]
+    if strength(target.proof) > strength(ctx.account.proof):
+        await ctx.audit(refused_action, f"account:{target.id}")
+        return None, [text(ctx.t("identity.not_me_weaker"))]
+    await ctx.store.accounts.unbind(target.id)
+    await ctx.store.conversations.clear(target.id)
+    return target, []
 
 
 async def invite_command(msg: Incoming, ctx: Context) -> list[Outgoing]:
@@ -163,14 +172,8 @@ async def linked_chats(ctx: Context) -> tuple[list[str], list[list[Button]]]:
 
 async def press_unlink(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """Unlink another of the person's chats (a class-code chat cannot unlink a proven one)."""
-    target_id = msg.payload[len(UNLINK):]
-    target = await ctx.store.accounts.get(int(target_id)) if target_id.isdigit() else None
-    if target is None or target.person_id != ctx.person.id or target.id == ctx.account.id:
-        return [text(ctx.t("identity.not_me_gone"))]
-    if strength(target.proof) > strength(ctx.account.proof):
-        await ctx.audit("identity.unlink_refused", f"account:{target.id}")
-        return [text(ctx.t("identity.not_me_weaker"))]
-    await ctx.store.accounts.unbind(target.id)
-    await ctx.store.conversations.clear(target.id)
+    target, refusal = await _drop_other_chat(msg.payload[len(UNLINK):], ctx, "identity.unlink_refused")
+    if target is None:
+        return refusal
     await ctx.audit("identity.unlinked", f"account:{target.id}", platform=target.platform)
     return [text(ctx.t("identity.unlinked"))]
