@@ -103,8 +103,9 @@ class ConsoleRepo:
         if min_amount is not None:
             where.append("amount_yuan >= ?")
             params.append(min_amount)
-        if review:
-            where.append("flagged_review = 1")
+        if review:      # 待倒查: flagged and its review not recorded yet
+            where.append("flagged_review = 1 AND NOT EXISTS"
+                         " (SELECT 1 FROM report_reviews v WHERE v.report_id = reports.id)")
         condition = " AND ".join(where)
         total = await self.db.fetchval(f"SELECT COUNT(*) FROM reports WHERE {condition}", params)
         order = "urgent DESC, id" if status == "open" else "id DESC"
