@@ -309,10 +309,16 @@ async def warning_publish(request: web.Request) -> web.StreamResponse:
                        else "/console/warnings")
 
 
+def roster_view(request: web.Request, session: Session, **values):
+    """The roster page (upload, its check, the invite form)."""
+    days = request.config_dict[APP_KEY].config.identity.invite_days
+    return page(request, "roster.html", session, invite_days=days, **values)
+
+
 async def roster_page(request: web.Request) -> web.StreamResponse:
     """The upload form."""
     session = await allowed(request, OFFICE_AND_ADMIN)
-    return page(request, "roster.html", session, flash=await _flash(request, session))
+    return roster_view(request, session, flash=await _flash(request, session))
 
 
 async def roster_preview(request: web.Request) -> web.StreamResponse:
@@ -320,13 +326,21 @@ async def roster_preview(request: web.Request) -> web.StreamResponse:
     session = await allowed(request, OFFICE_AND_ADMIN)
     upload = (await request.post()).get("file")
     if not isinstance(upload, web.FileField):
-        return page(request, "roster.html", session, flash=translate(request, session, "console.roster_no_file"))
+        return roster_view(request, session, flash=translate(request, session, "console.roster_no_file"))
     data = upload.file.read(roster.MAX_BYTES + 1)
-    accepted, rejected = await roster.check_upload(session.context(request), upload.filename or "", data)
+    ctx = session.context(request)
+    accepted, rejected = await roster.check_upload(ctx, upload.filename or "", data)
     checked = hashlib.sha256(data).hexdigest()
     request.config_dict[PENDING_ROSTERS][session.token_hash] = (checked, [row for _line, row in accepted])
-    return page(request, "roster.html", session, accepted=accepted[:roster.PREVIEW_ROWS], total=len(accepted),
-                rejected=rejected, checked=checked, filename=upload.filename or "")
+    return roster_view(request, session, accepted=accepted[:roster.PREVIEW_ROWS], total=len(accepted),
+                rejected=roster.reasons(ctx, rejected), checked=checked, filename=upload.filename or "")
+
+
+async def roster_invite(request: web.Request) -> web.StreamResponse:
+    """A personal invite by /invite's code; shown once on this page (never kept as a flash)."""
+    session = await allowed(request, OFFICE_AND_ADMIN)
+    number = str((await request.post()).get("number", "")).strip()
+    return roster_view(request, session, invite=await roster.invite(session.context(request), number))
 
 
 async def roster_import(request: web.Request) -> web.StreamResponse:
@@ -398,6 +412,7 @@ def build_console() -> web.Application:
     console.router.add_get("/roster", roster_page)
     console.router.add_post("/roster/preview", roster_preview)
     console.router.add_post("/roster/import", roster_import)
+    console.router.add_post("/roster/invite", roster_invite)
     console.router.add_get("/ledger", ledger_page)
     console.router.add_post("/ledger", ledger_download)
     console.router.add_get("/audit", audit_page)
