@@ -11,7 +11,8 @@ OPEN_STATUSES = ("received", "acknowledged", "in_progress")
 CASE_COLUMNS = ("id, case_no, status, urgent, fraud_type, amount_yuan, college, flagged_review, created_at,"
                 " submitted_at, escalation_count, acknowledged_at, assigned_to,"
                 " (SELECT MAX(e.at) FROM report_events e WHERE e.report_id = reports.id"
-                " AND e.action IN ('escalated', 'reescalated', 'fallback')) AS last_escalated_at")
+                " AND e.action IN ('escalated', 'reescalated', 'fallback')) AS last_escalated_at,"
+                " EXISTS (SELECT 1 FROM report_reviews v WHERE v.report_id = reports.id) AS reviewed")
 
 
 class ConsoleRepo:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.console_web_support import browser_signed_in, chromium, client_signed_in, console_server
 from tests.test_console_web import office, urgent_case  # noqa: F401  (the fixture, shared)
+from tests.test_report_flow import cards
 
 
 async def flagged(app, student) -> str:
@@ -20,7 +21,7 @@ async def test_a_review_is_entered_in_the_page_and_the_case_then_closes_as_in_ch
     async with console_server(app) as base, chromium() as browser:
         page = await browser_signed_in(browser, app, officer.person_id)
         await page.goto(f"{base}/console/cases?review=1")
-        assert await page.locator(f"tr[data-case='{case_no}']").count() == 1
+        assert await page.locator(f"tr[data-case='{case_no}'] .tag").inner_text() == "倒查"
         await page.goto(f"{base}/console/cases/{case_no}")
         await page.fill("form[action$='/resolve'] textarea", "已止付")
         await page.click("form[action$='/resolve'] button")
@@ -39,8 +40,11 @@ async def test_a_review_is_entered_in_the_page_and_the_case_then_closes_as_in_ch
         timeline = await page.inner_text(".timeline")
         assert "完成倒查记录" in timeline and "班主任负有宣传不到位责任" in timeline
 
+        assert "已完成倒查记录" in (await cards(app))[-1].text              # the security channel's card too
         await page.goto(f"{base}/console/cases?review=1")
         assert await page.locator(f"tr[data-case='{case_no}']").count() == 0   # 待倒查 follows the record
+        await page.goto(f"{base}/console/cases")
+        assert await page.locator(f"tr[data-case='{case_no}'] .tag").count() == 0
         await officer.say(f"review {case_no}")
         assert "已有倒查记录" in officer.text and "张警官" in officer.text
 

@@ -57,7 +57,7 @@ async def case_list(ctx: Context, filters: CaseFilters) -> dict:
         "status_label": ctx.t("report.status." + row["status"]),
         "type": esc.type_name(ctx.services, row["fraud_type"], ctx.lang),
         "amount": "-" if row["amount_yuan"] is None else f"{row['amount_yuan']:,}",
-        "college": row["college"] or "-", "review": bool(row["flagged_review"]),
+        "college": row["college"] or "-", "review": bool(row["flagged_review"]) and not row["reviewed"],
         "age": age(ctx, row["submitted_at"] or row["created_at"]),
         "since_escalation": age(ctx, row["last_escalated_at"]) if row["last_escalated_at"] else "-",
         "escalations": row["escalation_count"],
