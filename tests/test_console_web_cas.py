@@ -98,6 +98,14 @@ async def test_every_cas_failure_gets_a_clear_page_and_no_session(app, cas, offi
     assert sessions == 1                                    # only the first, good sign-in
 
 
+async def test_without_cas_the_sign_in_page_stays_and_the_way_back_does_not_exist(app, office):  # noqa: F811
+    async with console_server(app) as base, aiohttp.ClientSession() as client:
+        async with client.get(f"{base}/console/login", allow_redirects=False) as response:
+            assert response.status == 200 and "/console" in await response.text()
+        async with client.get(f"{base}/console/cas?s=x&ticket=ST-1", allow_redirects=False) as response:
+            assert response.status == 404
+
+
 def test_the_cas_service_url_defaults_to_server_public_url(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('[server]\npublic_url = "https://wuzha.example.edu.cn"\n'

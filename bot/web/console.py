@@ -152,6 +152,9 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 async def cas_return(request: web.Request) -> web.StreamResponse:
     """CAS sent the browser back with a ticket: a session for the person it vouches for, or a page saying why."""
+    if not cas.enabled(request.config_dict[APP_KEY].config):
+        log.warning("console: CAS return refused: [identity.cas] is not configured")
+        raise web.HTTPNotFound(text="no single sign-on here")
     person_id, reason = await cas.person_from_ticket(request)
     if person_id is None:
         status = {"state": 400, "unreachable": 502, "bad_response": 502}.get(reason, 403)
