@@ -142,7 +142,7 @@ class OfficeConfig:
 @dataclass
 class CasConfig:
     server_url: str = ""                  # the school's CAS (统一身份认证), e.g. https://cas.example.edu.cn/cas
-    public_url: str = ""                  # this bot's public base URL; CAS sends people back to <it>/sso/callback
+    public_url: str = ""                  # CAS's way back to this bot (<it>/sso/callback); "" = server.public_url
     version: int = 3                      # 3: /p3/serviceValidate, 2: /serviceValidate
     timeout_s: int = 10                   # seconds one ticket validation may take
 
@@ -433,6 +433,10 @@ def _validate(config: Config) -> None:
         raise ConfigError("config: program.weekly_activity: must be case, drill or alternate")
     cas = config.identity.cas
     if cas.server_url:
+        cas.public_url = cas.public_url or config.server.public_url     # one public address unless CAS needs another
+        if not cas.public_url:
+            raise ConfigError("config: server.public_url: must be set when identity.cas.server_url is set"
+                              " (CAS sends browsers back to it); identity.cas.public_url overrides it for CAS only")
         for key in ("server_url", "public_url"):
             if not getattr(cas, key).startswith(("https://", "http://")):
                 raise ConfigError(f"config: identity.cas.{key}: must be an http(s) URL when identity.cas.server_url is set")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storage.people import RosterRow
@@ -33,10 +33,17 @@ _LIST_SPLIT = re.compile(r"[;,，；|/、\s]+")
 
 @dataclass
 class Rejected:
-    """A roster line that was not imported, and why."""
+    """A roster line that was not imported, and why (reason in English; key and values for content/ui)."""
 
     line: int
     reason: str
+    key: str = ""                                        # roster.reject_<key> in content/ui, "" = none
+    values: dict = field(default_factory=dict)
+
+
+def _no(key: str, reason: str, **values) -> tuple[None, Rejected]:
+    """A refusal of the line being checked (its number is set by the caller)."""
+    return None, Rejected(0, reason, key, values)
 
 
 def staff_group(college: str) -> str:
@@ -61,24 +68,28 @@ def parse_roster(path: Path) -> tuple[list[tuple[int, RosterRow]], list[Rejected
     try:
         header = next(reader)
     except StopIteration:
-        return [], [Rejected(1, "the file is empty")]
+        return [], [Rejected(1, "the file is empty", "empty")]
     columns = _map_header(header)
     missing = [c for c in ("person_no", "college", "class") if c not in columns]
     if missing:
-        return [], [Rejected(1, f"header has no column for: {', '.join(missing)}")]
+        return [], [Rejected(1, f"header has no column for: {', '.join(missing)}", "header",
+                             {"columns": ", ".join(missing)})]
     good, rejected = [], []
     seen: dict[str, int] = {}
     seen_userids: dict[str, int] = {}
     for line_no, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
-        row, reason = _check(cells, columns)
+        row, why = _check(cells, columns)
         if row is not None and row.person_no in seen:
-            row, reason = None, f"person id {row.person_no} already on line {seen[row.person_no]}"
+            row, why = _no("duplicate", f"person id {row.person_no} already on line {seen[row.person_no]}",
+                           number=row.person_no, other=seen[row.person_no])
         if row is not None and row.wecom_userid in seen_userids:
-            row, reason = None, f"wecom_userid {row.wecom_userid} already on line {seen_userids[row.wecom_userid]}"
+            row, why = _no("duplicate_userid",
+                           f"wecom_userid {row.wecom_userid} already on line {seen_userids[row.wecom_userid]}",
+                           userid=row.wecom_userid, other=seen_userids[row.wecom_userid])
         if row is None:
-            rejected.append(Rejected(line_no, reason))
+            rejected.append(replace(why, line=line_no))
             continue
         seen[row.person_no] = line_no
         if row.wecom_userid:
@@ -102,36 +113,37 @@ def _cell(cells: list[str], columns: dict[str, int], column: str) -> str:
     return cells[index].strip() if index is not None and index < len(cells) else ""
 
 
-def _check(cells: list[str], columns: dict[str, int]) -> tuple[RosterRow | None, str]:
+def _check(cells: list[str], columns: dict[str, int]) -> tuple[RosterRow | None, Rejected | None]:
     number = _cell(cells, columns, "person_no")
     if not number:
-        return None, "person id is empty"
+        return _no("number_empty", "person id is empty")
     if not _NUMBER.match(number):
-        return None, f"person id {number!r} must be 3-20 letters, digits or dashes"
+        return _no("number_bad", f"person id {number!r} must be 3-20 letters, digits or dashes", number=number)
     college = _cell(cells, columns, "college")
     if not college:
-        return None, "college is empty"
+        return _no("college_empty", "college is empty")
     class_names = [c for c in _LIST_SPLIT.split(_cell(cells, columns, "class")) if c]
     raw_role = _cell(cells, columns, "role").lower() or "student"
     role = ROLE_ALIASES.get(raw_role, raw_role)
     if role not in ROLES:
-        return None, f"role {raw_role!r} is not one of {', '.join(ROLES)}"
+        return _no("role_bad", f"role {raw_role!r} is not one of {', '.join(ROLES)}", role=raw_role,
+                   roles=", ".join(ROLES))
     if not class_names and role in ("student", "monitor", "counsellor"):
-        return None, "class is empty"
+        return _no("class_empty", "class is empty")
     if not class_names:
         # Staff, officers and admins without a class bind with their department's code, like a class.
         class_names = [staff_group(college)]
     if len(class_names) > 1 and role != "counsellor":
-        return None, "only a counsellor may have several classes"
+        return _no("classes_many", "only a counsellor may have several classes")
     tags = []
     for tag in (t for t in _LIST_SPLIT.split(_cell(cells, columns, "tags").lower()) if t):
         tag = TAG_ALIASES.get(tag, tag)
         if tag not in TAGS:
-            return None, f"tag {tag!r} is not one of {', '.join(TAGS)}"
+            return _no("tag_bad", f"tag {tag!r} is not one of {', '.join(TAGS)}", tag=tag, tags=", ".join(TAGS))
         tags.append(tag)
     if role == "staff" and "staff" not in tags:
         tags.append("staff")
     name = _cell(cells, columns, "name") or None
     dorm = _cell(cells, columns, "dorm") or None
     wecom_userid = _cell(cells, columns, "wecom_userid") or None
-    return RosterRow(number, name, college, class_names, dorm, role, tags, wecom_userid), ""
+    return RosterRow(number, name, college, class_names, dorm, role, tags, wecom_userid), None

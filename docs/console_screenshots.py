@@ -21,7 +21,7 @@ from tests.console_web_support import browser_signed_in, chromium, console_serve
 from tests.office_support import add_person, pledge, quiz  # noqa: E402
 from tests.test_report_flow import make_person, security_channel  # noqa: E402
 
-PAGES = ("cases", "case", "figures", "warnings", "classes", "roster", "ledger", "audit")
+PAGES = ("login", "cases", "case", "review", "figures", "warnings", "classes", "roster", "invite", "ledger", "audit")
 ROSTER = ("学号,姓名,学院,班级,身份,标签\n2024101,陈一,文学院,中文2401,学生,新生\n2024102,林二,文学院,,学生,\n"
           "2024103,赵三,文学院,中文2401,班长,\n2024104,钱四,文学院,中文2401,保卫处,\n2024105,孙五,文学院,中文2401,学生,留学生\n")
 
@@ -81,6 +81,12 @@ async def shoot(out: Path) -> None:
                                ("audit", "/console/audit")):
                 await page.goto(base + path)
                 await page.screenshot(path=str(out / f"console-{name}.png"), full_page=True)
+            await page.goto(base + "/console/cases/R-2026-000003")          # flagged: its 倒查 review, saved
+            await page.fill("#review textarea[name=findings]", "该生未参加本月反诈主题班会，预警推送未读")
+            await page.fill("#review textarea[name=responsibility]", "班主任宣传覆盖不到位，已约谈并责令整改")
+            await page.fill("#review textarea[name=follow_up]", "已安排心理疏导，协助派出所追赃")
+            await page.click("#review button")
+            await page.screenshot(path=str(out / "console-review.png"), full_page=True)
             await page.goto(base + "/console/warnings")
             await page.fill("textarea[name=body]", "近期多名同学接到冒充快递客服的理赔电话，对方要求开启屏幕共享。"
                             "快递理赔不会要求共享屏幕或转账，请立即挂断并拨打 96110。")
@@ -93,9 +99,17 @@ async def shoot(out: Path) -> None:
             await page.set_input_files("input[type=file]", str(roster))
             await page.click("form[action$='/preview'] button")
             await page.screenshot(path=str(out / "console-roster.png"), full_page=True)
+            await page.fill("form[action$='/invite'] input[name=number]", "T100")
+            await page.click("form[action$='/invite'] button")
+            await page.screenshot(path=str(out / "console-invite.png"), full_page=True)
             page = await browser_signed_in(browser, app, who["counsellor"])
             await page.set_viewport_size({"width": 390, "height": 760})       # a counsellor's phone
             await page.screenshot(path=str(out / "console-classes.png"), full_page=True)
+            app.config.identity.cas.server_url = "https://cas.example.edu.cn/cas"     # the CAS sign-in offer
+            app.config.identity.cas.public_url = base
+            login = await (await browser.new_context(viewport={"width": 1100, "height": 500})).new_page()
+            await login.goto(base + "/console/login?out=1")
+            await login.screenshot(path=str(out / "console-login.png"), full_page=True)
     finally:
         await app.close()
 

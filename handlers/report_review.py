@@ -29,16 +29,29 @@ def review_button(ctx: Context, case_no: str) -> Button:
     return Button(ctx.t("review.btn_start"), f"{PREFIX}start:{case_no}")
 
 
-async def start_review(ctx: Context, report) -> list[Outgoing]:
-    """Begin the review of a flagged case (or say why not)."""
+async def review_refusal(ctx: Context, report) -> str | None:
+    """Why this case takes no review (not flagged, or reviewed already), or None when it can be entered."""
     if not report["flagged_review"]:
-        return [text(ctx.t("review.not_flagged", case_no=report["case_no"],
-                           threshold=f"{ctx.config.reports.review_threshold_yuan:,}"))]
+        return ctx.t("review.not_flagged", case_no=report["case_no"],
+                     threshold=f"{ctx.config.reports.review_threshold_yuan:,}")
     existing = await ctx.store.reports.review(report["id"])
     if existing is not None:
-        return [text(ctx.t("review.already", case_no=report["case_no"],
-                           reviewer=await esc.person_label(ctx.services, existing["reviewer_id"]),
-                           day=existing["interviewed_on"]))]
+        return ctx.t("review.already", case_no=report["case_no"],
+                     reviewer=await esc.person_label(ctx.services, existing["reviewer_id"]),
+                     day=existing["interviewed_on"])
+    return None
+
+
+def review_day(ctx: Context, answer: str) -> str | None:
+    """The 约谈 day as an ISO date ('today', '昨天', '2026-11-20', '11-20'), or None when not a day allowed."""
+    return _parse_day(answer, date.fromisoformat(ctx.today()))
+
+
+async def start_review(ctx: Context, report) -> list[Outgoing]:
+    """Begin the review of a flagged case (or say why not)."""
+    refusal = await review_refusal(ctx, report)
+    if refusal:
+        return [text(refusal)]
     ctx.begin(CONVERSATION, STEPS[0], case_no=report["case_no"])
     return [_ask(ctx, STEPS[0], report["case_no"])]
 
@@ -74,7 +87,7 @@ async def continue_review(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if msg.media is not None or not answer:
         return [_ask(ctx, ctx.state.step, ctx.state.data["case_no"])]
     if ctx.state.step == "interviewed_on":
-        day = _parse_day(answer, date.fromisoformat(ctx.today()))
+        day = review_day(ctx, answer)
         if day is None:
             return [text(ctx.t("review.bad_day", text=answer[:30])), _ask(ctx, "interviewed_on",
                                                                           ctx.state.data["case_no"])]
@@ -98,16 +111,21 @@ async def _take(ctx: Context, value: str) -> list[Outgoing]:
     report = await find_case(ctx, case_no)
     if report is None:
         return [text(ctx.t("report.no_case", case_no=case_no))]
+    return await save_review(ctx, report, {step: data[step] for step in STEPS})
+
+
+async def save_review(ctx: Context, report, answers: dict[str, str]) -> list[Outgoing]:
+    """Record the review by the officer entering it (chat and console alike): event, audit, card, answer."""
+    case_no = report["case_no"]
     reviewer = ctx.person.id if ctx.person else None
-    if not await ctx.store.reports.add_review(report["id"], reviewer, data["interviewed_on"], data["findings"],
-                                              data["responsibility"], data["follow_up"]):
+    if not await ctx.store.reports.add_review(report["id"], reviewer, *(answers[step][:MAX_TEXT] for step in STEPS)):
         return [text(ctx.t("review.already", case_no=case_no, reviewer="-", day="-"))]
-    await ctx.store.reports.add_event(report["id"], "reviewed", reviewer, note=data["responsibility"][:200])
+    await ctx.store.reports.add_event(report["id"], "reviewed", reviewer, note=answers["responsibility"][:200])
     await ctx.audit("report.review", case_no)
     lang = esc.office_lang(ctx.services)
     await esc.send_card(ctx.services, report["id"], ctx.services.translate(
         "review.card_done", lang, person=await esc.person_label(ctx.services, reviewer)))
-    return [text(ctx.t("review.saved", case_no=case_no, day=data["interviewed_on"]),
+    return [text(ctx.t("review.saved", case_no=case_no, day=answers["interviewed_on"]),
                  [Button(ctx.t("report.btn_resolve"), RESOLVE_CASE.pack(case_no))])]
 
 

@@ -11,7 +11,8 @@ OPEN_STATUSES = ("received", "acknowledged", "in_progress")
 CASE_COLUMNS = ("id, case_no, status, urgent, fraud_type, amount_yuan, college, flagged_review, created_at,"
                 " submitted_at, escalation_count, acknowledged_at, assigned_to,"
                 " (SELECT MAX(e.at) FROM report_events e WHERE e.report_id = reports.id"
-                " AND e.action IN ('escalated', 'reescalated', 'fallback')) AS last_escalated_at")
+                " AND e.action IN ('escalated', 'reescalated', 'fallback')) AS last_escalated_at,"
+                " EXISTS (SELECT 1 FROM report_reviews v WHERE v.report_id = reports.id) AS reviewed")
 
 
 class ConsoleRepo:
@@ -103,8 +104,9 @@ class ConsoleRepo:
         if min_amount is not None:
             where.append("amount_yuan >= ?")
             params.append(min_amount)
-        if review:
-            where.append("flagged_review = 1")
+        if review:      # 待倒查: flagged and its review not recorded yet
+            where.append("flagged_review = 1 AND NOT EXISTS"
+                         " (SELECT 1 FROM report_reviews v WHERE v.report_id = reports.id)")
         condition = " AND ".join(where)
         total = await self.db.fetchval(f"SELECT COUNT(*) FROM reports WHERE {condition}", params)
         order = "urgent DESC, id" if status == "open" else "id DESC"

@@ -398,7 +398,7 @@ async def test_a_roster_upload_is_checked_line_by_line_and_imported_only_when_co
         rejected = await page.inner_text("#rejected tbody")
         lines = [row.split("\t")[0] for row in rejected.splitlines()]
         assert lines == ["3", "4", "5", "6"]
-        assert "class is empty" in rejected and "security and admin" in rejected and "already on line 2" in rejected
+        assert "班级为空" in rejected and "保卫处和管理员身份" in rejected and "已在第 2 行出现过" in rejected
         accepted = await page.inner_text("#accepted tbody")
         assert "2024001" in accepted and "<b>赵四</b>" in accepted        # shown as typed, not as markup
         assert await app.store.people.by_number("2024001") is None       # nothing imported yet

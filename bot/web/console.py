@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.events import Incoming, Kind
 from bot.roles import CLASS_LEADERS, OFFICE, OFFICE_AND_ADMIN
 from bot.serve import APP_KEY
+from bot.web import cas
 from bot.web.sessions import Session, csrf_ok, current, digest, see_other, sign_in, sign_out
 from handlers import office
 from handlers.console import actions, audit, cases, classes, figures, roster, warnings
@@ -141,9 +142,35 @@ async def index(request: web.Request) -> web.StreamResponse:
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
-    """The link's landing page: a button that uses the link (a link preview fetching it uses nothing)."""
+    """The link's landing page (a button that uses it: a link preview uses nothing); without a link, CAS."""
     token = request.query.get("token", "")[:100]
-    return page(request, "login.html", None, token=token)
+    use_cas = cas.enabled(request.config_dict[APP_KEY].config)
+    if use_cas and not token and "out" not in request.query:     # after signing out, not straight back in
+        return cas.to_cas(request)
+    return page(request, "login.html", None, token=token, cas=use_cas)
+
+
+async def cas_return(request: web.Request) -> web.StreamResponse:
+    """CAS sent the browser back with a ticket: a session for the person it vouches for, or a page saying why."""
+    if not cas.enabled(request.config_dict[APP_KEY].config):
+        log.warning("console: CAS return refused: [identity.cas] is not configured")
+        raise web.HTTPNotFound(text="no single sign-on here")
+    person_id, reason = await cas.person_from_ticket(request)
+    if person_id is None:
+        status = {"state": 400, "unreachable": 502, "bad_response": 502}.get(reason, 403)
+        return cas.forget_state(page(request, "login.html", None, status=status, token="", cas=True,
+                                     failure=translate(request, None, f"console.cas_{reason}")))
+    return cas.forget_state(await enter(request, person_id))
+
+
+async def enter(request: web.Request, person_id: int) -> web.StreamResponse:
+    """Start the verified person's session, or a page saying they have no console role."""
+    try:
+        return await sign_in(request, person_id)
+    except web.HTTPForbidden:
+        return page(request, "login.html", None, status=403, token="",
+                    cas=cas.enabled(request.config_dict[APP_KEY].config),
+                    failure=translate(request, None, "console.no_console_role"))
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -154,7 +181,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if person_id is None:
         log.warning("console: sign-in with an unknown, used or expired link refused")
         return page(request, "login.html", None, status=403, token="", refused=True)
-    return await sign_in(request, person_id)
+    return await enter(request, person_id)
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
@@ -285,10 +312,16 @@ async def warning_publish(request: web.Request) -> web.StreamResponse:
                        else "/console/warnings")
 
 
+def roster_view(request: web.Request, session: Session, **values):
+    """The roster page (upload, its check, the invite form)."""
+    days = request.config_dict[APP_KEY].config.identity.invite_days
+    return page(request, "roster.html", session, invite_days=days, **values)
+
+
 async def roster_page(request: web.Request) -> web.StreamResponse:
     """The upload form."""
     session = await allowed(request, OFFICE_AND_ADMIN)
-    return page(request, "roster.html", session, flash=await _flash(request, session))
+    return roster_view(request, session, flash=await _flash(request, session))
 
 
 async def roster_preview(request: web.Request) -> web.StreamResponse:
@@ -296,13 +329,21 @@ async def roster_preview(request: web.Request) -> web.StreamResponse:
     session = await allowed(request, OFFICE_AND_ADMIN)
     upload = (await request.post()).get("file")
     if not isinstance(upload, web.FileField):
-        return page(request, "roster.html", session, flash=translate(request, session, "console.roster_no_file"))
+        return roster_view(request, session, flash=translate(request, session, "console.roster_no_file"))
     data = upload.file.read(roster.MAX_BYTES + 1)
-    accepted, rejected = await roster.check_upload(session.context(request), upload.filename or "", data)
+    ctx = session.context(request)
+    accepted, rejected = await roster.check_upload(ctx, upload.filename or "", data)
     checked = hashlib.sha256(data).hexdigest()
     request.config_dict[PENDING_ROSTERS][session.token_hash] = (checked, [row for _line, row in accepted])
-    return page(request, "roster.html", session, accepted=accepted[:roster.PREVIEW_ROWS], total=len(accepted),
-                rejected=rejected, checked=checked, filename=upload.filename or "")
+    return roster_view(request, session, accepted=accepted[:roster.PREVIEW_ROWS], total=len(accepted),
+                rejected=roster.reasons(ctx, rejected), checked=checked, filename=upload.filename or "")
+
+
+async def roster_invite(request: web.Request) -> web.StreamResponse:
+    """A personal invite by /invite's code; shown once on this page (never kept as a flash)."""
+    session = await allowed(request, OFFICE_AND_ADMIN)
+    number = str((await request.post()).get("number", "")).strip()
+    return roster_view(request, session, invite=await roster.invite(session.context(request), number))
 
 
 async def roster_import(request: web.Request) -> web.StreamResponse:
@@ -358,6 +399,7 @@ def build_console() -> web.Application:
     console.router.add_get("/", index)
     console.router.add_get("/login", login_page)
     console.router.add_post("/login", login)
+    console.router.add_get("/cas", cas_return)
     console.router.add_post("/logout", logout)
     console.router.add_post("/lang", set_lang)
     console.router.add_get("/cases", cases_page)
@@ -373,6 +415,7 @@ def build_console() -> web.Application:
     console.router.add_get("/roster", roster_page)
     console.router.add_post("/roster/preview", roster_preview)
     console.router.add_post("/roster/import", roster_import)
+    console.router.add_post("/roster/invite", roster_invite)
     console.router.add_get("/ledger", ledger_page)
     console.router.add_post("/ledger", ledger_download)
     console.router.add_get("/audit", audit_page)

@@ -50,7 +50,7 @@ class Session:
 
 
 async def sign_in(request: web.Request, person_id: int) -> web.StreamResponse:
-    """Start a session for a verified person (a used link; CAS after issue 12) and send them in."""
+    """Start a session for a verified person (a used link, or a CAS ticket) and send them in."""
     app = request.config_dict[APP_KEY]
     person = await app.store.people.get(person_id)
     if person is None or person.forgotten_at or effective_role(person, app.config) not in CONSOLE_ROLES:
@@ -100,6 +100,6 @@ def csrf_ok(session: Session, sent: str) -> bool:
 async def sign_out(request: web.Request, session: Session) -> web.StreamResponse:
     """End the session and forget the cookie."""
     await request.config_dict[APP_KEY].store.console.drop_session(session.token_hash)
-    response = see_other("/console/login")
+    response = see_other("/console/login?out=1")
     response.del_cookie(COOKIE, path="/console")
     return response

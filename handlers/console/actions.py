@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.context import Context
-from handlers import report_office
+from handlers import report_office, report_review
 
-ACTIONS = ("ack", "assign", "resolve", "reply")
+ACTIONS = ("ack", "assign", "resolve", "reply", "review")
 
 
 async def run_case_action(ctx: Context, case_no: str, action: str, form) -> str | None:
@@ -23,8 +23,25 @@ async def run_case_action(ctx: Context, case_no: str, action: str, form) -> str 
         replies = await report_office.assign_to_key(ctx, report, "#" + person)
     elif action == "resolve":
         replies = await report_office.resolve(ctx, report, note)
+    elif action == "review":
+        return await review_from_form(ctx, report, form)
     elif not note:
         return ctx.t("report.reply_usage", case_no=report["case_no"])
     else:
         replies = await report_office.reply_to_reporter(ctx, report, note)
+    return "\n".join(reply.text for reply in replies if reply.text)
+
+
+async def review_from_form(ctx: Context, report, form) -> str:
+    """The review form: the chat's refusals and day rule, then its own save (reviewer = the signed-in officer)."""
+    refusal = await report_review.review_refusal(ctx, report)
+    if refusal:
+        return refusal
+    typed = {step: form.get(step, "").strip() for step in report_review.STEPS}
+    day = report_review.review_day(ctx, typed["interviewed_on"])
+    if day is None:
+        return ctx.t("review.bad_day", text=typed["interviewed_on"][:30])
+    if not all(typed.values()):
+        return ctx.t("console.review_incomplete")
+    replies = await report_review.save_review(ctx, report, {**typed, "interviewed_on": day})
     return "\n".join(reply.text for reply in replies if reply.text)

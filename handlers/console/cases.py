@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.clock import parse_iso
 from bot.context import Context
 from handlers import report_escalation as esc
+from handlers import report_review
 from handlers.report_office import find_case
 
 STATUSES = ("open", "received", "acknowledged", "in_progress", "resolved")
@@ -56,7 +57,7 @@ async def case_list(ctx: Context, filters: CaseFilters) -> dict:
         "status_label": ctx.t("report.status." + row["status"]),
         "type": esc.type_name(ctx.services, row["fraud_type"], ctx.lang),
         "amount": "-" if row["amount_yuan"] is None else f"{row['amount_yuan']:,}",
-        "college": row["college"] or "-", "review": bool(row["flagged_review"]),
+        "college": row["college"] or "-", "review": bool(row["flagged_review"]) and not row["reviewed"],
         "age": age(ctx, row["submitted_at"] or row["created_at"]),
         "since_escalation": age(ctx, row["last_escalated_at"]) if row["last_escalated_at"] else "-",
         "escalations": row["escalation_count"],
@@ -85,6 +86,7 @@ async def case_page(ctx: Context, case_no: str) -> dict | None:
     officers = [(pid, await esc.person_label(services, pid))
                 for pid in await ctx.store.reports.office_people(ctx.config.roles.security)]
     amount = report["amount_yuan"]
+    review = await ctx.store.reports.review(report["id"]) if report["flagged_review"] else None
     fields = [
         ("console.field_status", ctx.t("report.status." + report["status"])),
         ("console.field_type", esc.type_name(services, report["fraud_type"], lang)),
@@ -112,6 +114,12 @@ async def case_page(ctx: Context, case_no: str) -> dict | None:
         "evidence": [{"id": e["id"], "filename": e["filename"], "photo": e["kind"] == "photo",
                       "kb": max(1, e["size"] // 1024)} for e in await ctx.store.reports.evidence(report["id"])],
         "events": events, "officers": officers, "can_reply": report["reporter_person_id"] is not None,
+        "review_open": bool(report["flagged_review"]) and review is None,
+        "review": None if review is None else {
+            "reviewer": await esc.person_label(services, review["reviewer_id"]),
+            "at": esc.local_time(services, review["created_at"]),
+            "steps": [(f"console.review_{step}", review[step]) for step in report_review.STEPS]},
+        "today": ctx.today(),
     }
 
 

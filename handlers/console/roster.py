@@ -12,7 +12,9 @@ import tempfile
 from pathlib import Path
 
 from bot.context import Context
+from bot.events import Incoming, Kind
 from bot.roster import Rejected, parse_roster
+from handlers import identity
 from storage.people import RosterRow
 
 PRIVILEGED = ("security", "admin")
@@ -37,19 +39,20 @@ def xlsx_to_csv(data: bytes) -> bytes:
 def read_upload(filename: str, data: bytes) -> tuple[list[tuple[int, RosterRow]], list[Rejected]]:
     """Check every line of an uploaded CSV (UTF-8 or GBK) or XLSX with the CLI's own parser."""
     if len(data) > MAX_BYTES:
-        return [], [Rejected(1, f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")]
+        return [], [Rejected(1, f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB", "too_big",
+                             {"mb": MAX_BYTES // (1024 * 1024)})]
     if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
         try:
             data = xlsx_to_csv(data)
         except Exception as exc:          # a damaged or fake workbook: say so, import nothing
-            return [], [Rejected(1, f"not a readable XLSX workbook ({type(exc).__name__})")]
+            return [], [Rejected(1, f"not a readable XLSX workbook ({type(exc).__name__})", "bad_xlsx")]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "roster.csv"
         path.write_bytes(data)
         try:
             return parse_roster(path)
         except (UnicodeDecodeError, csv.Error) as exc:
-            return [], [Rejected(1, f"not a readable CSV file ({type(exc).__name__})")]
+            return [], [Rejected(1, f"not a readable CSV file ({type(exc).__name__})", "bad_csv")]
 
 
 async def check_upload(ctx: Context, filename: str, data: bytes) -> tuple[list[tuple[int, RosterRow]], list[Rejected]]:
@@ -60,11 +63,22 @@ async def check_upload(ctx: Context, filename: str, data: bytes) -> tuple[list[t
     for line, row in good:
         if row.role in PRIVILEGED or row.person_no in privileged:
             rejected.append(Rejected(line, "security and admin roles are given by invite or config [roles], "
-                                           "not by a roster upload"))
+                                           "not by a roster upload", "privileged"))
         else:
             accepted.append((line, row))
     rejected.sort(key=lambda r: r.line)
     return accepted, rejected
+
+
+def reasons(ctx: Context, rejected: list[Rejected]) -> list[tuple[int, str]]:
+    """Each rejected line with its reason in the page's language."""
+    return [(r.line, ctx.t(f"roster.reject_{r.key}", **r.values) if r.key else r.reason) for r in rejected]
+
+
+async def invite(ctx: Context, number: str) -> str:
+    """A personal invite made by /invite's own code (audited there); its answer, the code included."""
+    msg = Incoming("console", "", "", Kind.COMMAND, number[:30], command="invite")
+    return "\n".join(reply.text for reply in await identity.invite_command(msg, ctx) if reply.text)
 
 
 async def import_rows(ctx: Context, rows: list[RosterRow]) -> tuple[int, int]:
