@@ -282,7 +282,8 @@ class Matcher:
             return None, 0.0
         index = max(range(len(benign)), key=benign.__getitem__)
         clean = _NO_SHARING.sub(" ", normalize(text))
-        demands = sum(1 for p in _DEMANDS if p.search(clean))
+        # Asking how or where to report a scam names the scam, but it is still an ordinary question.
+        demands = 0 if _REPORTING.search(clean) else sum(1 for p in _DEMANDS if p.search(clean))
         weight = self.weights.benign_bias * self.weights.demand_damp ** demands
         if not demands and not _UNSOLICITED.search(clean):
             weight *= self.weights.reassured ** min(2, sum(1 for p in _REASSURING if p.search(clean)))
@@ -395,9 +396,15 @@ _REASSURING = [re.compile(p) for p in (
     r"\b(really|actually) (from|the)\b|\bhow (do|can|would) (i|we|you) (know|tell|check|verify)\b|"
     r"\b(real|legit|genuine|official|normal)\?",
     r"\bofficial (website|site|app|portal|page|channel|tracking)\b|\bstudent portal\b|\bin the (official )?app\b",
-    r"\bi (requested|asked for|started)\b|\bmyself\b|"
+    r"\bi (requested|asked for|started)\b|\b(did|doing|done|set|turned on|made)\b.{0,24}\bmyself\b|"
     r"\bi'?m (logging|signing|binding|adding|resetting)\b",
 )]
+
+# A question how or where to report something, with nothing having happened yet.
+_REPORTING = re.compile(
+    r"^(请问)?(怎么|如何|在哪|去哪|在哪里|应该在哪里?|应该怎么)(举报|投诉|报警)|(应该)?(在哪|去哪)(里)?(举报|投诉)|"
+    r"^(what is the (right )?way|how (do|can|should) (i|we)|where (do|can|should) (i|we)) (to )?(report|send)\b"
+)
 
 # A stranger's approach or a scam's offer: "is this real?" about it is a question about that scam.
 _UNSOLICITED = re.compile(
