@@ -373,7 +373,8 @@ _DEMANDS = [re.compile(p) for p in (
     r"\b(need|want|ask\w*)\b.{0,12}\b(the|my|your) (\w+ )?(code|otp|pin|password)\b",
     r"\b(screen ?shar\w*|remote access|anydesk|teamviewer|install (an|a|the|their) app)\b",
     r"\b(safe account|upfront|up front|processing fee|release fee|unlock\w*|unfreez\w*|deposit first|pay first)\b",
-    r"\b(on|via|through|click\w*) (a|the|this) link\b|\bqr code\b|\bpersonal account\b",
+    r"\b(on|via|through|with|click\w*|tap\w*|open\w*) (a|the|this) link\b|\bqr code\b|\bpersonal account\b|"
+    r"\blink to (pay|update|confirm|verify|claim|log ?in|sign ?in)\b",
     r"\b(arrest\w*|warrant|bail|deport\w*|money laundering|keep (it|this) (a )?secret|don't tell|do not tell)\b",
     r"\b(illegal|contraband|drugs|suspect|criminal|crime)\b",
 )]
@@ -390,12 +391,14 @@ _NO_SHARING = re.compile(
 _REASSURING = [re.compile(p) for p in (
     r"是真的吗|是不是真的|是官方的吗|是官方发的吗|是不是官方|是正规的吗|正常吗|"
     r"怎么(判断|知道|核实|确认|查).{0,24}(真|官方|正规)",
-    r"官网|官方app|官方网站|官方渠道|学生系统|学工系统|教务系统|研招网|公示",
+    r"官网|官方app|官方网站|官方渠道|学生系统|学工系统|教务系统|研招网|公示|"
+    r"(去|到)(学校|学院)?.{0,6}(资助中心|财务处|教务处|学工处|办公室|窗口|网点|营业厅|柜台)",
     r"我自己|本人操作|自己(申请|设置|办理)的",
     r"\bis (it|this|that|the \w+( \w+)?) (real|legit|legitimate|official|genuine|normal|safe)\b|"
     r"\b(really|actually) (from|the)\b|\bhow (do|can|would) (i|we|you) (know|tell|check|verify)\b|"
     r"\b(real|legit|genuine|official|normal)\?",
-    r"\bofficial (website|site|app|portal|page|channel|tracking)\b|\bstudent portal\b|\bin the (official )?app\b",
+    r"\bofficial (website|site|app|portal|page|channel|tracking)\b|\bstudent portal\b|\bin the (official )?app\b|"
+    r"\b(at|to|visit) the (\w+ )?(office|counter|branch)\b",
     r"\bi (requested|asked for|started)\b|\b(did|doing|done|set|turned on|made)\b.{0,24}\bmyself\b|"
     r"\bi'?m (logging|signing|binding|adding|resetting)\b",
 )]
@@ -418,7 +421,7 @@ _COURTSHIP = [re.compile(p) for p in (
     r"聊了.{0,3}(几|一|两|三|四|五|半)(个)?(周|星期|月)|每天(聊天|问候|嘘寒问暖|早安)",
     r"\bwrong number\b|\b(texted|messaged|added) me by mistake\b|\bby mistake\b|"
     r"\b(tinder|hinge|bumble|dating (app|site)|online (boyfriend|girlfriend))\b|"
-    r"\b(chatt?(ed|ing)|talk(ed|ing)|texting)\b.{0,30}\b(every day|for (weeks|months)|daily)\b|"
+    r"\b(chatt?(ed|ing)|talk(ed|ing)|texting)\b.{0,30}\b(every day|for (\w+ )?(weeks|months)|daily)\b|"
     r"\bgood morning (messages|texts)\b",
 )]
 
