@@ -7,7 +7,10 @@ work without a word segmenter, (b) weighted keyword hits (zh substring, en word 
 (c) an IDF-weighted overlap with the type's whole text. English words are lemmatised and stemmed
 (bot/library/english.py) and neighbouring words also count as pairs. The benign library (content/benign/)
 competes as further classes: when an ordinary kind (courier, bank, school...) beats every fraud type, the
-answer is "other" with that kind, unless the message makes a scammer's demand (a fee, a code, a link).
+answer is "other" with that kind, unless the message makes a scammer's demand (a fee, a code, a link);
+asking whether a notice is genuine, naming an official channel or saying the person started it makes
+"ordinary" likelier unless a stranger or a scam's offer is in it. A courtship (a wrong-number text, a dating
+app, weeks of chat) that ends on a platform lends romance the platform's score: that is pig butchering.
 A naive Bayes signal over the same texts (bot/library/semantic.py) can be fused in; it is off because it
 won no more than 2 of 804 development lines (bench/classify.py --semantic measures it). Weights were tuned
 on bench/data/dev.tsv, dev2.tsv and dev16.tsv (never on eval.tsv or heldback16.tsv).
