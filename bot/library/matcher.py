@@ -414,8 +414,9 @@ _REPORTING = re.compile(
 
 # A stranger's approach or a scam's offer: "is this real?" about it is a question about that scam.
 _UNSOLICITED = re.compile(
-    r"有人|陌生|自称|刷单|返利|返佣|兼职|网上认识|"
-    r"\b(someone|somebody|stranger|a (guy|man|woman|girl|lady|caller)|claim\w*|pretend\w*|part[- ]time|commission)\b"
+    r"有人|陌生|自称|刷单|返利|返佣|兼职|网上认识|(打|来)电话说|电话里说|加我(微信|qq|好友)|私信|"
+    r"\b(someone|somebody|stranger|a (guy|man|woman|girl|lady|caller)|claim\w*|pretend\w*|part[- ]time|commission)\b|"
+    r"\b(called|phoned|rang|texted|messaged) (me )?(to say|saying|and said)\b|\bcall from\b.{0,40}\bsaying\b"
 )
 
 # A courtship: a wrong-number text, a dating app, weeks of daily chat, a partner never met.
