@@ -106,6 +106,8 @@ def test_ordinary_messages_are_other_and_say_which_kind(matcher, body):
     ("有人打电话说我的奖学金发放失败，要重新登记银行卡，是真的吗", "subsidy"),
     ("网上兼职刷单一单返10块，是真的吗", "brushing"),
     ("someone offered me a part-time job rating hotels, is this legit?", "brushing"),
+    ("教育局打电话说我有一笔补助金可以领，是真的吗", "subsidy"),
+    ("Got a call from the bank's fraud team saying my account is compromised, is that real?", "fake_service"),
 ])
 def test_asking_whether_a_scam_is_one_is_answered_for_that_scam(matcher, body, expected):
     assert matcher.top(body)[0] == expected
