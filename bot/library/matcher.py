@@ -375,7 +375,8 @@ _DEMANDS = [re.compile(p) for p in (
     r"\b(give|send|read|share|tell)\b.{0,20}\b(verification|sms|one[- ]time|security) code\b|"
     r"\b(need|want|ask\w*)\b.{0,12}\b(the|my|your) (\w+ )?(code|otp|pin|password)\b",
     r"\b(screen ?shar\w*|remote access|anydesk|teamviewer|install (an|a|the|their) app)\b",
-    r"\b(safe account|upfront|up front|processing fee|release fee|unlock\w*|unfreez\w*|deposit first|pay first)\b",
+    r"\b(safe account|upfront|up front|processing fee|release fee|unlock\w*|unfreez\w*|deposit first|pay first)\b|"
+    r"\bpay (a|an|some) (\w+ )?(fee|deposit|tax|charge)\b|\bfee to (receive|release|get|claim|withdraw)\b",
     r"\b(on|via|through|with|click\w*|tap\w*|open\w*) (a|the|this) link\b|\bqr code\b|\bpersonal account\b|"
     r"\blink to (pay|update|confirm|verify|claim|log ?in|sign ?in)\b",
     r"\b(arrest\w*|warrant|bail|deport\w*|money laundering|keep (it|this) (a )?secret|don't tell|do not tell)\b",
