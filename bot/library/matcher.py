@@ -425,7 +425,7 @@ _COURTSHIP = [re.compile(p) for p in (
     r"加错|发错|网恋|交友(软件|app|平台)|婚恋|探探|陌陌|soul|男朋友|女朋友|老公|老婆|"
     r"聊了.{0,3}(几|一|两|三|四|五|半)(个)?(周|星期|月)|每天(聊天|问候|嘘寒问暖|早安)",
     r"\bwrong number\b|\b(texted|messaged|added) me by mistake\b|\bby mistake\b|"
-    r"\b(tinder|hinge|bumble|dating (app|site)|online (boyfriend|girlfriend))\b|"
+    r"\b(tinder|hinge|bumble|tantan|dating (app|site)|online (boyfriend|girlfriend))\b|"
     r"\b(chatt?(ed|ing)|talk(ed|ing)|texting)\b.{0,30}\b(every day|for (\w+ )?(weeks|months)|daily)\b|"
     r"\bgood morning (messages|texts)\b",
 )]
