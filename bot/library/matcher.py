@@ -13,7 +13,8 @@ asking whether a notice is genuine, naming an official channel or saying the per
 app, weeks of chat) that ends on a platform lends romance the platform's score: that is pig butchering.
 A naive Bayes signal over the same texts (bot/library/semantic.py) can be fused in; it is off because it
 won no more than 2 of 804 development lines (bench/classify.py --semantic measures it). Weights were tuned
-on bench/data/dev.tsv, dev2.tsv and dev16.tsv (never on eval.tsv or heldback16.tsv).
+on bench/data/dev.tsv, dev2.tsv and dev16.tsv (never on eval.tsv or heldback16.tsv); the reassurance and
+courtship weights were set on those dev sets too (bench/classify.py prints CHOICES_FROM's calibration).
 """
 
 from __future__ import annotations
