@@ -5,7 +5,10 @@ Each data file is TSV with a header: type, lang, text (and optionally source). R
 are the benign (not fraud) messages and the few scams no type covers; the contract answers both "other".
 Reports top-1 per language, per type and for short vs long messages, benign accuracy, the commonest
 confusion pairs, how often the matcher is unsure (and how right it is when it is sure), p99 per message,
-load time and the memory the library plus the matcher hold.
+load time and the memory the library plus the matcher hold. It also calibrates the advice's CHOICES_FROM
+(handlers/advice.py: an unsure verdict whose best type scores this much is offered the top three as choices,
+below it one clarifying question is asked): for each bar it counts the cost, the fraud descriptions that
+get the question although their type was among the three plus the ordinary messages offered fraud types.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.library.loader import load_library  # noqa: E402
 from bot.library.matcher import OTHER, Weights, build_matcher, normalize  # noqa: E402
+from handlers.advice import CHOICES_FROM  # noqa: E402
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[A-Za-z]+")
@@ -101,6 +105,7 @@ def main() -> int:
     top1 = top3 = base1 = sure = sure_right = 0
     groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])   # right, total, baseline right
     confusion: dict[str, Counter] = defaultdict(Counter)
+    unsure: list[tuple[float, bool, bool]] = []     # best offered score, truth among the three, truth ordinary
     for type_id, lang, body in rows:
         runs = []
         for _ in range(args.repeat):      # the machine is shared: a message's time is its median run
@@ -115,6 +120,9 @@ def main() -> int:
         base_right = baseline.top(body) == type_id
         base1 += base_right
         sure += verdict.sure
+        if not verdict.sure and verdict.benign is None:
+            offered = max([s for t, s in verdict.top3 if t != OTHER] or [0.0])
+            unsure.append((offered, type_id in [t for t, _ in verdict.top3], type_id == OTHER))
         sure_right += verdict.sure and right
         for group in (f"lang:{lang}", "length:short" if is_short(body) else "length:long"):
             groups[group][0] += right
@@ -130,6 +138,21 @@ def main() -> int:
         for lang in sorted({lang for _, lang, _ in rows}):
             part = [(t, b) for t, la, b in rows if la == lang]
             semantic[f"top1_{lang}"] = _share(sum(fused.top(b)[0] == t for t, b in part), len(part))
+    def choice_cost(bar: float) -> int:
+        """Fraud descriptions asked a question although the three held their type, plus ordinary ones offered types."""
+        return sum(hit and not ordinary for s, hit, ordinary in unsure if s < bar) + \
+            sum(ordinary for s, _, ordinary in unsure if s >= bar)
+
+    offered = [u for u in unsure if u[0] >= CHOICES_FROM]
+    choices = {
+        "choices_from": CHOICES_FROM,
+        "unsure": len(unsure),
+        "offered": len(offered),
+        "offered_top3": _share(sum(hit for _, hit, ordinary in offered if not ordinary),
+                               sum(not ordinary for *_, ordinary in offered)),
+        "ordinary_offered": sum(ordinary for *_, ordinary in offered),
+        "cost_by_bar": {bar: choice_cost(bar) for bar in range(0, 26, 2)},
+    }
     pairs = Counter({(t, g): c for t, counts in confusion.items() for g, c in counts.items() if g != t})
     result = {
         "data": [str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p) for p in args.data],
@@ -145,6 +168,7 @@ def main() -> int:
         "top1_by_type": {t: _share(c[t], sum(c.values())) for t, c in sorted(confusion.items())},
         "confusion_pairs": [{"truth": t, "guess": g, "count": c} for (t, g), c in pairs.most_common(12)],
         "sure_share": _share(sure, n),
+        "choices": choices,
         "top1_when_sure": _share(sure_right, sure),
         "p50_ms": round(statistics.median(times_ms), 3),
         "p99_ms": round(percentile(times_ms, 0.99), 3),
@@ -169,6 +193,10 @@ def main() -> int:
               + "  ".join(f"{k[5:]} {v:.1%}" for k, v in semantic.items() if k.startswith("top1_")))
     print(f"unsure    sure on {result['sure_share']:.1%} of messages, top-1 {result['top1_when_sure']:.1%} "
           "when sure (otherwise the bot shows its top three)")
+    print(f"choices   {choices['offered']} of {choices['unsure']} unsure messages offered the top three at "
+          f"CHOICES_FROM {CHOICES_FROM:g} (type among them for {choices['offered_top3']:.1%} of the frauds, "
+          f"{choices['ordinary_offered']} ordinary); cost by bar "
+          + " ".join(f"{bar}:{cost}" for bar, cost in choices["cost_by_bar"].items()))
     print(f"speed     p50 {result['p50_ms']} ms  p99 {result['p99_ms']} ms per message; "
           f"load {result['load_s']} s (library {result['library_load_s']} s + index {result['index_build_s']} s); "
           f"memory {result['memory_mb']} MB")

@@ -85,6 +85,12 @@ def test_classify_command_prints_one_line_per_description(tmp_path):
     "how do I report a scam text?",
     "96110 called me, is it real?",
     "I started a return on Amazon and got my refund",
+    "学校发的奖学金通知是真的吗",
+    "is the scholarship email from my university real? it is on the student portal",
+    "Your verification code is 482910. Do not share this code with anyone.",
+    "I requested a login code for my new phone and got the SMS",
+    "how do I report a fake police call?",
+    "rent reminder from my landlord",
 ])
 def test_ordinary_messages_are_other_and_say_which_kind(matcher, body):
     verdict = matcher.judge(body)
@@ -97,8 +103,31 @@ def test_ordinary_messages_are_other_and_say_which_kind(matcher, body):
     ("is it a scam if a recruiter wants me to prepay for tasks to unlock my commission?", "brushing"),
     ("the caller said he's from the Chinese embassy and my passport is linked to a crime, is this real?",
      "fake_authority"),
+    ("有人打电话说我的奖学金发放失败，要重新登记银行卡，是真的吗", "subsidy"),
+    ("网上兼职刷单一单返10块，是真的吗", "brushing"),
+    ("someone offered me a part-time job rating hotels, is this legit?", "brushing"),
+    ("教育局打电话说我有一笔补助金可以领，是真的吗", "subsidy"),
+    ("Got a call from the bank's fraud team saying my account is compromised, is that real?", "fake_service"),
 ])
 def test_asking_whether_a_scam_is_one_is_answered_for_that_scam(matcher, body, expected):
+    assert matcher.top(body)[0] == expected
+
+
+@pytest.mark.parametrize("body", [
+    "Someone texted me by mistake asking if I was Linda. We kept chatting every day for two months, then she "
+    "showed me her profits on a crypto trading app and helped me open an account. Now they want a tax to withdraw.",
+    "去年有个陌生人说加错人了，后来我们每天聊天，三个月后她带我在一个平台买比特币，现在提不出来",
+])
+def test_weeks_of_courtship_that_end_on_a_platform_are_romance(matcher, body):
+    assert matcher.top(body)[0] == "romance"
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("I got paid by check for a job and they want me to buy gift cards with the rest", "job"),
+    ("my parcel delivery failed, got a text with a link to pay a redelivery fee", "fake_service"),
+    ("the landlord is abroad and wants the deposit before any viewing", "property"),
+])
+def test_surface_words_do_not_beat_the_script(matcher, body, expected):
     assert matcher.top(body)[0] == expected
 
 
