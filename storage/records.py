@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 ROLES = ("student", "staff", "monitor", "counsellor", "security", "admin")
 TAGS = ("freshman", "graduate", "international", "staff")
@@ -76,7 +76,19 @@ class ConversationState:
 
 @dataclass
 class OfferedChoices:
-    """Options recently offered to an account, newest first; closed once the newest question has ended."""
+    """Options recently offered to an account, newest first; closed once the newest question has ended.
+
+    refs[i] is the platform's id of the delivered message that offered offers[i], where the adapter knows it
+    (a Telegram message id), so a reply quoting that message answers its options.
+    """
 
     offers: list[list[tuple[str, str]]]
     closed: bool
+    refs: list[str | None] = field(default_factory=list)
+
+    def offer_for(self, ref: str) -> list[tuple[str, str]] | None:
+        """The options of the delivered message with this platform id, or None when none is remembered."""
+        for offer, known in zip(self.offers, self.refs, strict=False):
+            if known == ref:
+                return offer
+        return None

@@ -46,6 +46,7 @@ from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_inbox import InboxQueue, StorageFailing, event_key
 from bot.channels.telegram_inbox import recover as recover_updates
 from bot.channels.telegram_menus import CommandMenus
+from bot.choices import remember_delivered
 from bot.events import Button, Incoming, Kind, Media, Outgoing, QuizSpec
 from bot.i18n import normalize_language
 from storage.db import DatabaseError
@@ -477,7 +478,8 @@ class TelegramChannel(Channel):
             return None
         if is_group(chat_id) and not self._group_text_wanted(chat_id, body):
             return None
-        return incoming(Kind.TEXT, body, chat_id), target
+        quoted = message.reply_to_message
+        return incoming(Kind.TEXT, body, chat_id, quoted=str(quoted.message_id) if quoted else None), target
 
     async def _answer_unreadable(self, message: Message, target: ReplyTarget) -> None:
         """A voice note, sticker, location, ... in a private chat: say what we can read instead of nothing."""
@@ -624,6 +626,7 @@ class TelegramChannel(Channel):
         if message.ref and message.quiz is None and message.image is None and message.file is None:
             edited = await self._edit_ref(chat_id, message)
             if edited is not None and not message.repost:   # a reminder is a new post too: an edit is silent
+                await self._remember_sent(chat_id, message, edited)
                 return edited
         extra: dict = {"allow_paid_broadcast": True} if paid else {}
         if thread_id is not None:
@@ -642,7 +645,13 @@ class TelegramChannel(Channel):
                                                         **extra))
         if message.ref and sent:
             await self.repo.set_message_ref(chat_id, message.ref, sent[-1].message_id)
+        await self._remember_sent(chat_id, message, sent)
         return sent
+
+    async def _remember_sent(self, chat_id: int, message: Outgoing, sent: list[Message]) -> None:
+        """In a private chat, a reply quoting the message with the options answers those options."""
+        if sent and not is_group(chat_id):
+            await remember_delivered(self.app.store, PLATFORM, str(chat_id), message, str(sent[-1].message_id))
 
     async def _edit_ref(self, chat_id: int, message: Outgoing) -> list[Message] | None:
         """Edit the earlier message with this ref; None when there is none to edit (send anew)."""
