@@ -4,12 +4,15 @@
 - storage/ imports nothing from bot/ or handlers/ and is the only place with the database driver;
 - bot/ imports handlers/ only from its composition root (bot/app.py);
 - feature code lives in handlers/, not bot/;
-- no import cycles between our modules; one route table, built once by the composition root.
+- no import cycles between our modules; one route table, built once by the composition root;
+- jobs, CLI subcommands, serve starters and library sections are wired by real imports, never by
+  module-name strings (importlib), and every feature's jobs reach the scheduler.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +126,34 @@ def test_one_route_table_built_by_the_composition_root():
     assert builders == []          # no module-level copy; bot/app.py builds it for its dispatcher
 
 
+def imports_by_string(path: Path) -> list[str]:
+    """Calls that import a module named by a string (importlib.import_module, __import__) in a file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in ("import_module", "__import__"):
+                found.append(f"line {node.lineno}: {ast.unparse(node)[:60]}")
+    return found
+
+
+def test_registration_is_by_real_imports_not_module_name_strings():
+    offenders = {str(p.relative_to(ROOT)): found for p in our_files(*PACKAGES) if (found := imports_by_string(p))}
+    assert offenders == {}
+
+
+def test_every_features_jobs_reach_the_scheduler():
+    from bot.app import JOBS
+
+    wired = {job.name for job in JOBS}
+    for path in our_files("handlers"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "JOBS" for t in n.targets) for n in tree.body):
+            module = importlib.import_module(module_name(path))
+            assert {job.name for job in module.JOBS} <= wired, module_name(path)
+
+
 def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """One import cycle as a path of module names, or None (depth-first, colouring)."""
     colour: dict[str, int] = {}
@@ -152,3 +183,7 @@ def test_the_checks_themselves_catch_an_import_and_a_cycle(tmp_path):
     assert imported_modules(bad) & PLATFORM_LIBRARIES == {"telegram", "wechatpy"}
     assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _find_cycle({"a": {"b"}, "b": set()}) is None
+    registry = tmp_path / "registry.py"
+    registry.write_text("import importlib\nfor m in ['a.b']:\n    importlib.import_module(m).register()\n",
+                        encoding="utf-8")
+    assert imports_by_string(registry) == ["line 3: importlib.import_module(m)"]
