@@ -199,10 +199,10 @@ async def answer_contest(msg: Incoming, ctx: Context) -> list[Outgoing]:
                                               counts_as_test=len(ids) == ctx.config.program.quiz_size)
     attempt = await ctx.store.quizzes.get(state["attempt"])
     elapsed = (now - parse_iso(state["started_at"])).total_seconds()
-    await ctx.store.contests.record_result(contest_id, ctx.person, state["attempt"], attempt["correct"],
-                                           attempt["total"], score, elapsed)
+    await ctx.store.contests.record_result(contest_id, ctx.person, state["attempt"], attempt.correct,
+                                           attempt.total, score, elapsed)
     rank, entries = await ctx.store.contests.rank_of(contest_id, ctx.person.id)
-    replies.append(text(ctx.t("contest.finished", score=score, correct=attempt["correct"], total=attempt["total"],
+    replies.append(text(ctx.t("contest.finished", score=score, correct=attempt.correct, total=attempt.total,
                               seconds=round(elapsed), rank=rank, entries=entries)))
     return replies
 

@@ -6,6 +6,7 @@ import json
 from datetime import date, timedelta
 
 from storage.db import Database
+from storage.records import QuizAnswer, QuizAttempt
 from storage.times import iso
 
 
@@ -133,15 +134,23 @@ class QuizRepo:
             )
         return score, passed
 
-    async def get(self, attempt_id: int):
-        """One attempt row."""
-        return await self.db.fetchone("SELECT * FROM quiz_attempts WHERE id = ?", (attempt_id,))
+    async def get(self, attempt_id: int) -> QuizAttempt | None:
+        """One attempt, or None."""
+        row = await self.db.fetchone(
+            "SELECT id, person_id, kind, contest_id, fraud_type, questions, total, correct, score, passed,"
+            " started_at, finished_at FROM quiz_attempts WHERE id = ?", (attempt_id,))
+        if row is None:
+            return None
+        return QuizAttempt(row[0], row[1], row[2], row[3], row[4], tuple(json.loads(row[5])), row[6], row[7],
+                           row[8], bool(row[9]), row[10], row[11])
 
-    async def answers(self, attempt_id: int):
+    async def answers(self, attempt_id: int) -> list[QuizAnswer]:
         """The answers of an attempt, in order."""
-        return await self.db.fetchall(
-            "SELECT * FROM quiz_answers WHERE attempt_id = ? ORDER BY position", (attempt_id,)
+        rows = await self.db.fetchall(
+            "SELECT attempt_id, position, question_id, chosen, correct, answered_at FROM quiz_answers"
+            " WHERE attempt_id = ? ORDER BY position", (attempt_id,)
         )
+        return [QuizAnswer(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
 
     async def has_passed(self, person_id: int) -> bool:
         """Whether the person ever passed the awareness test."""

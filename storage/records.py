@@ -92,3 +92,33 @@ class OfferedChoices:
             if known == ref:
                 return offer
         return None
+
+
+@dataclass(frozen=True)
+class QuizAttempt:
+    """One quiz attempt: its questions (library ids, in the order asked) and, once finished, its score."""
+
+    id: int
+    person_id: int
+    kind: str                    # awareness, type, contest, review
+    contest_id: int | None
+    fraud_type: str | None
+    questions: tuple[str, ...]
+    total: int
+    correct: int
+    score: int | None
+    passed: bool
+    started_at: str
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class QuizAnswer:
+    """One answer of an attempt: the library option chosen (whatever order it was shown in)."""
+
+    attempt_id: int
+    position: int
+    question_id: str
+    chosen: int
+    correct: bool
+    answered_at: str

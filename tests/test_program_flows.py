@@ -98,8 +98,8 @@ async def test_quiz_takes_letters_numbers_chinese_and_option_words(app, user_fac
     shown.append(spec.options[spec.correct_index])
     rows = await app.store.quizzes.answers(attempt)
     # Options are shuffled per attempt: what is stored is the option the person saw under that letter.
-    stored = [app.services.library.quiz_by_id(r["question_id"]).zh.options[r["chosen"]] for r in rows]
-    assert stored == shown and rows[3]["correct"]
+    stored = [app.services.library.quiz_by_id(r.question_id).zh.options[r.chosen] for r in rows]
+    assert stored == shown and rows[3].correct
     await dan.say("hello there")
     assert "A-D" in dan.text
 
