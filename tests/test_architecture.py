@@ -154,6 +154,56 @@ def test_every_features_jobs_reach_the_scheduler():
             assert {job.name for job in module.JOBS} <= wired, module_name(path)
 
 
+# Repository methods that still hand out driver rows (row["column"]), to be converted to records; the list
+# only shrinks: a new method returning rows fails the test below.
+ROW_LEAKS = {
+    "audit.py": {"AuditRepo.recent"},
+    "console.py": {"ConsoleRepo.audit", "ConsoleRepo.evidence_item", "ConsoleRepo.session"},
+    "office.py": {"OfficeRepo.campaign_warnings_between", "OfficeRepo.contests_between", "OfficeRepo.logs_between",
+                  "OfficeRepo.reminders_between", "OfficeRepo.reports_between", "OfficeRepo.warning",
+                  "OfficeRepo.warnings_between", "OfficeRepo.weekly_warnings_between"},
+    "outbox.py": {"OutboxRepo.latest_dead"},
+    "program.py": {"ContestRepo.get", "ContestRepo.group_board", "ContestRepo.individual_board", "ContestRepo.open_for"},
+    "reports.py": {"ReportRepo.by_case_no", "ReportRepo.campaign_alert", "ReportRepo.cluster",
+                   "ReportRepo.due_for_reescalation", "ReportRepo.events", "ReportRepo.evidence",
+                   "ReportRepo.for_person", "ReportRepo.get", "ReportRepo.identifiers", "ReportRepo.lookup",
+                   "ReportRepo.lookup_site", "ReportRepo.open_cases", "ReportRepo.recent_urgent_case",
+                   "ReportRepo.review", "ReportRepo.reviews_between", "ReportRepo.reviews_open",
+                   "ReportRepo.unescalated", "ReportRepo.unfinished_form"},
+}
+_FETCH = {"fetchone", "fetchall"}
+
+
+def row_leaks(path: Path) -> set[str]:
+    """Repository methods of a storage file that return what the driver fetched (a row or a list of rows)."""
+    def fetch(node) -> bool:
+        return (isinstance(node, ast.Await) and isinstance(node.value, ast.Call)
+                and getattr(node.value.func, "attr", "") in _FETCH)
+
+    found = set()
+    for cls in (n for n in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(n, ast.ClassDef)):
+        for method in (n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+            fetched = {t.id for n in ast.walk(method) if isinstance(n, ast.Assign) and fetch(n.value)
+                       for t in n.targets if isinstance(t, ast.Name)}
+            for node in ast.walk(method):
+                if isinstance(node, ast.Return) and node.value is not None and (
+                        fetch(node.value) or (isinstance(node.value, ast.Name) and node.value.id in fetched)):
+                    found.add(f"{cls.name}.{method.name}")
+    return found
+
+
+def test_repositories_return_records_not_driver_rows():
+    grown = {p.name: sorted(leaks - ROW_LEAKS.get(p.name, set()))
+             for p in our_files("storage") if p.name != "db.py" and (leaks := row_leaks(p)) - ROW_LEAKS.get(p.name, set())}
+    assert grown == {}, "return records (storage/records.py), not rows"
+
+
+def test_nothing_outside_storage_names_the_driver_row():
+    offenders = [str(p.relative_to(ROOT)) for p in our_files("bot", "handlers")
+                 if "sqlite3" in p.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
 def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """One import cycle as a path of module names, or None (depth-first, colouring)."""
     colour: dict[str, int] = {}
@@ -187,3 +237,9 @@ def test_the_checks_themselves_catch_an_import_and_a_cycle(tmp_path):
     registry.write_text("import importlib\nfor m in ['a.b']:\n    importlib.import_module(m).register()\n",
                         encoding="utf-8")
     assert imports_by_string(registry) == ["line 3: importlib.import_module(m)"]
+    repo = tmp_path / "repo.py"
+    repo.write_text("class R:\n    async def a(self):\n        return await self.db.fetchone('x')\n"
+                    "    async def b(self):\n        rows = await self.db.fetchall('x')\n        return rows\n"
+                    "    async def c(self):\n        row = await self.db.fetchone('x')\n        return R(row[0])\n",
+                    encoding="utf-8")
+    assert row_leaks(repo) == {"R.a", "R.b"}
