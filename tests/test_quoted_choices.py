@@ -1,4 +1,5 @@
-"""A number answers the options of the message it quotes (a Telegram reply), else the newest message's."""
+"""A number answers the options of the message it quotes (a Telegram reply), else the newest message's;
+Telegram updates take the pipeline's per-person turn."""
 
 from __future__ import annotations
 
@@ -61,3 +62,17 @@ async def test_telegram_reply_to_an_older_push_answers_that_push(app, tg):  # no
     assert await language_after("2", second) == "zh"    # the newer push's "2" is 中文
     closed = app.services.translate("choice.closed", "zh")
     assert await tg.say(5001, "1") == [closed]           # the newest push was answered: it has closed
+
+
+async def test_telegram_updates_take_the_pipelines_per_person_turn(app, tg):  # noqa: F811
+    import asyncio
+
+    before = len(tg.api.sent_to(5002))
+    async with app.pipeline.ordered("telegram:5002"):      # another event of this person is being handled
+        tg.api.message(5002, "/help")
+        tg.api.message(5003, "/help")
+        await tg.api.wait_for(lambda: tg.api.sent_to(5003))  # another person is answered meanwhile
+        await asyncio.sleep(0.2)
+        assert len(tg.api.sent_to(5002)) == before          # this one waits its turn
+    await tg.settle()
+    assert len(tg.api.sent_to(5002)) > before

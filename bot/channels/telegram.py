@@ -7,7 +7,6 @@ Telegram users expect (inline keyboards edited after a press, native quiz polls,
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hmac
 import logging
@@ -182,7 +181,6 @@ class TelegramChannel(Channel):
         self.username = ""
         self.handled = 0                 # updates fully answered (tests and the bench wait on it)
         self._security_refused = False   # the security group refused a card (the bot is not in it)
-        self._locks: dict[str, list] = {}
         self._dropped: dict[tuple[int, int], None] = {}
         root = api_root(base_url)
         # Each update is on disk before Telegram hears it was received: with long polling the queue holds
@@ -363,16 +361,13 @@ class TelegramChannel(Channel):
             finally:
                 self.handled += 1
             return
-        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
-        entry[1] += 1
         try:
-            async with entry[0]:
+            # The engine's one per-person order (the pipeline's), keyed as Incoming.session_id() is: the
+            # inbox write already happened in InboxQueue, so only the ordering part of Pipeline.take fits here.
+            async with self.app.pipeline.ordered(f"{PLATFORM}:{key}"):
                 await self._answer(update)
         finally:
             self.handled += 1
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(key, None)
 
     @staticmethod
     def _person_key(update: Update) -> str | None:
