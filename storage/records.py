@@ -122,3 +122,41 @@ class QuizAnswer:
     chosen: int
     correct: bool
     answered_at: str
+
+
+@dataclass(frozen=True)
+class ReportIdentifier:
+    """A phone number, link or account of the other side named in a report, as given and normalised."""
+
+    id: int
+    report_id: int
+    kind: str                    # phone, url, account, qq, wechat, bank
+    raw: str
+    normalized: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ReportEvidence:
+    """One evidence file of a report (its path under the evidence folder)."""
+
+    id: int
+    report_id: int
+    kind: str                    # photo, document
+    filename: str
+    path: str
+    size: int
+    sha256: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ReportEvent:
+    """One step of a report's timeline: who did what, when, with an optional note."""
+
+    id: int
+    report_id: int
+    actor_person_id: int | None
+    action: str
+    note: str | None
+    at: str
