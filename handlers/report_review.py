@@ -37,8 +37,8 @@ async def start_review(ctx: Context, report) -> list[Outgoing]:
     existing = await ctx.store.reports.review(report["id"])
     if existing is not None:
         return [text(ctx.t("review.already", case_no=report["case_no"],
-                           reviewer=await esc.person_label(ctx.services, existing["reviewer_id"]),
-                           day=existing["interviewed_on"]))]
+                           reviewer=await esc.person_label(ctx.services, existing.reviewer_id),
+                           day=existing.interviewed_on))]
     ctx.begin(CONVERSATION, STEPS[0], case_no=report["case_no"])
     return [_ask(ctx, STEPS[0], report["case_no"])]
 

@@ -160,3 +160,17 @@ class ReportEvent:
     action: str
     note: str | None
     at: str
+
+
+@dataclass(frozen=True)
+class ReportReview:
+    """The 倒查 of a case with a loss: the interview day, what was found and what follows."""
+
+    id: int
+    report_id: int
+    reviewer_id: int | None
+    interviewed_on: str          # local day 'YYYY-MM-DD'
+    findings: str
+    responsibility: str
+    follow_up: str
+    created_at: str

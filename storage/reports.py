@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime
 
 from storage.db import Database
-from storage.records import ReportEvent, ReportEvidence, ReportIdentifier
+from storage.records import ReportEvent, ReportEvidence, ReportIdentifier, ReportReview
 from storage.times import iso, local_day
 
 OPEN_STATUSES = ("received", "acknowledged", "in_progress")
@@ -333,9 +333,12 @@ class ReportRepo:
                 (report_id, reviewer_id, interviewed_on, findings, responsibility, follow_up, iso(self.clock.now())))
             return cursor.rowcount == 1
 
-    async def review(self, report_id: int):
-        """A case's review row, or None."""
-        return await self.db.fetchone("SELECT * FROM report_reviews WHERE report_id = ?", (report_id,))
+    async def review(self, report_id: int) -> ReportReview | None:
+        """A case's review, or None."""
+        row = await self.db.fetchone(
+            "SELECT id, report_id, reviewer_id, interviewed_on, findings, responsibility, follow_up, created_at"
+            " FROM report_reviews WHERE report_id = ?", (report_id,))
+        return None if row is None else ReportReview(*row)
 
     async def reviews_open(self):
         """Flagged cases still without a review, oldest first (for the reminders)."""

@@ -167,7 +167,7 @@ ROW_LEAKS = {
     "reports.py": {"ReportRepo.by_case_no", "ReportRepo.campaign_alert", "ReportRepo.cluster",
                    "ReportRepo.due_for_reescalation", "ReportRepo.for_person", "ReportRepo.get", "ReportRepo.lookup",
                    "ReportRepo.lookup_site", "ReportRepo.open_cases", "ReportRepo.recent_urgent_case",
-                   "ReportRepo.review", "ReportRepo.reviews_between", "ReportRepo.reviews_open",
+                   "ReportRepo.reviews_between", "ReportRepo.reviews_open",
                    "ReportRepo.unescalated", "ReportRepo.unfinished_form"},
 }
 _FETCH = {"fetchone", "fetchall"}

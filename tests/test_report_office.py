@@ -362,8 +362,8 @@ async def test_a_flagged_case_cannot_close_without_its_review_by_buttons(app, cl
     await officer.say("已安排心理疏导，协助报警追赃")
     assert "倒查记录已保存" in officer.text and "2026-11-23" in officer.text
     review = await app.store.reports.review((await app.store.reports.by_case_no(case_no))["id"])
-    assert review["reviewer_id"] == officer.person_id and review["interviewed_on"] == "2026-11-23"
-    assert review["responsibility"] == "班主任负有宣传不到位责任，已约谈"
+    assert review.reviewer_id == officer.person_id and review.interviewed_on == "2026-11-23"
+    assert review.responsibility == "班主任负有宣传不到位责任，已约谈"
     await officer.say(f"review {case_no}")
     assert "已有倒查记录" in officer.text
     await officer.say(f"结案 {case_no} 已止付")
