@@ -175,7 +175,7 @@ async def close_due_contests(app) -> list[int]:
             continue
         closed.append(contest_id)
         contest = await app.store.contests.get(contest_id)
-        if contest["started_by"] is None:
+        if contest.started_by is None:
             continue
         languages = {}
         for lang in ("zh", "en"):
@@ -185,7 +185,7 @@ async def close_due_contests(app) -> list[int]:
             lang = _lang(app, account)
             return text(app.services.translate("contest.closed_push", lang, id=contest_id) + "\n\n" + languages[lang])
 
-        await app.outbox.push_to_person(contest["started_by"], f"contest-board:{contest_id}", build)
+        await app.outbox.push_to_person(contest.started_by, f"contest-board:{contest_id}", build)
     return closed
 
 

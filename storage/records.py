@@ -174,3 +174,42 @@ class ReportReview:
     responsibility: str
     follow_up: str
     created_at: str
+
+
+@dataclass(frozen=True)
+class Contest:
+    """A timed contest: the same questions for one audience (the school, a college or a class)."""
+
+    id: int
+    started_by: int | None
+    scope: str                   # school, college, class
+    scope_value: str             # the college name or the class id; '' for the school
+    questions: tuple[str, ...]
+    seconds_per_question: int
+    status: str                  # open, closed
+    created_at: str
+    closes_at: str
+    closed_at: str | None
+
+
+@dataclass(frozen=True)
+class ContestEntry:
+    """One person's line of a contest's leaderboard."""
+
+    person_id: int
+    score: int
+    correct: int
+    total: int
+    elapsed_s: float
+    name: str | None
+    person_no: str | None
+    klass: str | None
+
+
+@dataclass(frozen=True)
+class ContestGroup:
+    """A class's or a college's line of a contest's leaderboard."""
+
+    name: str
+    average: float
+    entries: int

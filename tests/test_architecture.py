@@ -163,7 +163,6 @@ ROW_LEAKS = {
                   "OfficeRepo.reminders_between", "OfficeRepo.reports_between", "OfficeRepo.warning",
                   "OfficeRepo.warnings_between", "OfficeRepo.weekly_warnings_between"},
     "outbox.py": {"OutboxRepo.latest_dead"},
-    "program.py": {"ContestRepo.get", "ContestRepo.group_board", "ContestRepo.individual_board", "ContestRepo.open_for"},
     "reports.py": {"ReportRepo.by_case_no", "ReportRepo.campaign_alert", "ReportRepo.cluster",
                    "ReportRepo.due_for_reescalation", "ReportRepo.for_person", "ReportRepo.get", "ReportRepo.lookup",
                    "ReportRepo.lookup_site", "ReportRepo.open_cases", "ReportRepo.recent_urgent_case",

@@ -139,7 +139,7 @@ async def test_contest_leaderboards_and_time_limit(app, user_factory, demo_class
     await s2.press("ct:join:1")
     assert "只有一次" in s2.text
     board = await app.store.contests.individual_board(1)
-    assert [r["score"] for r in board] == [100, 0]
+    assert [r.score for r in board] == [100, 0]
     await s1.press("ct:board:1")
     assert "结束后" in s1.text                      # students see it once the contest closes
     await monitor.press("ct:end:1")
