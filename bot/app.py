@@ -1,4 +1,8 @@
-"""Assemble config, database, content, dispatcher, outbox and channels into one running program."""
+"""Assemble config, database, content, dispatcher, outbox and channels into one running program.
+
+The composition root: the one place in bot/ (with the office console's pages) that names the features
+in handlers/ — their route table, their start-up, their scheduled jobs and their CLI subcommands.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import asyncio
 import dataclasses
 import logging
 
+from bot import classify_cli
+from bot.channels import wechat_menu
 from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.config import Config
@@ -15,11 +21,20 @@ from bot.i18n import Translator
 from bot.library.loader import load_library_cached
 from bot.outbox import Outbox, OutboxSender
 from bot.pipeline import Pipeline
+from bot.scheduler import ENGINE_JOBS, JobSpec
 from bot.services import Services
+from handlers import drill_jobs, features, office_cli, office_jobs, program_jobs, report_jobs
+from handlers.console import cli as console_cli
+from handlers.routes import build_routes
 from storage.db import Database
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+# Every scheduled job: the engine's own, then each feature's (a later one of the same name replaces).
+JOBS: tuple[JobSpec, ...] = (*ENGINE_JOBS, *program_jobs.JOBS, *drill_jobs.JOBS, *report_jobs.JOBS, *office_jobs.JOBS)
+# Modules adding their own `wuzha` subcommands: register(subparsers) of each, in this order.
+CLI_REGISTRARS = (classify_cli.register, wechat_menu.register, office_cli.register, console_cli.register)
 
 
 class App:
@@ -41,8 +56,6 @@ class App:
         sender=False (every CLI command but serve) leaves the outbox's in-flight rows alone: they may
         belong to a live `wuzha serve`, and putting them back to pending would send them twice.
         """
-        from handlers.routes import build_routes
-
         # A shallow copy per App: the parsed content and its indexes are shared, the top-level fields are not.
         library = dataclasses.replace(load_library_cached(self.config.content_path()))
         self.db = await Database(self.config.database_path).open()
@@ -71,6 +84,10 @@ class App:
         assert self.services is not None
         return self.services.outbox
 
+    def jobs(self) -> dict[str, JobSpec]:
+        """The scheduled jobs by name, for the scheduler."""
+        return {job.name: job for job in JOBS}
+
     async def handle(self, msg: Incoming) -> list[Outgoing]:
         """Answer one incoming event."""
         assert self.dispatcher is not None
@@ -96,6 +113,5 @@ class App:
 
 async def setup_features(services: Services) -> None:
     """Build what features need once at start (indexes, caches) into services.extras."""
-    from handlers import features
-
     await features.setup(services)
+

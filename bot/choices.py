@@ -138,3 +138,13 @@ def _polar(body: str, choices: list[Choice]) -> str | None:
 def _strip_marker(label: str) -> str:
     """Drop a leading 'A. ' or '1) ' that some labels carry."""
     return re.sub(r"^\s*(?:[a-d]|\d{1,2})\s*[.、)）]\s*", "", label)
+
+
+async def remember_delivered(store, platform: str, user_key: str, message: Outgoing, ref: str) -> None:
+    """A message with options reached a person's private chat as platform message `ref`: quoting it answers them."""
+    choices = offered(message)
+    if not choices:
+        return
+    account = await store.accounts.find(platform, user_key)
+    if account is not None:
+        await store.choices.delivered(account.id, choices, ref)

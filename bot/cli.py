@@ -5,19 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import importlib
 import logging
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.app import CLI_REGISTRARS
 from bot.config import Config, ConfigError, load_config
 from bot.identity_cli import forget_person, register_roster
 from bot.library.loader import LibraryError, check_library, load_library
 from storage.db import DatabaseError, UpgradeError
-
-# Modules that add their own subcommands: each has register(subparsers).
-CLI_MODULES: list[str] = ["bot.classify_cli", "bot.channels.wechat_menu", "handlers.office_cli", "handlers.console.cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="only rows queued at or after this time (ISO date or time, local time zone)")
     retry.set_defaults(func=cmd_outbox_retry)
 
-    for module_name in CLI_MODULES:
-        importlib.import_module(module_name).register(sub)
+    for register in CLI_REGISTRARS:      # the features' own subcommands, wired by the composition root
+        register(sub)
     return parser
 
 

@@ -26,6 +26,7 @@ class Context:
     state: ConversationState | None = None
     routes: Any = None                   # the route table answering this message (for /help and text commands)
     resumed: bool = False                # ending this conversation brought back the one it had paused
+    answered_older: bool = False         # a quoted older message's option was picked: newer ones stay open
     _state_dirty: bool = field(default=False, repr=False)
 
     # --- shortcuts to the services -------------------------------------------------

@@ -166,7 +166,7 @@ class Dispatcher:
             return [text(ctx.t("error.internal"))]
         await ctx.save_state()
         stayed = before is not None and snapshot(ctx) is not None and snapshot(ctx)[:2] == before[:2]
-        await self._remember_choices(ctx, replies, keep_on_screen=stayed)
+        await self._remember_choices(ctx, replies, keep_on_screen=stayed or ctx.answered_older)
         return replies
 
     async def _route(self, msg: Incoming, ctx: Context) -> tuple[list[Outgoing], bool]:
@@ -191,7 +191,7 @@ class Dispatcher:
                     if ctx.role not in pattern_route.roles:
                         return await self._refuse(msg, ctx, pattern_route.roles, body[:40]), False
                     return await pattern_route.handler(msg, ctx), False
-                choice, notice = await self._choice(body, ctx, conversation)
+                choice, notice = await self._choice(body, ctx, conversation, msg.quoted)
                 if notice is not None:
                     return [notice], False
                 if choice is not None:
@@ -215,16 +215,24 @@ class Dispatcher:
             return await handler(msg, ctx), True
         return await self.routes.free_text(msg, ctx), False
 
-    async def _choice(self, body: str, ctx: Context,
-                      conversation: Conversation | None) -> tuple[str | None, Outgoing | None]:
+    async def _choice(self, body: str, ctx: Context, conversation: Conversation | None,
+                      quoted: str | None = None) -> tuple[str | None, Outgoing | None]:
         """The option data a typed answer picks, or a notice when it names an option nothing offers now.
 
-        A number or letter answers the newest message's options; words may answer any recent message's.
-        Outside a conversation, a bare number or letter that fits no open option is told so (the question
-        closed, or the options are 1-n); inside one, the conversation's own step reads it (an amount).
+        A number or letter answers the options of the message it quotes (a platform reply) when that one is
+        remembered, else the newest message's; words may answer any recent message's. Outside a conversation,
+        a bare number or letter that fits no open option is told so (the question closed, or the options are
+        1-n); inside one, the conversation's own step reads it (an amount).
         """
         memory = await ctx.store.choices.offers(ctx.account.id)
         latest = [] if memory.closed or not memory.offers else memory.offers[0]
+        referred = memory.offer_for(quoted) if quoted else None
+        if referred is not None and not (memory.closed and referred is memory.offers[0]):
+            if (choice := match_choice(body, referred)) is not None:
+                ctx.answered_older = referred is not memory.offers[0]
+                return choice, None
+            if index_of(body) is not None and conversation is None:
+                return None, text(ctx.t("choice.quoted_out_of_range", count=len(referred)))
         choice = match_choice(body, latest)
         if choice is not None:
             return choice, None

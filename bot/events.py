@@ -43,6 +43,7 @@ class Incoming:
     media: Media | None = None
     is_group: bool = False
     security_group: bool = False    # the configured security group, where office commands belong
+    quoted: str | None = None       # the platform id of the message this one replies to (a Telegram reply)
     raw: Any = field(default=None, repr=False)
 
     def session_id(self) -> str:

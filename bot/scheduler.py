@@ -1,19 +1,17 @@
 """Named cron jobs in the configured time zone (APScheduler 3), with missed runs caught up once.
 
-Other features add jobs with `register_job(name, cron, coroutine_factory)`, either at import time of a
-module listed in JOB_MODULES or from their start-up code before `wuzha serve` starts the scheduler:
+Each feature's jobs module lists its jobs as JobSpecs (`JOBS = (JobSpec(...), ...)`), and the composition
+root (bot/app.py, `App.jobs()`) gathers them with the engine's own ENGINE_JOBS:
 
-    register_job("office.weekly_report", lambda config: config.schedule.weekly_report, send_weekly_report)
+    JobSpec("office.weekly_report", lambda config: config.schedule.weekly_report, send_weekly_report)
 
 `cron` is a crontab string ("0 21 * * *", local time) or a function of the config returning one;
-`coroutine_factory(app)` returns the awaitable to run. A job registered again under the same name
-replaces the old one. After downtime, a job whose fire time passed while the process was down runs
+`factory(app)` returns the awaitable to run. A job added again under the same name replaces the old one. After downtime, a job whose fire time passed while the process was down runs
 once at start (coalesced), however many ticks were missed.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,9 +27,6 @@ log = logging.getLogger(__name__)
 
 CronSource = str | Callable[[Any], str]
 JobFactory = Callable[[Any], Awaitable[Any]]
-# Modules imported before the scheduler starts; each calls register_job() at import time.
-JOB_MODULES: list[str] = ["handlers.program_jobs", "handlers.drill_jobs", "handlers.report_jobs",
-                          "handlers.office_jobs"]
 MISFIRE_GRACE_S = 6 * 3600      # a run late by more than this (process asleep) is skipped, not run late
 CATCH_UP_LIMIT = timedelta(days=7)
 _LAST_RUN_KEY = "scheduler:last_run:"
@@ -48,21 +43,6 @@ class JobSpec:
     def crontab(self, config) -> str:
         """The job's crontab string for this config."""
         return self.cron(config) if callable(self.cron) else self.cron
-
-
-JOBS: dict[str, JobSpec] = {}
-
-
-def register_job(name: str, cron: CronSource, coroutine_factory: JobFactory) -> None:
-    """Add (or replace, by name) a job run by the scheduler."""
-    JOBS[name] = JobSpec(name, cron, coroutine_factory)
-
-
-def load_job_modules() -> dict[str, JobSpec]:
-    """Import every module of JOB_MODULES so their jobs are registered; return the jobs."""
-    for module_name in JOB_MODULES:
-        importlib.import_module(module_name)
-    return JOBS
 
 
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -121,11 +101,11 @@ def latest_fire_between(crontab: str, tz, since: datetime, until: datetime) -> d
 class Scheduler:
     """Runs the registered jobs for one App on its event loop."""
 
-    def __init__(self, app, jobs: dict[str, JobSpec] | None = None) -> None:
+    def __init__(self, app, jobs: dict[str, JobSpec]) -> None:
         self.app = app
         self.config = app.config
         self.clock = app.clock
-        self.jobs = dict(JOBS if jobs is None else jobs)
+        self.jobs = dict(jobs)
         self.aps = AsyncIOScheduler(
             timezone=self.config.tz,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
@@ -199,13 +179,13 @@ async def prune_inbox(app) -> int:
     return removed
 
 
-register_job("inbox.prune", "*/10 * * * *", prune_inbox)
+ENGINE_JOBS = (JobSpec("inbox.prune", "*/10 * * * *", prune_inbox),)
 
 
 async def start(app, http) -> Scheduler:
-    """The `wuzha serve` starter: register the features' jobs and run them."""
+    """The `wuzha serve` starter: run the jobs the composition root gathers (App.jobs())."""
     del http
-    scheduler = Scheduler(app, load_job_modules())
+    scheduler = Scheduler(app, app.jobs())
     await scheduler.start()
     app.scheduler = scheduler
     return scheduler

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import fcntl
-import importlib
 import logging
 import os
 import signal
@@ -15,24 +14,32 @@ from pathlib import Path
 from aiohttp import ClientPayloadError, web
 
 from bot.app import App
+from bot.channels.telegram import start as start_telegram
+from bot.channels.wechat_oa import start as start_wechat_oa
+from bot.channels.wecom import start as start_wecom
+from bot.channels.wecom_robot import start as start_wecom_robot
 from bot.config import Config
+from bot.scheduler import start as start_scheduler
+from bot.sso import start as start_sso
+from bot.unproven import start as start_unproven
+from bot.web.appkey import APP_KEY
+from bot.web.console import start as start_console
 
 log = logging.getLogger(__name__)
 
-# Each "module:function" is `async def start(app, http) -> object with async stop(), or None`.
+# Each is `async def start(app, http) -> object with async stop(), or None`.
 # It may add routes to the aiohttp application `http` and channels to `app` (app.add_channel).
 # The order matters: channels first, then what uses them (the scheduler).
-STARTERS: list[str] = [
-    "bot.channels.telegram:start",  # when channels.telegram.enabled: long polling or the webhook route
-    "bot.channels.wechat_oa:start",   # when channels.wechat_oa.enabled: /wechat/oa callbacks, customer-service sends
-    "bot.channels.wecom:start",       # when channels.wecom.enabled: /wechat/work callbacks, app messages
-    "bot.channels.wecom_robot:start", # when security_channel.targets has wecom_robot: the group robot webhook
-    "bot.sso:start",                # when identity.cas is set: /sso/login and /sso/callback
-    "bot.unproven:start",           # privileged bindings made by class code: printed, listed to the office once
-    "bot.web.console:start",        # the office console at /console/ (sessions, pages, static files)
-    "bot.scheduler:start",          # keep last: the scheduler uses the channels added before it
-]
-APP_KEY: web.AppKey[App] = web.AppKey("wuzha", App)   # how the HTTP server's handlers find the App
+STARTERS = (
+    start_telegram,     # when channels.telegram.enabled: long polling or the webhook route
+    start_wechat_oa,    # when channels.wechat_oa.enabled: /wechat/oa callbacks, customer-service sends
+    start_wecom,        # when channels.wecom.enabled: /wechat/work callbacks, app messages
+    start_wecom_robot,  # when security_channel.targets has wecom_robot: the group robot webhook
+    start_sso,          # when identity.cas is set: /sso/login and /sso/callback
+    start_unproven,     # privileged bindings made by class code: printed, listed to the office once
+    start_console,      # the office console at /console/ (sessions, pages, static files)
+    start_scheduler,    # keep last: the scheduler uses the channels added before it
+)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -90,15 +97,14 @@ class StartupError(Exception):
 async def start_features(app: App, http: web.Application, running: list | None = None) -> list:
     """Run every starter; return the running parts to stop later (also in `running`, as they start)."""
     running = [] if running is None else running
-    for target in STARTERS:
-        module_name, func_name = target.split(":")
+    for starter in STARTERS:
         try:
-            part = await getattr(importlib.import_module(module_name), func_name)(app, http)
+            part = await starter(app, http)
         except StartupError:
             raise
         except Exception as exc:
-            log.debug("starter %s failed", target, exc_info=True)
-            raise StartupError(f"could not start {module_name}: {type(exc).__name__}: {exc}") from exc
+            log.debug("starter %s failed", starter.__module__, exc_info=True)
+            raise StartupError(f"could not start {starter.__module__}: {type(exc).__name__}: {exc}") from exc
         if part is not None:
             running.append(part)
     return running

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from bot.buttondata import ButtonData
@@ -84,10 +83,10 @@ async def _create(ctx: Context, scope: str, value: str) -> list[Outgoing]:
     program = ctx.config.program
     running = await ctx.store.contests.open_for(scope, value, iso(ctx.clock.now()))
     if running is not None:   # /contest again (often to see the board) must not re-invite the class to a second one
-        return [text(ctx.t("contest.already_open", id=running["id"],
-                           until=_minutes_text(ctx, parse_iso(running["closes_at"]))),
-                     [Button(ctx.t("contest.show_board"), f"{BOARD}{running['id']}"),
-                      Button(ctx.t("contest.end_now"), f"{END}{running['id']}")])]
+        return [text(ctx.t("contest.already_open", id=running.id,
+                           until=_minutes_text(ctx, parse_iso(running.closes_at))),
+                     [Button(ctx.t("contest.show_board"), f"{BOARD}{running.id}"),
+                      Button(ctx.t("contest.end_now"), f"{END}{running.id}")])]
     people = await ctx.store.audience.reachable(scope, value)
     if not people:
         return [text(ctx.t("contest.nobody"))]
@@ -117,7 +116,7 @@ async def _open_contest(ctx: Context, contest_id: int):
     contest = await ctx.store.contests.get(contest_id)
     if contest is None:
         return None
-    if contest["status"] == "open" and parse_iso(contest["closes_at"]) <= ctx.clock.now():
+    if contest.status == "open" and parse_iso(contest.closes_at) <= ctx.clock.now():
         await ctx.store.contests.close(contest_id)
         contest = await ctx.store.contests.get(contest_id)
     return contest
@@ -126,10 +125,10 @@ async def _open_contest(ctx: Context, contest_id: int):
 async def _in_scope(ctx: Context, contest) -> bool:
     person = ctx.person
     assert person is not None
-    if contest["scope"] == "college":
-        return person.college == contest["scope_value"]
-    if contest["scope"] == "class":
-        return str(person.class_id) == contest["scope_value"]
+    if contest.scope == "college":
+        return person.college == contest.scope_value
+    if contest.scope == "class":
+        return str(person.class_id) == contest.scope_value
     return True
 
 
@@ -140,30 +139,30 @@ async def join_contest(msg: Incoming, ctx: Context) -> list[Outgoing]:
     contest = await _open_contest(ctx, int(arg)) if arg.isdigit() else None
     if contest is None:
         return [text(ctx.t("error.stale_button"))]
-    if contest["status"] != "open":
-        return [text(ctx.t("contest.closed"), [Button(ctx.t("contest.show_board"), f"{BOARD}{contest['id']}")])]
+    if contest.status != "open":
+        return [text(ctx.t("contest.closed"), [Button(ctx.t("contest.show_board"), f"{BOARD}{contest.id}")])]
     if not await _in_scope(ctx, contest):
         return [text(ctx.t("contest.not_for_you"))]
-    if await ctx.store.contests.has_result(contest["id"], ctx.person.id):
+    if await ctx.store.contests.has_result(contest.id, ctx.person.id):
         return [text(ctx.t("contest.already_done"))]
-    if ctx.in_conversation(CONVERSATION) and ctx.state.data.get("contest") == contest["id"]:
+    if ctx.in_conversation(CONVERSATION) and ctx.state.data.get("contest") == contest.id:
         return [text(ctx.t("contest.in_progress")), *_question(ctx, contest, ctx.state.data["position"])]
-    ids = json.loads(contest["questions"])
-    attempt = await ctx.store.quizzes.start(ctx.person.id, "contest", ids, contest_id=contest["id"])
+    ids = list(contest.questions)
+    attempt = await ctx.store.quizzes.start(ctx.person.id, "contest", ids, contest_id=contest.id)
     now = iso(ctx.clock.now())
-    ctx.begin(CONVERSATION, "asking", contest=contest["id"], attempt=attempt, position=0, asked_at=now,
+    ctx.begin(CONVERSATION, "asking", contest=contest.id, attempt=attempt, position=0, asked_at=now,
               started_at=now)
-    intro = ctx.t("contest.rules", count=len(ids), seconds=contest["seconds_per_question"])
+    intro = ctx.t("contest.rules", count=len(ids), seconds=contest.seconds_per_question)
     return [text(intro), *_question(ctx, contest, 0)]
 
 
 def _question(ctx: Context, contest, position: int) -> list[Outgoing]:
-    ids = json.loads(contest["questions"])
+    ids = list(contest.questions)
     question = ctx.library.quiz_by_id(ids[position])
     if question is None:
         return []
-    return [question_spec(question, ctx.lang, ANSWER_DATA.prefix_for(contest["id"], position), position + 1, len(ids),
-                          open_seconds=contest["seconds_per_question"],
+    return [question_spec(question, ctx.lang, ANSWER_DATA.prefix_for(contest.id, position), position + 1, len(ids),
+                          open_seconds=contest.seconds_per_question,
                           order=option_order(question, ctx.state.data["attempt"], position))]
 
 
@@ -180,12 +179,12 @@ async def answer_contest(msg: Incoming, ctx: Context) -> list[Outgoing]:
     if position != state["position"]:
         return [text(ctx.t("quiz.already_answered"))]
     contest = await ctx.store.contests.get(contest_id)
-    ids = json.loads(contest["questions"])
+    ids = list(contest.questions)
     question = ctx.library.quiz_by_id(ids[position])
     if question is None:
         return [text(ctx.t("error.stale_button"))]
     now = ctx.clock.now()
-    late = (now - parse_iso(state["asked_at"])).total_seconds() > contest["seconds_per_question"] + GRACE_S
+    late = (now - parse_iso(state["asked_at"])).total_seconds() > contest.seconds_per_question + GRACE_S
     order = option_order(question, state["attempt"], position)
     chosen = -1 if late or not 0 <= shown < len(order) else order[shown]
     await ctx.store.quizzes.answer(state["attempt"], position, question.id, chosen, chosen == question.answer)
@@ -199,16 +198,16 @@ async def answer_contest(msg: Incoming, ctx: Context) -> list[Outgoing]:
                                               counts_as_test=len(ids) == ctx.config.program.quiz_size)
     attempt = await ctx.store.quizzes.get(state["attempt"])
     elapsed = (now - parse_iso(state["started_at"])).total_seconds()
-    await ctx.store.contests.record_result(contest_id, ctx.person, state["attempt"], attempt["correct"],
-                                           attempt["total"], score, elapsed)
+    await ctx.store.contests.record_result(contest_id, ctx.person, state["attempt"], attempt.correct,
+                                           attempt.total, score, elapsed)
     rank, entries = await ctx.store.contests.rank_of(contest_id, ctx.person.id)
-    replies.append(text(ctx.t("contest.finished", score=score, correct=attempt["correct"], total=attempt["total"],
+    replies.append(text(ctx.t("contest.finished", score=score, correct=attempt.correct, total=attempt.total,
                               seconds=round(elapsed), rank=rank, entries=entries)))
     return replies
 
 
 async def _may_manage(ctx: Context, contest) -> bool:
-    return ctx.role == "security" or (ctx.person is not None and contest["started_by"] == ctx.person.id)
+    return ctx.role == "security" or (ctx.person is not None and contest.started_by == ctx.person.id)
 
 
 async def board_button(msg: Incoming, ctx: Context) -> list[Outgoing]:
@@ -227,7 +226,7 @@ async def _board_reply(ctx: Context, contest_id: int) -> list[Outgoing]:
     contest = await _open_contest(ctx, contest_id)
     if contest is None:
         return [text(ctx.t("contest.unknown", id=contest_id))]
-    if contest["status"] == "open" and not await _may_manage(ctx, contest):
+    if contest.status == "open" and not await _may_manage(ctx, contest):
         return [text(ctx.t("contest.board_after_close"))]
     return [text(await leaderboard_text(ctx.store, ctx.services.translate, ctx.lang, contest_id))]
 
@@ -244,9 +243,9 @@ async def _end(ctx: Context, contest_id: int) -> list[Outgoing]:
 
 
 def _masked(row) -> str:
-    if row["name"]:
-        return row["name"]
-    number = row["person_no"] or f"#{row['person_id']}"
+    if row.name:
+        return row.name
+    number = row.person_no or f"#{row.person_id}"
     return number if len(number) <= 4 else number[:2] + "*" * (len(number) - 4) + number[-2:]
 
 
@@ -257,14 +256,14 @@ async def leaderboard_text(store, translate, lang: str, contest_id: int) -> str:
     if not people:
         return lines[0] + "\n" + translate("contest.board_empty", lang)
     for rank, row in enumerate(people, 1):
-        lines.append(translate("contest.board_person", lang, rank=rank, who=_masked(row), klass=row["klass"] or "-",
-                               score=row["score"], seconds=round(row["elapsed_s"])))
+        lines.append(translate("contest.board_person", lang, rank=rank, who=_masked(row), klass=row.klass or "-",
+                               score=row.score, seconds=round(row.elapsed_s)))
     for by in ("class", "college"):
         lines.append("")
         lines.append(translate(f"contest.board_{by}", lang))
         for rank, row in enumerate(await store.contests.group_board(contest_id, by), 1):
-            lines.append(translate("contest.board_group", lang, rank=rank, name=row["name"],
-                                   average=round(row["average"], 1), entries=row["entries"]))
+            lines.append(translate("contest.board_group", lang, rank=rank, name=row.name,
+                                   average=round(row.average, 1), entries=row.entries))
     return "\n".join(lines)
 
 
@@ -276,7 +275,7 @@ async def continue_contest(msg: Incoming, ctx: Context) -> list[Outgoing]:
 async def show_contest_question(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """The contest question the entry stands at, again; its clock keeps running from when it was first asked."""
     contest = await ctx.store.contests.get(ctx.state.data.get("contest", 0))
-    if contest is None or contest["status"] != "open":
+    if contest is None or contest.status != "open":
         return []
     return _question(ctx, contest, ctx.state.data.get("position", 0))
 

@@ -12,7 +12,7 @@ from bot.clock import iso
 from bot.context import Context
 from bot.conversation import ANY_STEP, Conversation
 from bot.events import Button, Incoming, Outgoing, text
-from bot.library.drills import Drill, DrillTurn
+from bot.library.drills import MIN_DEPTH, Drill, DrillTurn
 from handlers.common import find_type
 from handlers.drill_followup import schedule_followup
 from storage.drills import DrillResult
@@ -205,17 +205,35 @@ def _score(words: str, choice) -> float:
 
 async def _advance(ctx: Context, drill: Drill, turn: DrillTurn, index: int | None, said: str, safe: bool,
                    nxt: str) -> list[Outgoing]:
-    """Record what the person did at this turn; show the next turn or the debrief."""
-    path = [*ctx.state.data.get("path", []), {"turn": turn.id, "choice": index, "said": said[:200], "safe": safe}]
+    """Record what the person did at this turn; show the next turn or the debrief.
+
+    An ending reached before message MIN_DEPTH does not end the run: it is said what it would have meant,
+    and the other side's script carries on, so every run meets at least MIN_DEPTH red flags.
+    """
+    step = {"turn": turn.id, "choice": index, "said": said[:200], "safe": safe}
+    path = [*ctx.state.data.get("path", []), step]
+    early = None
+    if drill.is_ending(nxt) and len(path) < MIN_DEPTH and (onward := drill.carry_on(turn.id)):
+        early, nxt = drill.endings[nxt], onward
+        step["would_end"] = early.id
     if not drill.is_ending(nxt):
         ctx.goto(nxt, path=path, nudged=False)
-        return [turn_message(ctx, drill, drill.turns[nxt], ctx.state.data["run"])]
+        shown = [turn_message(ctx, drill, drill.turns[nxt], ctx.state.data["run"])]
+        if early is not None:
+            key = "drill.carry_on_safe" if early.safe else "drill.carry_on_unsafe"
+            shown.insert(0, text(ctx.t(key, ending=early.text.get(ctx.lang))))
+        return shown
     return await _finish(ctx, drill, path, nxt)
 
 
 async def _finish(ctx: Context, drill: Drill, path: list[dict], ending_id: str) -> list[Outgoing]:
-    """Store the result, queue a follow-up warning for missed flags, end the conversation, debrief."""
-    ending = drill.endings[ending_id]
+    """Store the result, queue a follow-up warning for missed flags, end the conversation, debrief.
+
+    A run that would have ended unsafely earlier (a code given away at message 3) ends as that loss.
+    """
+    lost_early = next((s["would_end"] for s in path if s.get("would_end")
+                       and not drill.endings[s["would_end"]].safe), None)
+    ending = drill.endings[lost_early or ending_id]
     handled = sum(1 for step in path if step["safe"])
     score = round(100 * handled / len(path)) if path else 0
     passed = ending.safe and score >= ctx.config.program.drill_pass_score

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.scheduler import register_job
+from bot.scheduler import JobSpec
 from handlers.drill_followup import nudge_idle_drills
 
 NUDGE_CRON = "*/15 * * * *"     # every quarter hour; each drill run is reminded at most once
@@ -13,4 +13,4 @@ async def run_idle_nudges(app) -> int:
     return await nudge_idle_drills(app.services)
 
 
-register_job("drill.nudge_idle", NUDGE_CRON, run_idle_nudges)
+JOBS = (JobSpec("drill.nudge_idle", NUDGE_CRON, run_idle_nudges),)

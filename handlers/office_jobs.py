@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from bot.scheduler import register_job
+from bot.scheduler import JobSpec
 from handlers.classlog import remind_due_logs
 from handlers.weekly_report import send_weekly_report
 
-register_job("office.log_reminders", lambda config: config.schedule.monitor_reminders, remind_due_logs)
-register_job("office.weekly_report", lambda config: config.schedule.weekly_report, send_weekly_report)
+JOBS = (
+    JobSpec("office.log_reminders", lambda config: config.schedule.monitor_reminders, remind_due_logs),
+    JobSpec("office.weekly_report", lambda config: config.schedule.weekly_report, send_weekly_report),
+)

@@ -16,7 +16,7 @@ from bot.clock import iso, local_day
 from bot.events import Button, Outgoing, text
 from bot.library.campaigns import calendar_of
 from bot.outbox import PushSummary
-from bot.scheduler import register_job
+from bot.scheduler import JobSpec
 from handlers.campaigns import letter_text
 from handlers.checkin import ROTATE_DAYS, day_before, question_message, questions_for
 from handlers.contest import leaderboard_text
@@ -175,7 +175,7 @@ async def close_due_contests(app) -> list[int]:
             continue
         closed.append(contest_id)
         contest = await app.store.contests.get(contest_id)
-        if contest["started_by"] is None:
+        if contest.started_by is None:
             continue
         languages = {}
         for lang in ("zh", "en"):
@@ -185,11 +185,13 @@ async def close_due_contests(app) -> list[int]:
             lang = _lang(app, account)
             return text(app.services.translate("contest.closed_push", lang, id=contest_id) + "\n\n" + languages[lang])
 
-        await app.outbox.push_to_person(contest["started_by"], f"contest-board:{contest_id}", build)
+        await app.outbox.push_to_person(contest.started_by, f"contest-board:{contest_id}", build)
     return closed
 
 
-register_job("program.daily_checkin", lambda config: config.schedule.daily_checkin, push_daily_checkin)
-register_job("program.weekly_warning", lambda config: config.schedule.weekly_warning, push_weekly_warning)
-register_job("program.campaigns", lambda config: config.schedule.campaigns, push_campaigns)
-register_job("program.close_contests", "* * * * *", close_due_contests)
+JOBS = (
+    JobSpec("program.daily_checkin", lambda config: config.schedule.daily_checkin, push_daily_checkin),
+    JobSpec("program.weekly_warning", lambda config: config.schedule.weekly_warning, push_weekly_warning),
+    JobSpec("program.campaigns", lambda config: config.schedule.campaigns, push_campaigns),
+    JobSpec("program.close_contests", "* * * * *", close_due_contests),
+)

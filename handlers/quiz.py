@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
 
 from bot.buttondata import ButtonData
@@ -89,11 +88,11 @@ async def answer_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
         return [text(ctx.t("error.stale_button"))]
     attempt_id, position, shown = data["attempt"], data["position"], data["shown"]
     attempt = await ctx.store.quizzes.get(attempt_id)
-    if attempt is None or attempt["person_id"] != ctx.person.id:
+    if attempt is None or attempt.person_id != ctx.person.id:
         return [text(ctx.t("error.stale_button"))]
-    if attempt["finished_at"] is not None:
+    if attempt.finished_at is not None:
         return [text(ctx.t("quiz.already_finished"))]
-    ids = json.loads(attempt["questions"])
+    ids = list(attempt.questions)
     if position >= len(ids):
         return [text(ctx.t("quiz.already_answered"))]
     question = ctx.library.quiz_by_id(ids[position])
@@ -105,7 +104,7 @@ async def answer_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
     answered = len(answers)
     # The same answer to the last answered question: handled again after a crash lost its reply (or a
     # double tap). Answer as the first time did, so the next question comes instead of a dead end.
-    again = position == answered - 1 and answers[-1]["chosen"] == chosen
+    again = position == answered - 1 and answers[-1].chosen == chosen
     if not again and position != answered:
         return [text(ctx.t("quiz.already_answered"))]
     if not again:
@@ -118,7 +117,7 @@ async def answer_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
             ctx.begin(CONVERSATION, "asking", attempt=attempt_id, position=following)
             replies.append(_attempt_question(ctx, next_question, attempt_id, following, len(ids)))
             return replies
-    replies.append(await _finish(ctx, attempt_id, attempt["kind"], attempt["fraud_type"]))
+    replies.append(await _finish(ctx, attempt_id, attempt.kind, attempt.fraud_type))
     return replies
 
 
@@ -126,13 +125,13 @@ async def _finish(ctx: Context, attempt_id: int, kind: str, fraud_type: str | No
     ctx.end()
     score, passed = await ctx.store.quizzes.finish(attempt_id, ctx.config.program.pass_score)
     attempt = await ctx.store.quizzes.get(attempt_id)
-    lines = [ctx.t("quiz.score", score=score, correct=attempt["correct"], total=attempt["total"])]
+    lines = [ctx.t("quiz.score", score=score, correct=attempt.correct, total=attempt.total)]
     if kind == "awareness":
         lines.append(ctx.t("quiz.passed") if passed else ctx.t("quiz.not_passed",
                                                                 pass_score=ctx.config.program.pass_score))
     retake = f"/quiz {fraud_type}" if fraud_type else "/quiz"
     buttons = [Button(ctx.t("quiz.retake"), retake)]
-    if attempt["correct"] < attempt["total"]:
+    if attempt.correct < attempt.total:
         buttons.insert(0, Button(ctx.t("quiz.review"), f"{REVIEW}{attempt_id}"))
     return text("\n".join(lines), buttons)
 
@@ -142,16 +141,16 @@ async def review_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
     assert ctx.person is not None
     arg = button_arg(msg.payload, REVIEW)
     attempt = await ctx.store.quizzes.get(int(arg)) if arg.isdigit() else None
-    if attempt is None or attempt["person_id"] != ctx.person.id:
+    if attempt is None or attempt.person_id != ctx.person.id:
         return [text(ctx.t("error.stale_button"))]
     blocks = []
-    for row in await ctx.store.quizzes.answers(attempt["id"]):
-        question = ctx.library.quiz_by_id(row["question_id"])
-        if row["correct"] or question is None:
+    for row in await ctx.store.quizzes.answers(attempt.id):
+        question = ctx.library.quiz_by_id(row.question_id)
+        if row.correct or question is None:
             continue
         qt = question.text(ctx.lang)
-        chosen = row["chosen"]
-        order = option_order(question, attempt["id"], row["position"])
+        chosen = row.chosen
+        order = option_order(question, attempt.id, row.position)
         yours = (f"{LETTERS[order.index(chosen)]}. {qt.options[chosen]}" if 0 <= chosen < len(qt.options)
                  else ctx.t("quiz.timed_out"))
         blocks.append(ctx.t("quiz.review_item", question=qt.question, yours=yours,
@@ -159,7 +158,7 @@ async def review_quiz(msg: Incoming, ctx: Context) -> list[Outgoing]:
                             explanation=qt.explanation))
     if not blocks:
         return [text(ctx.t("quiz.review_none"))]
-    retake = f"/quiz {attempt['fraud_type']}" if attempt["fraud_type"] else "/quiz"
+    retake = f"/quiz {attempt.fraud_type}" if attempt.fraud_type else "/quiz"
     return [text(ctx.t("quiz.review_title") + "\n\n" + "\n\n".join(blocks), [Button(ctx.t("quiz.retake"), retake)])]
 
 
@@ -181,9 +180,9 @@ async def show_question(msg: Incoming, ctx: Context) -> list[Outgoing]:
     """The question the attempt stands at, again (after a side question)."""
     attempt_id, position = ctx.state.data.get("attempt"), ctx.state.data.get("position", 0)
     attempt = await ctx.store.quizzes.get(attempt_id) if attempt_id else None
-    if attempt is None or attempt["finished_at"] is not None:
+    if attempt is None or attempt.finished_at is not None:
         return []
-    ids = json.loads(attempt["questions"])
+    ids = list(attempt.questions)
     question = ctx.library.quiz_by_id(ids[position]) if position < len(ids) else None
     if question is None:
         return []

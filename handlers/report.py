@@ -583,7 +583,7 @@ async def preview(ctx: Context) -> Outgoing:
         t("report.preview_when", when=report["happened_at"] or "-"),
         t("report.preview_contact", contact=esc.choice_label(ctx.services, "contact", report["contact_method"],
                                                              ctx.lang)),
-        t("report.preview_ids", ids=", ".join(i["normalized"] for i in identifiers) or "-"),
+        t("report.preview_ids", ids=", ".join(i.normalized for i in identifiers) or "-"),
         t("report.preview_amount", amount="-" if amount is None else f"{amount:,}"),
         t("report.preview_payment", payment=esc.choice_label(ctx.services, "pay", report["payment_method"],
                                                              ctx.lang)),

@@ -69,7 +69,7 @@ async def card_message(services, report, header: str = "", lang: str | None = No
     case_no = report["case_no"]
     klass = await store.classes.get(report["class_id"]) if report["class_id"] else None
     identifiers = await store.reports.identifiers(report["id"])
-    shown = [f"{i['normalized']} ({t('report.kind.' + i['kind'], lang)})" for i in identifiers[:IDENTIFIERS_ON_CARD]]
+    shown = [f"{i.normalized} ({t('report.kind.' + i.kind, lang)})" for i in identifiers[:IDENTIFIERS_ON_CARD]]
     if len(identifiers) > IDENTIFIERS_ON_CARD:
         shown.append(t("report.card_more", lang, n=len(identifiers) - IDENTIFIERS_ON_CARD))
     amount = report["amount_yuan"]
@@ -354,14 +354,14 @@ async def check_campaigns(services, report_id: int) -> int:
     since = services.clock.now() - timedelta(days=cfg.campaign_alert_days)
     raised = 0
     for identifier in await store.reports.identifiers(report_id):
-        cluster = await store.reports.cluster(identifier["normalized"], since)
+        cluster = await store.reports.cluster(identifier.normalized, since)
         reporters = {r["reporter_person_id"] if r["reporter_person_id"] is not None else -r["id"] for r in cluster}
         if len(reporters) < cfg.campaign_alert_reports:
             continue
         fraud_type = Counter(r["fraud_type"] for r in cluster).most_common(1)[0][0]
         colleges = sorted({r["college"] for r in cluster if r["college"]})
         alert_id = await store.reports.record_campaign_alert(
-            identifier["normalized"], identifier["kind"], cluster[0]["case_no"], len(cluster), fraud_type, colleges)
+            identifier.normalized, identifier.kind, cluster[0]["case_no"], len(cluster), fraud_type, colleges)
         if alert_id is None:
             continue
         await services.outbox.push_to_security(

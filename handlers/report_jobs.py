@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import iso
-from bot.scheduler import register_job
+from bot.scheduler import JobSpec
 from handlers.report_escalation import run_escalations
 from handlers.report_review import remind_open_reviews
 
@@ -15,10 +15,6 @@ DRAFT_DAYS = 7     # a form started and never filed is dropped after this, with 
 async def escalate_reports(app) -> int:
     """Run one escalation pass for the app (the scheduler's factory)."""
     return await run_escalations(app.services)
-
-
-register_job("reports.escalations", "* * * * *", escalate_reports)
-register_job("reports.review_reminders", "0 9 * * *", remind_open_reviews)     # each morning a 倒查 stays open
 
 
 async def drop_abandoned_drafts(app) -> int:
@@ -34,4 +30,8 @@ async def drop_abandoned_drafts(app) -> int:
     return len(paths)
 
 
-register_job("reports.drop_drafts", "17 3 * * *", drop_abandoned_drafts)
+JOBS = (
+    JobSpec("reports.escalations", "* * * * *", escalate_reports),
+    JobSpec("reports.review_reminders", "0 9 * * *", remind_open_reviews),     # each morning a 倒查 stays open
+    JobSpec("reports.drop_drafts", "17 3 * * *", drop_abandoned_drafts),
+)

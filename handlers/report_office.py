@@ -295,16 +295,16 @@ async def case_details(ctx: Context, report) -> list[Outgoing]:
     events = await ctx.store.reports.events(report["id"])
     timeline = []
     for event in events:
-        who = await esc.person_label(ctx.services, event["actor_person_id"]) if event["actor_person_id"] else ""
-        action = esc.choice_label(ctx.services, "event", event["action"], ctx.lang)
-        timeline.append(f"  {esc.local_time(ctx.services, event['at'])} {action} {who}"
-                        + (f" — {event['note']}" if event["note"] else ""))
+        who = await esc.person_label(ctx.services, event.actor_person_id) if event.actor_person_id else ""
+        action = esc.choice_label(ctx.services, "event", event.action, ctx.lang)
+        timeline.append(f"  {esc.local_time(ctx.services, event.at)} {action} {who}"
+                        + (f" — {event.note}" if event.note else ""))
     extra = [
         "",
         t("report.case_reporter", person=reporter),
         t("report.case_description", text=report["description"] or "-"),
         t("report.case_evidence_files", files=", ".join(
-            f"{e['filename']} ({e['size'] // 1024} KB, sha256 {e['sha256'][:12]}…)" for e in evidence) or "-"),
+            f"{e.filename} ({e.size // 1024} KB, sha256 {e.sha256[:12]}…)" for e in evidence) or "-"),
         t("report.case_office_message", text=report["office_message"] or "-"),
         t("report.case_timeline"),
         *timeline,
@@ -318,16 +318,16 @@ async def case_details(ctx: Context, report) -> list[Outgoing]:
 def evidence_attachments(ctx: Context, evidence) -> list[Outgoing]:
     """The evidence files themselves, for the officer who opened the case (photos as pictures)."""
     attachments = []
-    for row in evidence[:MAX_ATTACHMENTS]:
-        path = ctx.config.evidence_path / row["path"]
+    for item in evidence[:MAX_ATTACHMENTS]:
+        path = ctx.config.evidence_path / item.path
         if not path.is_file():
-            attachments.append(text(ctx.t("report.case_evidence_missing", name=row["filename"])))
+            attachments.append(text(ctx.t("report.case_evidence_missing", name=item.filename)))
             continue
         data = path.read_bytes()
-        if row["kind"] == "photo":
-            attachments.append(Outgoing(image=data, filename=row["filename"]))
+        if item.kind == "photo":
+            attachments.append(Outgoing(image=data, filename=item.filename))
         else:
-            attachments.append(Outgoing(file=data, filename=row["filename"]))
+            attachments.append(Outgoing(file=data, filename=item.filename))
     return attachments
 
 

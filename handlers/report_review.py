@@ -37,8 +37,8 @@ async def review_refusal(ctx: Context, report) -> str | None:
     existing = await ctx.store.reports.review(report["id"])
     if existing is not None:
         return ctx.t("review.already", case_no=report["case_no"],
-                     reviewer=await esc.person_label(ctx.services, existing["reviewer_id"]),
-                     day=existing["interviewed_on"])
+                     reviewer=await esc.person_label(ctx.services, existing.reviewer_id),
+                     day=existing.interviewed_on)
     return None
 
 

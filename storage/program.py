@@ -6,6 +6,7 @@ import json
 from datetime import date, timedelta
 
 from storage.db import Database
+from storage.records import Contest, ContestEntry, ContestGroup, QuizAnswer, QuizAttempt
 from storage.times import iso
 
 
@@ -133,15 +134,23 @@ class QuizRepo:
             )
         return score, passed
 
-    async def get(self, attempt_id: int):
-        """One attempt row."""
-        return await self.db.fetchone("SELECT * FROM quiz_attempts WHERE id = ?", (attempt_id,))
+    async def get(self, attempt_id: int) -> QuizAttempt | None:
+        """One attempt, or None."""
+        row = await self.db.fetchone(
+            "SELECT id, person_id, kind, contest_id, fraud_type, questions, total, correct, score, passed,"
+            " started_at, finished_at FROM quiz_attempts WHERE id = ?", (attempt_id,))
+        if row is None:
+            return None
+        return QuizAttempt(row[0], row[1], row[2], row[3], row[4], tuple(json.loads(row[5])), row[6], row[7],
+                           row[8], bool(row[9]), row[10], row[11])
 
-    async def answers(self, attempt_id: int):
+    async def answers(self, attempt_id: int) -> list[QuizAnswer]:
         """The answers of an attempt, in order."""
-        return await self.db.fetchall(
-            "SELECT * FROM quiz_answers WHERE attempt_id = ? ORDER BY position", (attempt_id,)
+        rows = await self.db.fetchall(
+            "SELECT attempt_id, position, question_id, chosen, correct, answered_at FROM quiz_answers"
+            " WHERE attempt_id = ? ORDER BY position", (attempt_id,)
         )
+        return [QuizAnswer(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
 
     async def has_passed(self, person_id: int) -> bool:
         """Whether the person ever passed the awareness test."""
@@ -221,15 +230,17 @@ class ContestRepo:
              iso(self.clock.now()), closes_at),
         )
 
-    async def open_for(self, scope: str, scope_value: str, now: str):
+    async def open_for(self, scope: str, scope_value: str, now: str) -> Contest | None:
         """The newest contest still running for exactly this audience, or None."""
-        return await self.db.fetchone(
-            "SELECT * FROM contests WHERE status = 'open' AND scope = ? AND scope_value = ? AND closes_at > ?"
-            " ORDER BY id DESC LIMIT 1", (scope, scope_value, now))
+        return _contest(await self.db.fetchone(
+            "SELECT id, started_by, scope, scope_value, questions, seconds_per_question, status, created_at, closes_at, closed_at FROM contests"
+            " WHERE status = 'open' AND scope = ? AND scope_value = ? AND closes_at > ?"
+            " ORDER BY id DESC LIMIT 1", (scope, scope_value, now)))
 
-    async def get(self, contest_id: int):
-        """One contest row, or None."""
-        return await self.db.fetchone("SELECT * FROM contests WHERE id = ?", (contest_id,))
+    async def get(self, contest_id: int) -> Contest | None:
+        """One contest, or None."""
+        return _contest(await self.db.fetchone(
+            "SELECT id, started_by, scope, scope_value, questions, seconds_per_question, status, created_at, closes_at, closed_at FROM contests WHERE id = ?", (contest_id,)))
 
     async def close(self, contest_id: int) -> bool:
         """Close a contest; False if it was already closed."""
@@ -264,14 +275,15 @@ class ContestRepo:
         )
         return value is not None
 
-    async def individual_board(self, contest_id: int, limit: int = 10):
+    async def individual_board(self, contest_id: int, limit: int = 10) -> list[ContestEntry]:
         """The best entries: higher score first, then faster."""
-        return await self.db.fetchall(
+        rows = await self.db.fetchall(
             "SELECT r.person_id, r.score, r.correct, r.total, r.elapsed_s, p.name, p.person_no, c.name AS klass"
             " FROM contest_results r JOIN people p ON p.id = r.person_id LEFT JOIN classes c ON c.id = r.class_id"
             " WHERE r.contest_id = ? ORDER BY r.score DESC, r.elapsed_s, r.finished_at LIMIT ?",
             (contest_id, limit),
         )
+        return [ContestEntry(*row) for row in rows]
 
     async def rank_of(self, contest_id: int, person_id: int) -> tuple[int, int]:
         """(rank, entries) of a person in a contest (rank 0 when absent)."""
@@ -282,7 +294,7 @@ class ContestRepo:
         ids = [r[0] for r in rows]
         return (ids.index(person_id) + 1 if person_id in ids else 0), len(ids)
 
-    async def group_board(self, contest_id: int, by: str, limit: int = 10):
+    async def group_board(self, contest_id: int, by: str, limit: int = 10) -> list[ContestGroup]:
         """Classes ('class') or colleges ('college') by average score, with the number of entries."""
         if by == "class":
             sql = ("SELECT COALESCE(c.name, '-') AS name, AVG(r.score) AS average, COUNT(*) AS entries"
@@ -292,7 +304,15 @@ class ContestRepo:
             sql = ("SELECT CASE WHEN r.college = '' THEN '-' ELSE r.college END AS name, AVG(r.score) AS average,"
                    " COUNT(*) AS entries FROM contest_results r WHERE r.contest_id = ?"
                    " GROUP BY r.college ORDER BY average DESC, entries DESC LIMIT ?")
-        return await self.db.fetchall(sql, (contest_id, limit))
+        return [ContestGroup(*row) for row in await self.db.fetchall(sql, (contest_id, limit))]
+
+
+def _contest(row) -> Contest | None:
+    """A contests row as a record (its question ids parsed), or None."""
+    if row is None:
+        return None
+    values = tuple(row)
+    return Contest(*values[:4], tuple(json.loads(values[4])), *values[5:])
 
 
 class AudienceRepo:

@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime
 
 from storage.db import Database
+from storage.records import ReportEvent, ReportEvidence, ReportIdentifier, ReportReview
 from storage.times import iso, local_day
 
 OPEN_STATUSES = ("received", "acknowledged", "in_progress")
@@ -57,11 +58,13 @@ class ReportRepo:
             (report_id, actor_person_id, action, note, iso(self.clock.now())),
         )
 
-    async def events(self, report_id: int):
+    async def events(self, report_id: int) -> list[ReportEvent]:
         """A report's timeline, oldest first."""
-        return await self.db.fetchall(
-            "SELECT * FROM report_events WHERE report_id = ? ORDER BY at, id", (report_id,)
+        rows = await self.db.fetchall(
+            "SELECT id, report_id, actor_person_id, action, note, at FROM report_events WHERE report_id = ?"
+            " ORDER BY at, id", (report_id,)
         )
+        return [ReportEvent(*row) for row in rows]
 
     # --- the form --------------------------------------------------------------------
     async def recent_urgent_case(self, person_id: int, since: str):
@@ -118,9 +121,12 @@ class ReportRepo:
                     " VALUES (?, ?, ?, ?, ?)", (report_id, item.kind, item.raw, item.normalized, now),
                 )
 
-    async def identifiers(self, report_id: int):
+    async def identifiers(self, report_id: int) -> list[ReportIdentifier]:
         """A report's identifiers in the order given."""
-        return await self.db.fetchall("SELECT * FROM report_identifiers WHERE report_id = ? ORDER BY id", (report_id,))
+        rows = await self.db.fetchall(
+            "SELECT id, report_id, kind, raw, normalized, created_at FROM report_identifiers WHERE report_id = ?"
+            " ORDER BY id", (report_id,))
+        return [ReportIdentifier(*row) for row in rows]
 
     async def add_evidence(self, report_id: int, kind: str, filename: str, path: str, size: int,
                            sha256: str) -> bool:
@@ -138,9 +144,12 @@ class ReportRepo:
             )
         return True
 
-    async def evidence(self, report_id: int):
+    async def evidence(self, report_id: int) -> list[ReportEvidence]:
         """A report's evidence files."""
-        return await self.db.fetchall("SELECT * FROM report_evidence WHERE report_id = ? ORDER BY id", (report_id,))
+        rows = await self.db.fetchall(
+            "SELECT id, report_id, kind, filename, path, size, sha256, created_at FROM report_evidence"
+            " WHERE report_id = ? ORDER BY id", (report_id,))
+        return [ReportEvidence(*row) for row in rows]
 
     async def evidence_count(self, report_id: int) -> int:
         """How many evidence files a report has."""
@@ -324,9 +333,12 @@ class ReportRepo:
                 (report_id, reviewer_id, interviewed_on, findings, responsibility, follow_up, iso(self.clock.now())))
             return cursor.rowcount == 1
 
-    async def review(self, report_id: int):
-        """A case's review row, or None."""
-        return await self.db.fetchone("SELECT * FROM report_reviews WHERE report_id = ?", (report_id,))
+    async def review(self, report_id: int) -> ReportReview | None:
+        """A case's review, or None."""
+        row = await self.db.fetchone(
+            "SELECT id, report_id, reviewer_id, interviewed_on, findings, responsibility, follow_up, created_at"
+            " FROM report_reviews WHERE report_id = ?", (report_id,))
+        return None if row is None else ReportReview(*row)
 
     async def reviews_open(self):
         """Flagged cases still without a review, oldest first (for the reminders)."""

@@ -4,12 +4,15 @@
 - storage/ imports nothing from bot/ or handlers/ and is the only place with the database driver;
 - bot/ imports handlers/ only from its composition root (bot/app.py);
 - feature code lives in handlers/, not bot/;
-- no import cycles between our modules; one route table, built once by the composition root.
+- no import cycles between our modules; one route table, built once by the composition root;
+- jobs, CLI subcommands, serve starters and library sections are wired by real imports, never by
+  module-name strings (importlib), and every feature's jobs reach the scheduler.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +126,86 @@ def test_one_route_table_built_by_the_composition_root():
     assert builders == []          # no module-level copy; bot/app.py builds it for its dispatcher
 
 
+def imports_by_string(path: Path) -> list[str]:
+    """Calls that import a module named by a string (importlib.import_module, __import__) in a file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in ("import_module", "__import__"):
+                found.append(f"line {node.lineno}: {ast.unparse(node)[:60]}")
+    return found
+
+
+def test_registration_is_by_real_imports_not_module_name_strings():
+    offenders = {str(p.relative_to(ROOT)): found for p in our_files(*PACKAGES) if (found := imports_by_string(p))}
+    assert offenders == {}
+
+
+def test_every_features_jobs_reach_the_scheduler():
+    from bot.app import JOBS
+
+    wired = {job.name for job in JOBS}
+    for path in our_files("handlers"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "JOBS" for t in n.targets) for n in tree.body):
+            module = importlib.import_module(module_name(path))
+            assert {job.name for job in module.JOBS} <= wired, module_name(path)
+
+
+# Repository methods that still hand out driver rows (row["column"]), to be converted to records; the list
+# only shrinks: a new method returning rows fails the test below.
+ROW_LEAKS = {
+    "audit.py": {"AuditRepo.recent"},
+    "console.py": {"ConsoleRepo.audit", "ConsoleRepo.evidence_item", "ConsoleRepo.session"},
+    "office.py": {"OfficeRepo.campaign_warnings_between", "OfficeRepo.contests_between", "OfficeRepo.logs_between",
+                  "OfficeRepo.reminders_between", "OfficeRepo.reports_between", "OfficeRepo.warning",
+                  "OfficeRepo.warnings_between", "OfficeRepo.weekly_warnings_between"},
+    "outbox.py": {"OutboxRepo.latest_dead"},
+    "reports.py": {"ReportRepo.by_case_no", "ReportRepo.campaign_alert", "ReportRepo.cluster",
+                   "ReportRepo.due_for_reescalation", "ReportRepo.for_person", "ReportRepo.get", "ReportRepo.lookup",
+                   "ReportRepo.lookup_site", "ReportRepo.open_cases", "ReportRepo.recent_urgent_case",
+                   "ReportRepo.reviews_between", "ReportRepo.reviews_open",
+                   "ReportRepo.unescalated", "ReportRepo.unfinished_form"},
+}
+_FETCH = {"fetchone", "fetchall"}
+
+
+def row_leaks(path: Path) -> set[str]:
+    """Repository methods of a storage file that return what the driver fetched (a row or a list of rows)."""
+    def fetch(node) -> bool:
+        return (isinstance(node, ast.Await) and isinstance(node.value, ast.Call)
+                and getattr(node.value.func, "attr", "") in _FETCH)
+
+    found = set()
+    for cls in (n for n in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(n, ast.ClassDef)):
+        for method in (n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+            fetched = {t.id for n in ast.walk(method) if isinstance(n, ast.Assign) and fetch(n.value)
+                       for t in n.targets if isinstance(t, ast.Name)}
+            for node in ast.walk(method):
+                if isinstance(node, ast.Return) and node.value is not None and (
+                        fetch(node.value) or (isinstance(node.value, ast.Name) and node.value.id in fetched)):
+                    found.add(f"{cls.name}.{method.name}")
+    return found
+
+
+def test_repositories_return_records_not_driver_rows():
+    grown = {p.name: sorted(leaks - ROW_LEAKS.get(p.name, set()))
+             for p in our_files("storage") if p.name != "db.py" and (leaks := row_leaks(p)) - ROW_LEAKS.get(p.name, set())}
+    assert grown == {}, "return records (storage/records.py), not rows"
+    found = {p.name: row_leaks(p) for p in our_files("storage")}
+    converted = {name: sorted(listed - found.get(name, set())) for name, listed in ROW_LEAKS.items()
+                 if listed - found.get(name, set())}
+    assert converted == {}, "converted: take them off ROW_LEAKS"
+
+
+def test_nothing_outside_storage_names_the_driver_row():
+    offenders = [str(p.relative_to(ROOT)) for p in our_files("bot", "handlers")
+                 if "sqlite3" in p.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
 def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """One import cycle as a path of module names, or None (depth-first, colouring)."""
     colour: dict[str, int] = {}
@@ -152,3 +235,13 @@ def test_the_checks_themselves_catch_an_import_and_a_cycle(tmp_path):
     assert imported_modules(bad) & PLATFORM_LIBRARIES == {"telegram", "wechatpy"}
     assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _find_cycle({"a": {"b"}, "b": set()}) is None
+    registry = tmp_path / "registry.py"
+    registry.write_text("import importlib\nfor m in ['a.b']:\n    importlib.import_module(m).register()\n",
+                        encoding="utf-8")
+    assert imports_by_string(registry) == ["line 3: importlib.import_module(m)"]
+    repo = tmp_path / "repo.py"
+    repo.write_text("class R:\n    async def a(self):\n        return await self.db.fetchone('x')\n"
+                    "    async def b(self):\n        rows = await self.db.fetchall('x')\n        return rows\n"
+                    "    async def c(self):\n        row = await self.db.fetchone('x')\n        return R(row[0])\n",
+                    encoding="utf-8")
+    assert row_leaks(repo) == {"R.a", "R.b"}

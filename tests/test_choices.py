@@ -92,7 +92,7 @@ async def test_quiz_and_learn_take_type_names_and_aliases(app, demo_class, words
     assert name in user.replies[0].text
     await user.say(f"/quiz {words}")
     attempt = await app.store.quizzes.get(1)
-    assert attempt["fraud_type"] == type_id
+    assert attempt.fraud_type == type_id
 
 
 async def test_asked_but_not_done_is_not_urgent_and_an_unsure_type_is_not_named(app, demo_class):

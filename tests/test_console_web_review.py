@@ -53,7 +53,7 @@ async def test_a_review_is_entered_in_the_page_and_the_case_then_closes_as_in_ch
         await page.click("form[action$='/resolve'] button")
         assert "已结案" in await page.inner_text(".flash")
     review = await app.store.reports.review((await app.store.reports.by_case_no(case_no))["id"])
-    assert review["reviewer_id"] == officer.person_id and review["follow_up"] == "已安排心理疏导"
+    assert review.reviewer_id == officer.person_id and review.follow_up == "已安排心理疏导"
     assert await app.store.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'report.review'") == 1
 
 

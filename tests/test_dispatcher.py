@@ -68,4 +68,4 @@ async def test_options_still_answer_after_a_reply_that_keeps_the_conversation_wh
     assert "A-D" in ned.text
     await ned.say("B")                            # the question on screen is still the one to answer
     (row,) = await app.store.quizzes.answers(attempt)
-    assert app.services.library.quiz_by_id(row["question_id"]).zh.options[row["chosen"]] == spec.options[1]
+    assert app.services.library.quiz_by_id(row.question_id).zh.options[row.chosen] == spec.options[1]

@@ -52,13 +52,16 @@ async def test_typed_answers_walk_a_drill_and_a_safe_exit_ends_it(app, user_fact
     await user.say("1")                             # by number
     assert "机密" in user.text
     await user.say("我要报警")                      # always a safe exit, even without such a button here
+    assert "【演练结束】" not in user.text          # message 3 is too early to end: the script carries on
+    assert "现实中到这里你就安全了" in user.text and "安全账户" in user.text
+    await user.say("我要报警")
     assert "【演练结束】" in user.text
     assert "✅ 你安全脱身了" in user.text
-    assert "得分：33/100（3 个危险信号中，处理得当 1 个）" in user.text
+    assert "得分：50/100（4 个危险信号中，处理得当 2 个）" in user.text
     assert "结果：未通过" in user.text
     assert "👉 更安全的做法：挂断，自己拨打110核实" in user.text
     results = await app.store.drills.results(user_person := (await app.store.people.by_number("2023001")).id)
-    assert len(results) == 1 and results[0].score == 33 and not results[0].passed
+    assert len(results) == 1 and results[0].score == 50 and not results[0].passed
     assert results[0].missed_flags == ["t1", "t2"]
     assert await app.store.drills.completion([user_person]) == (1, 0)
 
@@ -68,8 +71,12 @@ async def test_english_drill_with_free_text_and_a_pass(app, user_factory, demo_c
     await user.say("/drill job")
     assert "[DRILL]" in user.text and "no interview" in user.text
     await user.say("I'll check the company's website first")
+    assert "[DRILL OVER]" not in user.text and "you would be safe here" in user.text
+    await user.say("real companies don't charge, I refuse")
+    await user.say("I refuse and delete the contact")
+    await user.say("that's laundering, I'll report it")
     assert "[DRILL OVER]" in user.text
-    assert "Score: 100/100 (1 of 1 red flags handled safely)" in user.text
+    assert "Score: 100/100 (4 of 4 red flags handled safely)" in user.text
     assert "Result: passed" in user.text
     assert "/quiz job" in [b.data for b in user.replies[-1].flat_buttons()]
     person = await app.store.people.by_number("2023002")
@@ -91,6 +98,8 @@ async def test_a_missed_flag_queues_that_types_case_next_week(app, user_factory,
     await user.say("/drill brushing")
     await user.press_label("好呀")
     await user.press_label("见好就收")
+    await user.press_label("刷单就是诈骗")
+    await user.press_label("不再转钱")
     assert "下周你会收到一则同类型的真实案例提醒" in user.text
     person = await app.store.people.by_number("2023003")
     row = await app.store.db.fetchone("SELECT * FROM outbox WHERE campaign = 'drill-followup'")
@@ -102,6 +111,8 @@ async def test_a_missed_flag_queues_that_types_case_next_week(app, user_factory,
     await user.say("/drill brushing")
     await user.press_label("好呀")
     await user.press_label("见好就收")
+    await user.press_label("刷单就是诈骗")
+    await user.press_label("不再转钱")
     assert len(await app.store.db.fetchall("SELECT id FROM outbox WHERE campaign = 'drill-followup'")) == 1
     assert await followup_cases(app.services) == {}                        # due next week, not this one
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=app.config.tz))
@@ -119,6 +130,9 @@ async def test_a_drill_survives_a_restart_and_cancel_leaves_it(config, clock, de
     try:
         user.app = reopened
         await user.say("2")
+        assert "【演练】" in user.text and "✅" in user.text        # a safe move at message 2: the drill goes on
+        await user.say("真的赚了！多投一点")
+        await user.say("先跟家人商量")
         assert "【演练结束】" in user.text and "✅" in user.text
         await user.say("/drill romance")
         await user.say("/cancel")
@@ -156,7 +170,8 @@ async def test_drill_list_keeps_its_numbers_and_marks_what_is_done(app, user_fac
     await user.say("/drill")
     before = [b.data for b in user.replies[-1].flat_buttons()]
     await user.say("/drill 刷单")                        # a type's name starts its drill
-    await user.press_label("不感兴趣")
+    for label in ("不感兴趣", "见好就收", "刷单就是诈骗", "不再转钱"):     # safe all the way, four messages deep
+        await user.press_label(label)
     await user.say("/drill")
     buttons = user.replies[-1].flat_buttons()
     assert [b.data for b in buttons] == before          # the same numbers as before the drill

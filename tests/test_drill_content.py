@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.library.drills import MIN_DEPTH
 from bot.library.loader import check_library, load_library
 from tests.conftest import ROOT
 
@@ -59,8 +60,11 @@ async def test_every_path_of_every_drill_reaches_a_debrief(app, user_factory, dr
                 assert shown.buttons, f"{drill.id}: turn {turn_id} shows no choices"
                 assert drill.turns[turn_id].says.zh in shown.text
                 await user.press(shown.flat_buttons()[index].data)
-            ending = drill.endings[drill.turns[path[-1][0]].choices[path[-1][1]].next]
             assert "【演练结束】" in user.text, (drill.id, path)
+            assert len(path) >= MIN_DEPTH
+            exits = [drill.turns[t].choices[i].next for t, i in path if drill.turns[t].choices[i].next in drill.endings]
+            lost = [e for e in exits if not drill.endings[e].safe]
+            ending = drill.endings[lost[0] if lost else exits[-1]]     # a loss on the way is how the run ends
             assert ending.text.zh in user.text
             assert "/learn " + drill.fraud_type in [b.data for b in user.replies[-1].flat_buttons()]
             walked += 1
@@ -120,3 +124,13 @@ def test_content_check_wants_the_drill_marker_and_consistent_safety(tmp_path):
     assert any("drills/subsidy.toml: subsidy: intro.zh: must start with 【演练】" in p for p in problems), problems
     assert any("drills/subsidy.toml: t5 choice 1: safe: leads to the unsafe ending" in p for p in problems), problems
     assert check_library(CONTENT) == []
+
+
+def test_content_check_wants_every_run_four_messages_deep(tmp_path):
+    folder = _copy_library(tmp_path)
+    shortcut = ('{ next = "t5", safe = false, label = { zh = "直接做进阶任务", en = "Straight to the premium task" } },\n'
+                '  { next = "blocked", safe = true, label = { zh = "不感兴趣')
+    _edit(folder, "brushing", '{ next = "blocked", safe = true, label = { zh = "不感兴趣', shortcut)
+    problems = check_library(folder)
+    assert any("drills/brushing.toml: t5: choice: a run can end here before message 4" in p for p in problems), problems
+    assert not any("loan.toml" in p for p in problems)

@@ -210,7 +210,7 @@ async def test_an_update_whose_handling_died_while_running_is_answered_without_a
         await live_app.store.inbox.record_many("telegram", [("telegram:999", jsonlib.dumps(update), "")])
         old = iso(live_app.clock.now() - timedelta(minutes=10))     # taken in, then the database failed under it
         await live_app.store.db.execute("UPDATE inbox SET received_at = ? WHERE event_key = 'telegram:999'", (old,))
-        assert await Scheduler(live_app).run_job("inbox.prune")
+        assert await Scheduler(live_app, live_app.jobs()).run_job("inbox.prune")
         await rig.api.wait_for(lambda: sends_to(rig.api, user), within=10)
         assert (await live_app.store.inbox.get("telegram:999")).state == "replied"
     finally:

@@ -92,7 +92,7 @@ async def test_forget_walks_every_table_and_leaves_nothing_of_theirs(app):
     assert report["case_no"] and report["urgent"] == 1 and report["description"] is None
     assert report["reporter_person_id"] is None and report["class_id"] is None
     review = await app.store.reports.review(report["id"])           # the review keeps its day and conclusion
-    assert review["interviewed_on"] == "2026-11-24" and review["responsibility"] == "无责任"
+    assert review.interviewed_on == "2026-11-24" and review.responsibility == "无责任"
     assert await app.store.db.fetchval("SELECT COUNT(*) FROM report_events WHERE report_id = ?", (report["id"],))
     # The chat is a stranger now.
     await user.say("/me")

@@ -98,8 +98,8 @@ async def test_quiz_takes_letters_numbers_chinese_and_option_words(app, user_fac
     shown.append(spec.options[spec.correct_index])
     rows = await app.store.quizzes.answers(attempt)
     # Options are shuffled per attempt: what is stored is the option the person saw under that letter.
-    stored = [app.services.library.quiz_by_id(r["question_id"]).zh.options[r["chosen"]] for r in rows]
-    assert stored == shown and rows[3]["correct"]
+    stored = [app.services.library.quiz_by_id(r.question_id).zh.options[r.chosen] for r in rows]
+    assert stored == shown and rows[3].correct
     await dan.say("hello there")
     assert "A-D" in dan.text
 
@@ -139,7 +139,7 @@ async def test_contest_leaderboards_and_time_limit(app, user_factory, demo_class
     await s2.press("ct:join:1")
     assert "只有一次" in s2.text
     board = await app.store.contests.individual_board(1)
-    assert [r["score"] for r in board] == [100, 0]
+    assert [r.score for r in board] == [100, 0]
     await s1.press("ct:board:1")
     assert "结束后" in s1.text                      # students see it once the contest closes
     await monitor.press("ct:end:1")

@@ -8,7 +8,7 @@ import pytest
 
 from bot.clock import iso
 from bot.config import ConfigError, load_config
-from bot.scheduler import JOBS, JobSpec, Scheduler, latest_fire_between, next_fire_time, register_job
+from bot.scheduler import JobSpec, Scheduler, latest_fire_between, next_fire_time
 from tests.conftest import ROOT
 from tests.program_support import SHANGHAI, local
 
@@ -30,22 +30,6 @@ def test_bad_cron_in_config_is_refused(tmp_path):
     path.write_text('[schedule]\ncampaigns = "61 * * * *"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"schedule\.campaigns"):
         load_config(path, env={})
-
-
-def test_register_job_replaces_by_name():
-    async def one(app):
-        return 1
-
-    async def two(app):
-        return 2
-
-    register_job("test.replace", "0 1 * * *", one)
-    register_job("test.replace", "0 2 * * *", two)
-    try:
-        assert JOBS["test.replace"].factory is two
-        assert JOBS["test.replace"].cron == "0 2 * * *"
-    finally:
-        del JOBS["test.replace"]
 
 
 async def test_missed_runs_after_downtime_run_once(app, clock):
@@ -95,12 +79,12 @@ async def test_scheduler_adds_jobs_replacing_by_name(app):
 
 
 async def test_serve_starter_registers_program_jobs(app):
-    from bot.scheduler import load_job_modules
+    from bot.scheduler import start
     from bot.serve import STARTERS
 
-    assert "bot.scheduler:start" in STARTERS
-    jobs = load_job_modules()
-    for name in ("program.daily_checkin", "program.weekly_warning", "program.campaigns"):
+    assert STARTERS[-1] is start
+    jobs = app.jobs()
+    for name in ("program.daily_checkin", "program.weekly_warning", "program.campaigns", "inbox.prune"):
         assert name in jobs
     assert ROOT.exists()
 

@@ -80,8 +80,8 @@ async def test_urgent_path_escalates_before_the_form_is_complete_zh(app, student
     report = await app.store.reports.by_case_no("R-2026-000001")
     assert report["form_complete"] == 1 and report["flagged_review"] == 1 and report["amount_yuan"] == 3500
     evidence = await app.store.reports.evidence(report["id"])
-    assert (app.config.evidence_path / evidence[0]["path"]).read_bytes().startswith(b"\x89PNG")
-    assert len(evidence[0]["sha256"]) == 64
+    assert (app.config.evidence_path / evidence[0].path).read_bytes().startswith(b"\x89PNG")
+    assert len(evidence[0].sha256) == 64
 
     await student.say("/myreports")
     assert "R-2026-000001" in student.text and "已收到" in student.text
@@ -321,7 +321,7 @@ async def test_a_draft_nobody_filed_is_dropped_after_a_week_with_its_files(app, 
     draft = await app.store.db.fetchone("SELECT id, status FROM reports")
     assert draft["status"] == "draft"
     evidence = await app.store.reports.evidence(draft["id"])
-    path = app.config.evidence_path / evidence[0]["path"]
+    path = app.config.evidence_path / evidence[0].path
     assert path.exists()
     clock.advance(days=6)
     assert await drop_abandoned_drafts(app) == 0
@@ -398,7 +398,7 @@ async def test_evidence_text_is_kept_and_a_long_story_is_kept_whole_or_the_cut_s
             break
         await user.say("跳过")
     await user.say("聊天记录被对方撤回了")
-    notes = [e["note"] for e in await app.store.reports.events(1) if e["action"] == "evidence_note"]
+    notes = [e.note for e in await app.store.reports.events(1) if e.action == "evidence_note"]
     assert notes == ["聊天记录被对方撤回了"]
 
 

@@ -59,7 +59,7 @@ async def test_ack_assign_resolve_by_buttons(app, people):
     report = await app.store.reports.by_case_no(case_no)
     assert report["status"] == "resolved" and report["assigned_to"] == duty.person_id
     assert report["resolution_note"] == "已联系银行止付，移交派出所"
-    events = [(e["action"], e["actor_person_id"]) for e in await app.store.reports.events(report["id"])]
+    events = [(e.action, e.actor_person_id) for e in await app.store.reports.events(report["id"])]
     for action in ("acknowledged", "assigned", "resolved"):
         assert (action, officer.person_id) in events
     sent = await cards(app)
@@ -178,7 +178,7 @@ async def test_reescalation_ladder_with_the_clock(app, clock, people):
     assert await run_escalations(app.services) == 1
     await drain(app)
     assert len(app.channels["test"].to(people["officer"].key)) == 2
-    events = [e["action"] for e in await app.store.reports.events(1)]
+    events = [e.action for e in await app.store.reports.events(1)]
     assert events.count("reescalated") == cfg.reescalate_limit and events.count("fallback") == 1
     assert events.count("repaged") == 1
 
@@ -205,7 +205,7 @@ async def test_the_chain_repeats_to_the_minute_until_acknowledged_or_its_hours_r
     pages = app.channels["test"].to(officer.key)
     assert len(pages) == len(fired) - 2 and all("受理 R-2026-000001" in p.text for p in pages)
     assert len(app.channels["test"].to(duty.key)) == len(fired)
-    events = [e["action"] for e in await app.store.reports.events(1)]
+    events = [e.action for e in await app.store.reports.events(1)]
     assert events.count("chain_ended") == 1
 
 
@@ -362,8 +362,8 @@ async def test_a_flagged_case_cannot_close_without_its_review_by_buttons(app, cl
     await officer.say("已安排心理疏导，协助报警追赃")
     assert "倒查记录已保存" in officer.text and "2026-11-23" in officer.text
     review = await app.store.reports.review((await app.store.reports.by_case_no(case_no))["id"])
-    assert review["reviewer_id"] == officer.person_id and review["interviewed_on"] == "2026-11-23"
-    assert review["responsibility"] == "班主任负有宣传不到位责任，已约谈"
+    assert review.reviewer_id == officer.person_id and review.interviewed_on == "2026-11-23"
+    assert review.responsibility == "班主任负有宣传不到位责任，已约谈"
     await officer.say(f"review {case_no}")
     assert "已有倒查记录" in officer.text
     await officer.say(f"结案 {case_no} 已止付")

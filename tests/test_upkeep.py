@@ -15,7 +15,7 @@ async def test_the_inbox_is_pruned_while_running(app, clock):
     clock.advance(days=8)
     await app.store.inbox.record("telegram", "telegram:3", None, "{}", "3")
     await app.store.inbox.set_replied("telegram:3")                           # recent: kept
-    scheduler = Scheduler(app)
+    scheduler = Scheduler(app, app.jobs())
     assert "inbox.prune" in scheduler.jobs
     assert await scheduler.run_job("inbox.prune")
     keys = {r[0] for r in await app.store.db.fetchall("SELECT event_key FROM inbox")}

@@ -7,7 +7,6 @@ Telegram users expect (inline keyboards edited after a press, native quiz polls,
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hmac
 import logging
@@ -46,6 +45,7 @@ from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_inbox import InboxQueue, StorageFailing, event_key
 from bot.channels.telegram_inbox import recover as recover_updates
 from bot.channels.telegram_menus import CommandMenus
+from bot.choices import remember_delivered
 from bot.events import Button, Incoming, Kind, Media, Outgoing, QuizSpec
 from bot.i18n import normalize_language
 from storage.db import DatabaseError
@@ -181,7 +181,6 @@ class TelegramChannel(Channel):
         self.username = ""
         self.handled = 0                 # updates fully answered (tests and the bench wait on it)
         self._security_refused = False   # the security group refused a card (the bot is not in it)
-        self._locks: dict[str, list] = {}
         self._dropped: dict[tuple[int, int], None] = {}
         root = api_root(base_url)
         # Each update is on disk before Telegram hears it was received: with long polling the queue holds
@@ -362,16 +361,13 @@ class TelegramChannel(Channel):
             finally:
                 self.handled += 1
             return
-        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
-        entry[1] += 1
         try:
-            async with entry[0]:
+            # The engine's one per-person order (the pipeline's), keyed as Incoming.session_id() is: the
+            # inbox write already happened in InboxQueue, so only the ordering part of Pipeline.take fits here.
+            async with self.app.pipeline.ordered(f"{PLATFORM}:{key}"):
                 await self._answer(update)
         finally:
             self.handled += 1
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(key, None)
 
     @staticmethod
     def _person_key(update: Update) -> str | None:
@@ -477,7 +473,8 @@ class TelegramChannel(Channel):
             return None
         if is_group(chat_id) and not self._group_text_wanted(chat_id, body):
             return None
-        return incoming(Kind.TEXT, body, chat_id), target
+        quoted = message.reply_to_message
+        return incoming(Kind.TEXT, body, chat_id, quoted=str(quoted.message_id) if quoted else None), target
 
     async def _answer_unreadable(self, message: Message, target: ReplyTarget) -> None:
         """A voice note, sticker, location, ... in a private chat: say what we can read instead of nothing."""
@@ -624,6 +621,7 @@ class TelegramChannel(Channel):
         if message.ref and message.quiz is None and message.image is None and message.file is None:
             edited = await self._edit_ref(chat_id, message)
             if edited is not None and not message.repost:   # a reminder is a new post too: an edit is silent
+                await self._remember_sent(chat_id, message, edited)
                 return edited
         extra: dict = {"allow_paid_broadcast": True} if paid else {}
         if thread_id is not None:
@@ -642,7 +640,13 @@ class TelegramChannel(Channel):
                                                         **extra))
         if message.ref and sent:
             await self.repo.set_message_ref(chat_id, message.ref, sent[-1].message_id)
+        await self._remember_sent(chat_id, message, sent)
         return sent
+
+    async def _remember_sent(self, chat_id: int, message: Outgoing, sent: list[Message]) -> None:
+        """In a private chat, a reply quoting the message with the options answers those options."""
+        if sent and not is_group(chat_id):
+            await remember_delivered(self.app.store, PLATFORM, str(chat_id), message, str(sent[-1].message_id))
 
     async def _edit_ref(self, chat_id: int, message: Outgoing) -> list[Message] | None:
         """Edit the earlier message with this ref; None when there is none to edit (send anew)."""

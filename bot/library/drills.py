@@ -11,6 +11,8 @@ from bot.library.model import LANGS, Localized
 MIN_TURNS = 5
 MIN_WRONG = 2            # choices that lead into an unsafe ending
 MIN_SAFE_EXITS = 2       # choices that lead into a safe ending
+MIN_DEPTH = 4            # the other side's messages every run sees: an exit before this one shows what it
+                         # would have meant and the drill carries on (carry_on), so nobody is done after one answer
 START_MARK = {"zh": "【演练】", "en": "[DRILL]"}
 
 
@@ -68,15 +70,34 @@ class Drill:
         """The first safe ending: where a universal 'I'd hang up' leads."""
         return next(e for e in self.endings.values() if e.safe)
 
+    def carry_on(self, turn_id: str) -> str | None:
+        """Where the other side's script goes on after an early exit at this turn: the turn its first choice
+        into a turn leads to, else the next turn in the file; None when there is neither."""
+        turn = self.turns[turn_id]
+        onward = next((c.next for c in turn.choices if c.next in self.turns), None)
+        if onward is not None:
+            return onward
+        order = list(self.turns)
+        position = order.index(turn_id)
+        return order[position + 1] if position + 1 < len(order) else None
+
+    def next_node(self, turn_id: str, choice_index: int, depth: int) -> str:
+        """What follows the choice made as the depth-th message: a turn, or an ending from turn MIN_DEPTH on."""
+        nxt = self.turns[turn_id].choices[choice_index].next
+        if self.is_ending(nxt) and depth < MIN_DEPTH:
+            return self.carry_on(turn_id) or nxt
+        return nxt
+
     def paths(self) -> Iterator[list[tuple[str, int]]]:
         """Every path from the start as [(turn_id, choice_index), ...]; the last choice leads to an ending."""
         def walk(turn_id: str, prefix: list[tuple[str, int]]):
-            for index, choice in enumerate(self.turns[turn_id].choices):
+            for index in range(len(self.turns[turn_id].choices)):
                 step = [*prefix, (turn_id, index)]
-                if self.is_ending(choice.next):
+                nxt = self.next_node(turn_id, index, len(step))
+                if self.is_ending(nxt):
                     yield step
                 else:
-                    yield from walk(choice.next, step)
+                    yield from walk(nxt, step)
         yield from walk(self.start, [])
 
 
@@ -156,7 +177,27 @@ def parse_drill(data: dict, stem: str, rel: str, problems, taxonomy: dict) -> Dr
     _check_graph(drill_id, start, turns, endings, c)
     if not c.ok:
         return None
-    return Drill(drill_id, fraud_type, title, caller, intro, start, turns, endings)
+    drill = Drill(drill_id, fraud_type, title, caller, intro, start, turns, endings)
+    _check_depth(drill, c)
+    return drill if c.ok else None
+
+
+def _check_depth(drill: Drill, c: _Checker) -> None:
+    """No run ends before its MIN_DEPTH-th message: every early exit has a turn to carry on at."""
+    shallow: set[str] = set()
+
+    def walk(turn_id: str, depth: int) -> None:
+        for index in range(len(drill.turns[turn_id].choices)):
+            nxt = drill.next_node(turn_id, index, depth)
+            if not drill.is_ending(nxt):
+                walk(nxt, depth + 1)
+            elif depth < MIN_DEPTH:
+                shallow.add(turn_id)
+
+    walk(drill.start, 1)
+    for turn_id in sorted(shallow):
+        c.fail(turn_id, "choice", f"a run can end here before message {MIN_DEPTH}: add a turn after it"
+                                  " (an early exit carries on at the turn its first choice leads to, else the next)")
 
 
 def _parse_turns(data: dict, drill_id: str, c: _Checker) -> dict[str, DrillTurn]:

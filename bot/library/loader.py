@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.library.campaigns import load_calendar
+from bot.library.drills import load_drills
 from bot.library.model import (
     AUDIENCES,
     LANGS,
@@ -26,13 +27,6 @@ from bot.library.model import (
     SelfCheck,
 )
 
-# Further sections of the library, each "folder-or-file name": "module:function".
-# The function takes (library_dir, Problems, types) and returns the parsed data.
-EXTRA_SECTIONS: dict[str, str] = {
-    "campaigns": "bot.library.campaigns:load_calendar",
-    "drills": "bot.library.drills:load_drills",
-    "benign": "bot.library.loader:load_benign",
-}
 BENIGN_MINIMUM = 150        # messages per language: enough for the matcher to learn what is not fraud
 
 
@@ -181,9 +175,7 @@ def load_library(folder: Path) -> Library:
     pledge = _load_pledge(folder, problems)
     strings = _load_strings(folder, problems)
     extra: dict[str, dict] = {}
-    for name, target in EXTRA_SECTIONS.items():
-        module_name, func_name = target.split(":")
-        loader = getattr(importlib.import_module(module_name), func_name)
+    for name, loader in EXTRA_SECTIONS.items():
         extra[name] = loader(folder, problems, types)
     _check_unique_ids(types, problems)
     if problems.lines:
@@ -511,3 +503,9 @@ def load_benign(folder: Path, problems: Problems, types: dict) -> dict[str, Beni
         if kinds and count < BENIGN_MINIMUM:
             problems.add("benign", "-", f"messages.{lang}", f"needs at least {BENIGN_MINIMUM} in all, has {count}")
     return kinds
+
+
+
+# Further sections of the library, by folder-or-file name: each loader takes (library_dir, Problems, types)
+# and returns the parsed data (here at the end, so that load_benign above is defined).
+EXTRA_SECTIONS = {"campaigns": load_calendar, "drills": load_drills, "benign": load_benign}

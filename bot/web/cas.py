@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.serve import APP_KEY
 from bot.sso import CasError, validate_ticket
+from bot.web.appkey import APP_KEY
 
 log = logging.getLogger(__name__)
 

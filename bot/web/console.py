@@ -20,8 +20,8 @@ from aiohttp import web
 
 from bot.events import Incoming, Kind
 from bot.roles import CLASS_LEADERS, OFFICE, OFFICE_AND_ADMIN
-from bot.serve import APP_KEY
 from bot.web import cas
+from bot.web.appkey import APP_KEY
 from bot.web.sessions import Session, csrf_ok, current, digest, see_other, sign_in, sign_out
 from handlers import office
 from handlers.console import actions, audit, cases, classes, figures, roster, warnings

@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.clock import parse_iso
 from bot.context import Context
 from bot.roles import CLASS_LEADERS, OFFICE_AND_ADMIN, effective_role
-from bot.serve import APP_KEY
+from bot.web.appkey import APP_KEY
 from storage.records import Account, Person
 
 log = logging.getLogger(__name__)

@@ -76,13 +76,13 @@ async def case_page(ctx: Context, case_no: str) -> dict | None:
     services, lang = ctx.services, ctx.lang
     klass = await ctx.store.classes.get(report["class_id"]) if report["class_id"] else None
     identifiers = await ctx.store.reports.identifiers(report["id"])
-    others = await ctx.store.console.cases_naming([i["normalized"] for i in identifiers], report["id"])
+    others = await ctx.store.console.cases_naming([i.normalized for i in identifiers], report["id"])
     events = []
     for event in await ctx.store.reports.events(report["id"]):
-        events.append({"at": esc.local_time(services, event["at"]),
-                       "action": esc.choice_label(services, "event", event["action"], lang),
-                       "who": await esc.person_label(services, event["actor_person_id"])
-                       if event["actor_person_id"] else "", "note": event["note"] or ""})
+        events.append({"at": esc.local_time(services, event.at),
+                       "action": esc.choice_label(services, "event", event.action, lang),
+                       "who": await esc.person_label(services, event.actor_person_id)
+                       if event.actor_person_id else "", "note": event.note or ""})
     officers = [(pid, await esc.person_label(services, pid))
                 for pid in await ctx.store.reports.office_people(ctx.config.roles.security)]
     amount = report["amount_yuan"]
@@ -109,16 +109,16 @@ async def case_page(ctx: Context, case_no: str) -> dict | None:
     return {
         "case_no": report["case_no"], "status": report["status"], "urgent": bool(report["urgent"]),
         "fields": fields, "description": report["description"] or "",
-        "identifiers": [{"kind": ctx.t("report.kind." + i["kind"]), "raw": i["raw"], "normalized": i["normalized"],
-                         "others": others.get(i["normalized"], [])} for i in identifiers],
-        "evidence": [{"id": e["id"], "filename": e["filename"], "photo": e["kind"] == "photo",
-                      "kb": max(1, e["size"] // 1024)} for e in await ctx.store.reports.evidence(report["id"])],
+        "identifiers": [{"kind": ctx.t("report.kind." + i.kind), "raw": i.raw, "normalized": i.normalized,
+                         "others": others.get(i.normalized, [])} for i in identifiers],
+        "evidence": [{"id": e.id, "filename": e.filename, "photo": e.kind == "photo",
+                      "kb": max(1, e.size // 1024)} for e in await ctx.store.reports.evidence(report["id"])],
         "events": events, "officers": officers, "can_reply": report["reporter_person_id"] is not None,
         "review_open": bool(report["flagged_review"]) and review is None,
         "review": None if review is None else {
-            "reviewer": await esc.person_label(services, review["reviewer_id"]),
-            "at": esc.local_time(services, review["created_at"]),
-            "steps": [(f"console.review_{step}", review[step]) for step in report_review.STEPS]},
+            "reviewer": await esc.person_label(services, review.reviewer_id),
+            "at": esc.local_time(services, review.created_at),
+            "steps": [(f"console.review_{step}", getattr(review, step)) for step in report_review.STEPS]},
         "today": ctx.today(),
     }
 
