@@ -273,8 +273,7 @@ async def _admins(services) -> list[int]:
         person = await services.store.people.resolve(str(key))
         if person is not None:
             found.append(person.id)
-    rows = await services.store.db.fetchall("SELECT id FROM people WHERE role = 'admin' AND forgotten_at IS NULL")
-    return sorted(set(found) | {r[0] for r in rows})
+    return sorted(set(found) | set(await services.store.people.ids_with_role("admin")))
 
 
 async def _inform(services, person_id: int, report, rung: str, waited: int) -> None:
@@ -403,8 +402,7 @@ async def send_campaign_warning(services, alert_id: int, actor_id: int | None) -
     if alert is None or alert["sent_at"]:
         return None
     colleges = json.loads(alert["colleges"])
-    people = await store.reports.people_in_colleges(colleges) if colleges else [
-        r[0] for r in await store.db.fetchall("SELECT id FROM people WHERE forgotten_at IS NULL AND opted_out = 0")]
+    people = await store.reports.people_in_colleges(colleges) if colleges else await store.people.pushable_ids()
 
     def message(account) -> Outgoing:
         lang = account.language or services.config.general.default_language

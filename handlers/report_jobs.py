@@ -20,7 +20,7 @@ async def escalate_reports(app) -> int:
 async def drop_abandoned_drafts(app) -> int:
     """Delete report drafts nobody filed within DRAFT_DAYS, and their evidence files; return how many files."""
     before = iso(app.clock.now() - timedelta(days=DRAFT_DAYS))
-    await app.store.db.execute("DELETE FROM conversations WHERE name = 'report' AND updated_at < ?", (before,))
+    await app.store.conversations.drop_stale("report", before)
     paths = await app.store.reports.drop_abandoned_drafts(before)
     for relative in paths:
         path = app.config.evidence_path / relative

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage.db import Database
-from storage.records import Account, from_row
+from storage.records import Account, Person, from_row
 from storage.times import iso, parse_iso
 
 SEEN_PRECISION = timedelta(minutes=1)   # last_seen_at is kept to the minute
@@ -27,6 +27,15 @@ class AccountRepo:
             "SELECT * FROM accounts WHERE platform = ? AND user_key = ?", (platform, user_key)
         )
         return from_row(Account, row)
+
+    async def bound_on(self, platform: str) -> list[tuple[Account, Person]]:
+        """Every bound account of a platform with its person (one query, for start-up menus)."""
+        accounts = await self.db.fetchall(
+            "SELECT * FROM accounts WHERE platform = ? AND person_id IS NOT NULL ORDER BY person_id", (platform,))
+        people = await self.db.fetchall(
+            "SELECT p.* FROM people p WHERE p.id IN (SELECT person_id FROM accounts WHERE platform = ?)", (platform,))
+        by_id = {row["id"]: from_row(Person, row) for row in people}
+        return [(from_row(Account, row), by_id[row["person_id"]]) for row in accounts if row["person_id"] in by_id]
 
     async def touch(self, platform: str, user_key: str, chat_key: str) -> Account:
         """Return the account, creating it, and record that the person was just seen."""

@@ -15,6 +15,10 @@ class ConversationRepo:
     def __init__(self, db: Database, clock) -> None:
         self.db, self.clock = db, clock
 
+    async def drop_stale(self, name: str, before: str) -> int:
+        """End every conversation of this name left untouched since `before` (an ISO time)."""
+        return await self.db.execute("DELETE FROM conversations WHERE name = ? AND updated_at < ?", (name, before))
+
     async def get(self, account_id: int) -> ConversationState | None:
         """The account's conversation, or None."""
         row = await self.db.fetchone("SELECT name, step, data FROM conversations WHERE account_id = ?", (account_id,))

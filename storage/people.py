@@ -139,6 +139,16 @@ class PeopleRepo:
         )
         return [from_row(Person, r) for r in rows]
 
+    async def ids_with_role(self, role: str) -> list[int]:
+        """The ids of everyone the roster gives this role (the forgotten left out)."""
+        rows = await self.db.fetchall("SELECT id FROM people WHERE role = ? AND forgotten_at IS NULL", (role,))
+        return [row[0] for row in rows]
+
+    async def pushable_ids(self) -> list[int]:
+        """The ids of everyone who may be pushed to: not forgotten, not opted out."""
+        rows = await self.db.fetchall("SELECT id FROM people WHERE forgotten_at IS NULL AND opted_out = 0")
+        return [row[0] for row in rows]
+
     async def set_opt_out(self, person_id: int, opted_out: bool) -> None:
         """Stop or restart the daily pushes for a person."""
         await self.db.execute("UPDATE people SET opted_out = ? WHERE id = ?", (int(opted_out), person_id))

@@ -14,7 +14,6 @@ from telegram import (
 from telegram.error import TelegramError
 
 from bot.roles import GUEST, effective_role
-from storage.records import Person, from_row
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +54,14 @@ class CommandMenus:
 
     async def set_personal_all(self) -> int:
         """At start: each bound Telegram account of a staff role gets its role's menu in its language."""
-        rows = await self.app.store.db.fetchall(
-            "SELECT p.*, a.user_key AS account_user, a.chat_key AS account_chat, a.language AS account_language,"
-            " a.proof AS account_proof FROM accounts a JOIN people p ON p.id = a.person_id WHERE a.platform = ?",
-            (PLATFORM,),
-        )
         done = 0
-        for row in rows:
-            role = effective_role(from_row(Person, row), self.app.config, proof=row["account_proof"])
-            lang = row["account_language"] or self.app.config.general.default_language
+        for account, person in await self.app.store.accounts.bound_on(PLATFORM):
+            role = effective_role(person, self.app.config, proof=account.proof)
+            lang = account.language or self.app.config.general.default_language
             try:
-                done += await self._set(row["account_user"], row["account_chat"], role, lang)
+                done += await self._set(account.user_key, account.chat_key, role, lang)
             except TelegramError as exc:     # one chat gone (blocked, deleted) must not cost the others theirs
-                log.warning("could not set the command menu of telegram user %s: %s", row["account_user"], exc)
+                log.warning("could not set the command menu of telegram user %s: %s", account.user_key, exc)
         return done
 
     async def refresh(self, user_key: str) -> None:
