@@ -599,7 +599,7 @@ class TelegramChannel(Channel):
         except NetworkError as exc:     # 5xx, timeouts, no connection: the outbox delivers it later
             log.debug("answer to chat %s failed now: %s", chat_id, exc)
             if sender is not None:
-                sender.breaker.failed(f"{type(exc).__name__}: {exc}", str(chat_id))
+                sender.breaker.failed(f"{type(exc).__name__}: {exc}")
             return False
         except TelegramError as exc:
             log.warning("could not answer chat %s: %s", chat_id, exc)
