@@ -360,6 +360,7 @@ class TelegramChannel(Channel):
                 await self._on_chat_event(update)
                 await inbox.mark_replied(self.app, event_key(update))
             finally:
+                inbox.done_with(self.app, event_key(update))   # left open by a fault: the minute job's
                 self.handled += 1
             return
         entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
@@ -368,6 +369,7 @@ class TelegramChannel(Channel):
             async with entry[0]:
                 await self._answer(update)
         finally:
+            inbox.done_with(self.app, event_key(update))
             self.handled += 1
             entry[1] -= 1
             if entry[1] == 0:
