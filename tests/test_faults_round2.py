@@ -14,7 +14,10 @@ from bot.channels.base import Delivery
 from bot.events import Incoming, Kind, Outgoing, text
 from bot.outbox import MAX_ATTEMPTS, OutboxSender
 from bot.scheduler import Scheduler
+from tests.fakes.faults import Faults
 from tests.support import RecordingChannel
+from tests.telegram_rig import SECURITY_CHAT, close_rig, open_rig
+from tests.test_faults import live_app  # noqa: F401  (the fixture)
 from tests.wechat_support import wechat_rig
 
 
@@ -170,3 +173,19 @@ async def test_a_lone_chats_own_fault_still_kills_its_row_when_the_platform_answ
         now[0] += 11.0
     assert (await app.store.outbox.counts("alert"))["dead"] == 1
 
+
+
+async def test_an_answer_queued_during_an_outage_stays_in_its_forum_topic(live_app):  # noqa: F811
+    rig, stop, senders = await open_rig(live_app)
+    try:
+        faults = Faults(rig.api)
+        faults.add("5xx", 2.0, methods="send")
+        rig.api.message(900, "/help", chat_id=SECURITY_CHAT, message_thread_id=42)
+        await rig.api.wait_for(lambda: rig.api.sent_to(SECURITY_CHAT), within=30)
+        assert faults.applied["5xx"] >= 1                     # the live answer failed: it went by the outbox
+        row = await live_app.store.db.fetchone("SELECT address, state FROM outbox WHERE campaign = 'reply'")
+        assert row["address"] == f"{SECURITY_CHAT}/42" and row["state"] == "sent"
+        replies = rig.api.sent_to(SECURITY_CHAT)
+        assert replies and all(m.get("message_thread_id") == 42 for m in replies), replies
+    finally:
+        await close_rig(rig, stop, senders)
