@@ -187,7 +187,8 @@ async def _disk_full(mount: Path, users: int) -> dict:
     app, api, channel, stop, senders = await _rig(mount)
     filler = mount / "filler"
     try:
-        with open(filler, "wb") as out:   # noqa: ASYNC230  (fill the disk to the last byte; nothing else runs)
+        # Unbuffered: closing the file must not flush a last block into the full disk (and raise ENOSPC).
+        with open(filler, "wb", buffering=0) as out:   # noqa: ASYNC230  (fill the disk; nothing else runs)
             try:
                 while True:
                     out.write(b"\0" * 65536)
@@ -350,9 +351,12 @@ def main() -> int:
         if wanted and not any(name.startswith(w) for w in wanted):
             continue
         started = time.monotonic()
-        results[name] = {**run(), "took_s": round(time.monotonic() - started, 1)}
-        if not args.json:
-            print(name, results[name], flush=True)
+        try:
+            found = run()
+        except Exception as exc:     # one broken storm must not cost the figures of the others
+            found = {"error": f"{type(exc).__name__}: {exc}"[:200]}
+        results[name] = {**found, "took_s": round(time.monotonic() - started, 1)}
+        print(name, results[name], file=sys.stdout if not args.json else sys.stderr, flush=True)
     figures = {"machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
                "quick": args.quick, "faults": results}
     if args.json:

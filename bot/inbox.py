@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import re
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -35,7 +36,8 @@ from storage.inbox import InboxRow
 log = logging.getLogger(__name__)
 
 NEW, IN_PROGRESS, DUPLICATE = "new", "in_progress", "duplicate"
-STALE = timedelta(minutes=5)      # a 'received' row this old is no longer being handled by anyone alive
+STALE = timedelta(minutes=1)      # an open row this old whose handler is not running (see `live`) died
+LIVE_MAX = timedelta(minutes=10)  # a handler still counted as running this long is taken for stuck
 KEEP = timedelta(days=7)          # replied rows are kept this long (answers to late retries, support)
 INLINE_MEDIA_BYTES = 64 * 1024    # smaller media is kept in the row as base64, larger in a file
 GIVE_UP_AFTER = 3                 # recoveries of one event that may fail before it is set aside
@@ -80,6 +82,32 @@ Push = Callable[[InboxRow, str, list[Outgoing]], Awaitable[None]]
 
 # --- the live path -------------------------------------------------------------------------------------------
 
+# The events this process is handling now, by app: event key -> when its handling began. Only one
+# process serves a database (the serve lock), so an open row not in here past STALE has no handler
+# alive, and the minute job finishes it (`recover(stale_only=True)`) without touching live work.
+_live: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def live(app) -> dict[str, object]:
+    """The event keys this process is handling now, each with the time its handling began."""
+    return _live.setdefault(app, {})
+
+
+def begin(app, event_key: str) -> None:
+    """An event's handling starts in this process (it is no one else's to finish)."""
+    live(app)[event_key] = app.clock.now()
+
+
+def done_with(app, event_key: str) -> None:
+    """An event's handler ended, well or not: a row it left open is the minute job's to finish."""
+    live(app).pop(event_key, None)
+
+
+def _is_live(app, event_key: str) -> bool:
+    began = live(app).get(event_key)
+    return began is not None and app.clock.now() - began < LIVE_MAX
+
+
 async def receive(app, msg: Incoming | None, event_key: str, *, platform: str | None = None,
                   raw: str | None = None, reply_to: str | None = None) -> Receipt:
     """Write the event down before it is handled; report a duplicate or an event still in progress."""
@@ -88,10 +116,13 @@ async def receive(app, msg: Incoming | None, event_key: str, *, platform: str | 
     address = reply_to if reply_to is not None else (msg.chat_key if msg is not None else "")
     row = await app.store.inbox.record(platform, event_key, encoded, raw, address)
     if row is None:
+        begin(app, event_key)
         return Receipt(event_key, NEW)
     if row.state == "received":
-        if app.clock.now() - parse_iso(row.received_at) > STALE and await app.store.inbox.take_over(row):
+        if (not _is_live(app, event_key) and app.clock.now() - parse_iso(row.received_at) > STALE
+                and await app.store.inbox.take_over(row)):
             log.warning("inbox: %s was left unhandled; handling it now", event_key)
+            begin(app, event_key)
             return Receipt(event_key, NEW, taken_over=True)
         return Receipt(event_key, IN_PROGRESS)
     return Receipt(event_key, DUPLICATE)
@@ -102,14 +133,21 @@ async def receive_many(app, platform: str, events: list[tuple[str, str]]) -> set
 
     A key already known is not handled again here: a stale one of those is recovery's job at start.
     """
-    return await app.store.inbox.record_many(platform, [(key, raw, "") for key, raw in events])
+    fresh = await app.store.inbox.record_many(platform, [(key, raw, "") for key, raw in events])
+    for key in fresh:
+        begin(app, key)
+    return fresh
 
 
 async def handle(app, event_key: str, msg: Incoming, reply_to: str | None = None) -> list[Outgoing]:
     """Run the dispatcher on a received event and keep its replies (state 'handled')."""
-    encoded = await encode_incoming(app, msg, event_key)     # before the dispatcher rewrites kind / payload
-    replies = await app.handle(msg)
-    await app.store.inbox.set_handled(event_key, _dump_replies(replies), encoded, reply_to)
+    try:
+        encoded = await encode_incoming(app, msg, event_key)     # before the dispatcher rewrites kind / payload
+        replies = await app.handle(msg)
+        await app.store.inbox.set_handled(event_key, _dump_replies(replies), encoded, reply_to)
+    except BaseException:
+        done_with(app, event_key)
+        raise
     return replies
 
 
@@ -120,7 +158,10 @@ async def record_replies(app, event_key: str, replies: list[Outgoing], reply_to:
 
 async def mark_replied(app, event_key: str) -> None:
     """The event's replies are sent or safely in the outbox: the event is done."""
-    await app.store.inbox.set_replied(event_key)
+    try:
+        await app.store.inbox.set_replied(event_key)
+    finally:
+        done_with(app, event_key)
 
 
 # --- at start ------------------------------------------------------------------------------------------------
@@ -139,6 +180,9 @@ async def recover(app, platform: str, prepare: Prepare | None = None, push: Push
     push = push or _push_default(app)
     before = iso(app.clock.now() - STALE) if stale_only else None
     for row in await app.store.inbox.open_rows(platform, before):
+        if stale_only and _is_live(app, row.event_key):     # slow, not dead: its own handler finishes it
+            continue
+        begin(app, row.event_key)
         try:
             if row.state == "received":
                 outcome = await _handle_again(app, row, prepare)
@@ -158,6 +202,8 @@ async def recover(app, platform: str, prepare: Prepare | None = None, push: Push
             done.failed += 1
             if await app.store.inbox.note_failure(row.id, f"{type(exc).__name__}: {exc}", GIVE_UP_AFTER):
                 log.error("inbox: %s set aside after %d failed recoveries", row.event_key, GIVE_UP_AFTER)
+        finally:
+            done_with(app, row.event_key)
     if done.handled or done.resent or done.failed:
         log.warning("inbox %s: handled %d events and resent the replies of %d left by the last process"
                     " (%d failed)", platform, done.handled, done.resent, done.failed)

@@ -408,7 +408,7 @@ class OutboxSender:
             not_before = iso(self.clock.now())     # the limiter's pause holds it back in this process
             return Outcome(row.id, "pending", error=f"retry_after {result.retry_after}", not_before=not_before,
                            refund_attempt=True)
-        self.breaker.failed(result.error, row.address, started)
+        self.breaker.failed(result.error, started)
         if self.breaker.is_open:    # the platform is down: this is no attempt of the row's own
             self.breaker.held += 1
             return Outcome(row.id, "pending", error=result.error, refund_attempt=True,

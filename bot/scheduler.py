@@ -162,24 +162,32 @@ class Scheduler:
 
 
 async def prune_inbox(app) -> int:
-    """Forget replied inbox events past their keep time while running, not only at start (~2.8 MB/min at 20/s).
-
-    Also handles the events whose handling died minutes ago (a database that failed mid-handling),
-    through each channel that can (`recover_stale`), instead of waiting for a restart.
-    """
+    """Forget replied inbox events past their keep time while running, not only at start (~2.8 MB/min at 20/s)."""
     from bot import inbox
 
     removed = await inbox.prune(app)
     if removed:
         log.info("inbox: pruned %d replied events", removed)
-    for channel in list(app.channels.values()):
-        recover_stale = getattr(channel, "recover_stale", None)
-        if recover_stale is not None:
-            await recover_stale()
     return removed
 
 
-ENGINE_JOBS = (JobSpec("inbox.prune", "*/10 * * * *", prune_inbox),)
+async def finish_stale_inbox(app) -> int:
+    """Handle the events whose handler died while running (the database failed under it), without a restart.
+
+    Through each channel that can (`recover_stale`); with inbox.STALE at one minute an event waits
+    at most about two minutes for it. Events still being handled are left alone.
+    """
+    finished = 0
+    for channel in list(app.channels.values()):
+        recover_stale = getattr(channel, "recover_stale", None)
+        if recover_stale is not None:
+            done = await recover_stale()
+            finished += done.handled + done.resent
+    return finished
+
+
+ENGINE_JOBS = (JobSpec("inbox.prune", "*/10 * * * *", prune_inbox),
+               JobSpec("inbox.stale", "* * * * *", finish_stale_inbox))
 
 
 async def start(app, http) -> Scheduler:

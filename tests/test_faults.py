@@ -198,6 +198,7 @@ async def test_cards_wait_while_the_bot_is_out_of_the_security_group_and_go_out_
 async def test_an_update_whose_handling_died_while_running_is_answered_without_a_restart(live_app):
     import json as jsonlib
 
+    from bot import inbox
     from bot.scheduler import Scheduler
 
     rig, stop, senders = await open_rig(live_app)
@@ -208,9 +209,10 @@ async def test_an_update_whose_handling_died_while_running_is_answered_without_a
                                                  "from": {"id": user, "is_bot": False, "first_name": "u"},
                                                  "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
         await live_app.store.inbox.record_many("telegram", [("telegram:999", jsonlib.dumps(update), "")])
-        old = iso(live_app.clock.now() - timedelta(minutes=10))     # taken in, then the database failed under it
+        inbox.done_with(live_app, "telegram:999")                   # taken in, then its handler died
+        old = iso(live_app.clock.now() - timedelta(seconds=70))     # a minute ago: the minute job finishes it
         await live_app.store.db.execute("UPDATE inbox SET received_at = ? WHERE event_key = 'telegram:999'", (old,))
-        assert await Scheduler(live_app, live_app.jobs()).run_job("inbox.prune")
+        assert await Scheduler(live_app, live_app.jobs()).run_job("inbox.stale")
         await rig.api.wait_for(lambda: sends_to(rig.api, user), within=10)
         assert (await live_app.store.inbox.get("telegram:999")).state == "replied"
     finally:

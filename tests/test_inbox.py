@@ -92,6 +92,8 @@ async def test_a_duplicate_is_not_processed_twice(app):
 async def test_an_event_left_received_too_long_is_taken_over_once(app, clock):
     await inbox.receive(app, help_from("di"), "test:4")
     clock.advance(minutes=6)
+    assert (await inbox.receive(app, help_from("di"), "test:4")).status == inbox.IN_PROGRESS  # still handled here
+    inbox.done_with(app, "test:4")                 # its handler died without moving the row on
     taken = await inbox.receive(app, help_from("di"), "test:4")
     again = await inbox.receive(app, help_from("di"), "test:4")
     assert taken.new and taken.taken_over

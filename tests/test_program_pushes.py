@@ -171,6 +171,7 @@ async def test_dead_rows_are_counted_for_the_security_office(app, user_factory, 
     for _ in range(MAX_ATTEMPTS):
         await app.store.db.execute("UPDATE outbox SET not_before = '2000-01-01T00:00:00+00:00' WHERE state = 'pending'")
         await sender.drain_once()
+        sender.breaker.succeeded()      # others are delivered meanwhile: the fault is this row's own
     assert (await app.store.outbox.counts())["dead"] == 1
     config.roles.security.append("2023001")
     await officer.bind_invited("2023001")

@@ -129,6 +129,6 @@ async def recover(channel, stale_only: bool = False) -> inbox.Recovery:
         if converted is None:
             return None
         incoming, target = converted
-        return inbox.Prepared(incoming, reply_to=str(target.chat_id))
+        return inbox.Prepared(incoming, reply_to=target.address)
 
     return await inbox.recover(channel.app, PLATFORM, prepare=prepare, stale_only=stale_only)

@@ -8,6 +8,7 @@ import logging
 import re
 import threading
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from wechatpy.exceptions import WeChatClientException
 from bot import inbox
 from bot.choices import offered, option_lines
 from bot.events import Incoming, Kind, Media, Outgoing, text
+from storage.db import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +318,54 @@ async def respond(request: web.Request, response: web.StreamResponse, answer: Pa
     return response
 
 
+class StorageFailing(Exception):
+    """A callback could not be written down: it is not answered 'success', so the platform sends it again."""
+
+
+STORAGE_FAULTS = (DatabaseError, OSError)   # a held lock past the busy timeout, a full disk
+
+
+class StorageAlarm:
+    """One log line and one office notice per spell of failing storage on a channel's callbacks."""
+
+    def __init__(self, app, platform: str) -> None:
+        self.app = app
+        self.platform = platform
+        self.failing_since: float | None = None
+        self.refused = 0
+
+    async def failed(self, exc: BaseException) -> None:
+        """A write failed: the first time in a spell, log it and tell the office in plain words."""
+        self.refused += 1
+        if self.failing_since is not None:
+            return
+        self.failing_since = time.monotonic()
+        log.error("%s: cannot store incoming callbacks (%s: %s); they are answered 503 so the platform sends"
+                  " them again", self.platform, type(exc).__name__, exc)
+        await self._tell("inbox.storage_failing_wechat", error=f"{type(exc).__name__}: {exc}"[:120])
+
+    async def worked(self) -> None:
+        """A write worked: end the spell (one line, and the office hears it is over)."""
+        if self.failing_since is None:
+            return
+        log.warning("%s: storing callbacks works again after %.0f s (%d callbacks refused meanwhile)",
+                    self.platform, time.monotonic() - self.failing_since, self.refused)
+        self.failing_since, self.refused = None, 0
+        await self._tell("inbox.storage_back")
+
+    async def _tell(self, key: str, **values) -> None:
+        """Past the database and the outbox (both may be what fails): a channel that can post directly."""
+        for channel in list(self.app.channels.values()):
+            notify = getattr(channel, "notify_office_now", None)
+            if notify is None:
+                continue
+            try:
+                await notify(key, values)
+            except Exception as exc:    # a courtesy: never in the way of answering the platform
+                log.warning("could not tell the office about the storage: %s", exc)
+            return
+
+
 class PassiveReplies:
     """Handles a callback within WeChat's budget: the first reply goes back in the HTTP response,
     everything else (or everything, when the handler is slow) through the channel's send API via the outbox."""
@@ -326,7 +376,17 @@ class PassiveReplies:
         self.platform = channel.name
         self.budget_s = budget_s
         self.hints = Hints(app, channel.name)
+        self.alarm = StorageAlarm(app, channel.name)
         self._tasks: set[asyncio.Task] = set()
+
+    @asynccontextmanager
+    async def storing(self):
+        """Around the writes that take a callback in: a storage fault becomes StorageFailing (answer 503)."""
+        try:
+            yield
+        except STORAGE_FAULTS as exc:
+            await self.alarm.failed(exc)
+            raise StorageFailing(str(exc)) from exc
 
     async def answer(self, incoming: Incoming, msg_key: str, prepare=None, raw: str | None = None) -> PassiveAnswer:
         """The passive reply, its text None to answer 'success' (retry, slow handler, nothing to say).
@@ -339,7 +399,9 @@ class PassiveReplies:
         finished by `recover` at the next start.
         """
         event_key = self.event_key(msg_key)
-        receipt = await inbox.receive(self.app, incoming, event_key, raw=raw)
+        async with self.storing():
+            receipt = await inbox.receive(self.app, incoming, event_key, raw=raw)
+        await self.alarm.worked()
         if not receipt.new:
             log.info("%s retry of %s answered without handling it again (%s)", self.platform, msg_key,
                      receipt.status)
@@ -356,12 +418,21 @@ class PassiveReplies:
             self._tasks.add(follow)
             follow.add_done_callback(self._tasks.discard)
             return PassiveAnswer()
+        except STORAGE_FAULTS as exc:    # stored, then the database failed under the handler: the minute job
+            log.error("%s %s: handling failed on storage (%s: %s); it is finished once writes work",
+                      self.platform, msg_key, type(exc).__name__, exc)
+            return PassiveAnswer()
         parts = await self._render(replies, incoming.user_key)
         first, start = (parts[0].text, 1) if parts and parts[0].kind == "text" else (None, 0)
 
         async def finish(written: bool) -> None:
-            await self._queue(parts, start if written else 0, incoming.user_key, msg_key)
-            await inbox.mark_replied(self.app, event_key)
+            try:
+                await self._queue(parts, start if written else 0, incoming.user_key, msg_key)
+                await inbox.mark_replied(self.app, event_key)
+            except STORAGE_FAULTS as exc:     # the row stays 'handled': the minute job queues the rest
+                log.error("%s %s: the rest of the answer could not be queued (%s: %s); it is queued once writes work",
+                          self.platform, msg_key, type(exc).__name__, exc)
+                inbox.done_with(self.app, event_key)
 
         return PassiveAnswer(first, finish)
 
@@ -370,26 +441,43 @@ class PassiveReplies:
         return f"{self.platform}:{msg_key}"
 
     async def _handle(self, incoming: Incoming, prepare, event_key: str) -> list[Outgoing]:
-        if prepare is not None:
-            prepared = await prepare(incoming)
-            if isinstance(prepared, list):       # the adapter answered itself (a picture that did not arrive)
-                await inbox.record_replies(self.app, event_key, prepared)
-                return prepared
-            incoming = prepared
-        async with self.app.pipeline.ordered(incoming.session_id()):    # one person's callbacks in order
-            return await inbox.handle(self.app, event_key, incoming)
+        try:
+            if prepare is not None:
+                prepared = await prepare(incoming)
+                if isinstance(prepared, list):       # the adapter answered itself (a picture that did not arrive)
+                    await inbox.record_replies(self.app, event_key, prepared)
+                    return prepared
+                incoming = prepared
+            async with self.app.pipeline.ordered(incoming.session_id()):    # one person's callbacks in order
+                return await inbox.handle(self.app, event_key, incoming)
+        except BaseException:
+            inbox.done_with(self.app, event_key)     # the row is left open: the minute job finishes it
+            raise
 
     async def _send_when_done(self, task: asyncio.Task, user_key: str, msg_key: str) -> None:
         try:
             replies = await task
+            await self._queue(await self._render(replies, user_key), 0, user_key, msg_key)
+            await inbox.mark_replied(self.app, self.event_key(msg_key))
+        except STORAGE_FAULTS as exc:    # the row stays open: the minute job finishes it once writes work
+            log.error("%s %s: answer not queued (%s: %s); it is queued once writes work", self.platform, msg_key,
+                      type(exc).__name__, exc)
+            inbox.done_with(self.app, self.event_key(msg_key))
         except Exception:
             log.exception("%s handler for %s failed", self.platform, msg_key)
-            return
-        await self._queue(await self._render(replies, user_key), 0, user_key, msg_key)
-        await inbox.mark_replied(self.app, self.event_key(msg_key))
+            inbox.done_with(self.app, self.event_key(msg_key))
 
-    async def recover(self, parse) -> inbox.Recovery:
-        """At start: finish the callbacks a previous process took in but did not answer (parse: XML to message)."""
+    def stale_recovery(self, parse):
+        """The channel's `recover_stale` (run by the minute job): callbacks whose handling died while running."""
+        async def recover_stale() -> inbox.Recovery:
+            return await self.recover(parse, stale_only=True)
+        return recover_stale
+
+    async def recover(self, parse, stale_only: bool = False) -> inbox.Recovery:
+        """At start: finish the callbacks a previous process took in but did not answer (parse: XML to message).
+
+        stale_only (while running): only those whose handling died a minute or more ago.
+        """
         async def prepare(row, msg: Incoming | None) -> inbox.Prepared:
             if msg is None:
                 raise ValueError("a WeChat callback stored without its Incoming")
@@ -399,7 +487,8 @@ class PassiveReplies:
                 return inbox.Prepared(replies=prepared) if isinstance(prepared, list) else inbox.Prepared(prepared)
             return inbox.Prepared(msg)
 
-        return await inbox.recover(self.app, self.platform, prepare=prepare, push=self.push_replies)
+        return await inbox.recover(self.app, self.platform, prepare=prepare, push=self.push_replies,
+                                   stale_only=stale_only)
 
     async def push_replies(self, row, user_key: str, replies: list[Outgoing]) -> None:
         """Recovery: queue a stored answer through the send API, keyed exactly as the live path keys it."""

@@ -54,6 +54,10 @@ class Freshness:
         self._order.append((expires, signature))
         return "new"
 
+    def forget(self, signature: str) -> None:
+        """Drop a signature taken but not stored (storage failed): the platform's retry of it is handled."""
+        self._seen.pop(signature, None)
+
     def _forget_expired(self) -> None:
         now = self.now()
         while self._order and (self._order[0][0] < now or len(self._order) > MAX_REMEMBERED):

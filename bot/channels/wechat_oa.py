@@ -24,6 +24,7 @@ from bot.channels.wechat_common import (
     PassiveReplies,
     Refused,
     Running,
+    StorageFailing,
     api_root,
     error_code,
     fetch_media_into,
@@ -206,7 +207,11 @@ class OACallback:
             return refuse(request, exc.status, exc.reason)
         except Exception as exc:     # whatever a signed but broken document makes the parser raise
             return refuse(request, 400, f"not a WeChat message ({type(exc).__name__})")
-        answer = await self.handle(message, fields, xml)
+        try:
+            answer = await self.handle(message, fields, xml)
+        except StorageFailing:      # not stored: no 'success', so WeChat sends it again
+            self.freshness.forget(signature)
+            return web.Response(status=503, text="storage unavailable")
         if not answer.text:
             return await respond(request, web.Response(text=SUCCESS), answer)
         xml_reply = create_reply(xml_text(answer.text), message).render()
@@ -232,7 +237,8 @@ class OACallback:
         if incoming is None:
             return PassiveAnswer()
         if incoming.kind != Kind.LEAVE:
-            await self.interactions.touch(incoming.user_key)
+            async with self.passive.storing():
+                await self.interactions.touch(incoming.user_key)
         raw = xml.decode("utf-8") if isinstance(xml, bytes) else xml
         return await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=raw)
 
@@ -256,4 +262,5 @@ async def start(app, http: web.Application):
     http.router.add_post(PATH, callback.receive)
     app.add_channel(channel)
     await callback.passive.recover(parse_message)   # callbacks a crash left unanswered
+    channel.recover_stale = callback.passive.stale_recovery(parse_message)   # the minute job's
     return Running(callback.passive)

@@ -23,6 +23,7 @@ from bot.channels.wechat_common import (
     PassiveReplies,
     Refused,
     Running,
+    StorageFailing,
     api_root,
     error_code,
     fetch_media_into,
@@ -250,20 +251,30 @@ class WecomCallback:
             return refuse(request, exc.status, exc.reason)
         except Exception as exc:       # whatever a signed but broken document makes the parser raise
             return refuse(request, 400, f"not a WeCom message ({type(exc).__name__})")
-        if fields.get("Event") == "change_contact":
-            await follow_contact_change(self.app, PLATFORM, fields)   # the directory changed: no one to answer
-            return web.Response(text=SUCCESS)
-        incoming = incoming_from(message, PLATFORM)
-        answer = PassiveAnswer()
-        if incoming is not None:
-            await self.interactions.touch(incoming.user_key)
-            await bind_directory_member(self.app, PLATFORM, incoming.user_key)   # the directory proves who it is
-            answer = await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=xml)
+        try:
+            answer = await self._take_in(message, fields, xml)
+        except StorageFailing:      # not stored: no 'success', so WeCom sends it again
+            self.freshness.forget(query["msg_signature"])
+            return web.Response(status=503, text="storage unavailable")
         if not answer.text:
             return await respond(request, web.Response(text=SUCCESS), answer)
         xml_reply = create_reply(xml_text(answer.text), message).render()
         encrypted = self.crypto.encrypt_message(xml_reply, query["nonce"], query["timestamp"])
         return await respond(request, web.Response(text=encrypted, content_type="application/xml"), answer)
+
+    async def _take_in(self, message, fields: dict[str, str], xml: str) -> PassiveAnswer:
+        """Follow a directory change, or take a message into the inbox and answer it within the budget."""
+        if fields.get("Event") == "change_contact":
+            async with self.passive.storing():
+                await follow_contact_change(self.app, PLATFORM, fields)   # the directory changed: no one to answer
+            return PassiveAnswer()
+        incoming = incoming_from(message, PLATFORM)
+        if incoming is None:
+            return PassiveAnswer()
+        async with self.passive.storing():
+            await self.interactions.touch(incoming.user_key)
+            await bind_directory_member(self.app, PLATFORM, incoming.user_key)   # the directory proves who it is
+        return await self.passive.answer(incoming, message_key(fields), prepare=self._prepare, raw=xml)
 
     async def _prepare(self, incoming: Incoming) -> Incoming | list[Outgoing]:
         return await fetch_media_into(incoming, self.channel, self.app)
@@ -291,4 +302,5 @@ async def start(app, http: web.Application):
     http.router.add_post(PATH, callback.receive)
     app.add_channel(channel)
     await callback.passive.recover(parse_message)   # callbacks a crash left unanswered
+    channel.recover_stale = callback.passive.stale_recovery(parse_message)   # the minute job's
     return Running(callback.passive)
