@@ -18,7 +18,7 @@ from bot.events import Outgoing
 from bot.ratelimit import ChannelLimiter
 from storage.db import GroupCommitQueue
 from storage.outbox import OutboxRow, Outcome
-from storage.records import Account, from_row
+from storage.records import Account
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Outbox:
                         priority: int = 5, dedupe_keys: dict[int, str] | None = None) -> PushSummary:
         """Queue a campaign for many people; the dedupe key is campaign + person unless given."""
         items = list(items)
-        accounts = await self._preferred_accounts([person_id for person_id, _ in items])
+        accounts = await self.store.accounts.preferred_for_many([person_id for person_id, _ in items], FEW_PEOPLE)
         summary = PushSummary()
         rows: list[OutboxRow] = []
         # The same Outgoing object (one text for everyone, or one per language) is serialised once.
@@ -161,20 +161,6 @@ class Outbox:
         for person_id in await self.store.reports.office_people(self.config.roles.security):
             accounts += [a for a in await self.store.accounts.for_person(person_id) if a.platform == "console"]
         return accounts
-
-    async def _preferred_accounts(self, person_ids: list[int]) -> dict[int, Account]:
-        """Each given person's reachable account seen most recently (one scan for a big push)."""
-        # Later rows win: a chat bound only by class code never takes a push from one bound with proof.
-        order = " ORDER BY COALESCE(proof, '') <> 'code', last_seen_at, id"
-        if len(person_ids) <= FEW_PEOPLE:     # a card, a reminder: only their accounts
-            marks = ",".join("?" * len(person_ids)) or "NULL"
-            rows = await self.store.db.fetchall(
-                f"SELECT * FROM accounts WHERE person_id IN ({marks}) AND reachable = 1{order}", person_ids)
-        else:
-            rows = await self.store.db.fetchall(
-                f"SELECT * FROM accounts WHERE person_id IS NOT NULL AND reachable = 1{order}")
-        return {row["person_id"]: from_row(Account, row) for row in rows}
-
 
 class OutboxSender:
     """Drains one channel's rows at that channel's limits, with retries, backoff and a circuit breaker.

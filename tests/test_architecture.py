@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,6 +205,21 @@ def test_nothing_outside_storage_names_the_driver_row():
     offenders = [str(p.relative_to(ROOT)) for p in our_files("bot", "handlers")
                  if "sqlite3" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+SQL_STATEMENT = re.compile(r"^\s*(SELECT .+ FROM|INSERT (OR \w+ )?INTO|UPDATE \w+ SET|DELETE FROM|CREATE (TABLE|INDEX)"
+                           r"|ALTER TABLE|DROP (TABLE|INDEX)|PRAGMA \w+)", re.DOTALL)
+
+
+def sql_strings(path: Path) -> list[str]:
+    """String constants in a file that read as SQL statements."""
+    return [node.value[:40] for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_STATEMENT.match(node.value)]
+
+
+def test_all_sql_lives_in_storage():
+    offenders = {str(p.relative_to(ROOT)): found for p in our_files("bot", "handlers") if (found := sql_strings(p))}
+    assert offenders == {}
 
 
 def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
