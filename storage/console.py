@@ -95,15 +95,7 @@ class ConsoleRepo:
         elif status:
             where.append("status = ?")
             params.append(status)
-        if fraud_type:
-            where.append("fraud_type = ?")
-            params.append(fraud_type)
-        if college:
-            where.append("college = ?")
-            params.append(college)
-        if min_amount is not None:
-            where.append("amount_yuan >= ?")
-            params.append(min_amount)
+        _narrow(where, params, {"fraud_type = ?": fraud_type, "college = ?": college, "amount_yuan >= ?": min_amount})
         if review:      # 待倒查: flagged and its review not recorded yet
             where.append("flagged_review = 1 AND NOT EXISTS"
                          " (SELECT 1 FROM report_reviews v WHERE v.report_id = reports.id)")
@@ -137,18 +129,8 @@ class ConsoleRepo:
                     since: str = "", limit: int = 200):
         """Audit entries matching the filters, newest first."""
         where, params = ["1 = 1"], []
-        if action:
-            where.append("action = ?")
-            params.append(action)
-        if actor_person_id is not None:
-            where.append("actor_person_id = ?")
-            params.append(actor_person_id)
-        if target:
-            where.append("target = ?")
-            params.append(target)
-        if since:
-            where.append("at >= ?")
-            params.append(since)
+        _narrow(where, params, {"action = ?": action, "actor_person_id = ?": actor_person_id, "target = ?": target,
+                                "at >= ?": since})
         return await self.db.fetchall(
             f"SELECT * FROM audit_log WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?", (*params, limit))
 
@@ -162,3 +144,11 @@ class ConsoleRepo:
     async def audit_actions(self) -> list[str]:
         """Every action the audit log holds, for the filter."""
         return [r[0] for r in await self.db.fetchall("SELECT DISTINCT action FROM audit_log ORDER BY action")]
+
+
+def _narrow(where: list[str], params: list, conditions: dict[str, object]) -> None:
+    """Add each condition whose value was given (None or "" means the filter is not set)."""
+    for condition, value in conditions.items():
+        if value is not None and value != "":
+            where.append(condition)
+            params.append(value)
