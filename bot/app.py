@@ -26,7 +26,7 @@ from bot.services import Services
 from handlers import drill_jobs, features, office_cli, office_jobs, program_jobs, report_jobs
 from handlers.console import cli as console_cli
 from handlers.routes import build_routes
-from storage.db import Database
+from storage.db import Database, database_for
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class App:
         """
         # A shallow copy per App: the parsed content and its indexes are shared, the top-level fields are not.
         library = dataclasses.replace(load_library_cached(self.config.content_path()))
-        self.db = await Database(self.config.database_path).open()
+        self.db = await database_for(self.config.database_target).open()
         store = Store(self.db, self.clock)
         self.services = Services(
             config=self.config, clock=self.clock, store=store, library=library,

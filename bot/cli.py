@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wuzha: {exc}", file=sys.stderr)
         return 1
     except DatabaseError as exc:   # locked by another process past the busy timeout, disk full, ...
-        print(f"wuzha: database {config.database_path}: {exc}", file=sys.stderr)
+        print(f"wuzha: database {config.describe_database()}: {str(exc).splitlines()[0] if str(exc) else exc!r}",
+              file=sys.stderr)
         return 1
 
 
@@ -158,24 +159,30 @@ def print_quiz_cues(library) -> None:
 
 async def cmd_db_upgrade(args, config: Config) -> int:
     """Apply pending migrations."""
-    from storage.db import Database
+    from storage.db import database_for
 
-    db = Database(config.database_path)
+    db = database_for(config.database_target)
     await db.open(migrate=False)
     try:
         applied = await db.upgrade()
         version = await db.schema_version()
     finally:
         await db.close()
-    print(f"applied {len(applied)} migration(s); schema version {version}: {config.database_path}")
+    print(f"applied {len(applied)} migration(s); schema version {version}: {config.describe_database()}")
     return 0
 
 
 async def cmd_backup(args, config: Config) -> int:
-    """Copy the live database with SQLite's online backup."""
-    from storage.db import Database
+    """Copy the live database with SQLite's online backup (PostgreSQL is backed up with pg_dump)."""
+    from storage.db import database_for
 
-    db = await Database(config.database_path).open(migrate=False)   # a copy is taken as the file is, before any repair
+    if config.uses_postgres:
+        print(f"wuzha backup copies a SQLite file; the database is PostgreSQL ({config.describe_database()}).\n"
+              "Back it up with PostgreSQL's own tools, which take a consistent copy while the bot runs:\n"
+              f"  pg_dump --format=custom --file={args.path} '<the database URL>'\n"
+              "and restore it with pg_restore --clean --dbname='<the database URL>' " + str(args.path), file=sys.stderr)
+        return 2
+    db = await database_for(config.database_target).open(migrate=False)   # a copy is taken as the file is, before any repair
     try:
         await db.backup(args.path)
     finally:
@@ -189,7 +196,7 @@ async def cmd_outbox_retry(args, config: Config) -> int:
     from datetime import datetime
 
     from bot.clock import Clock, iso
-    from storage.db import Database
+    from storage.db import database_for
     from storage.outbox import OutboxRepo
 
     since = None
@@ -201,7 +208,7 @@ async def cmd_outbox_retry(args, config: Config) -> int:
                   " 2026-11-23T08:00", file=sys.stderr)
             return 2
         since = iso(moment if moment.tzinfo else moment.replace(tzinfo=config.tz))
-    db = await Database(config.database_path).open()
+    db = await database_for(config.database_target).open()
     try:
         revived = await OutboxRepo(db, Clock()).revive_dead(since)
     finally:

@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.scheduler import make_trigger
+from storage.db import is_postgres_url
 
 
 class ConfigError(Exception):
@@ -27,7 +28,8 @@ class GeneralConfig:
     school_name_en: str = "Example University"
     timezone: str = "Asia/Shanghai"
     default_language: str = "zh"
-    database: str = "data/wuzha.db"
+    database: str = "data/wuzha.db"   # a SQLite file, or a postgresql:// URL
+    data_dir: str = ""               # files beside the database (spooled media); "" = the SQLite file's folder, or data/
     content_dir: str = ""
     evidence_dir: str = "data/evidence"
 
@@ -221,9 +223,37 @@ class Config:
         return ZoneInfo(self.general.timezone)
 
     @property
+    def uses_postgres(self) -> bool:
+        """Whether the database is a PostgreSQL server (shared by several processes) rather than a SQLite file."""
+        return is_postgres_url(self.general.database)
+
+    @property
+    def database_target(self) -> Path | str:
+        """What to open: the SQLite file resolved against the working directory, or the PostgreSQL URL."""
+        return self.general.database if self.uses_postgres else self.database_path
+
+    @property
     def database_path(self) -> Path:
         """The SQLite file, resolved against the working directory."""
+        if self.uses_postgres:
+            raise ValueError("the database is a PostgreSQL server, not a file")
         return resolve_path(self.general.database, self.base_dir)
+
+    @property
+    def data_dir(self) -> Path:
+        """Where files beside the database live: general.data_dir, else the SQLite file's folder, else ./data."""
+        if self.general.data_dir:
+            return resolve_path(self.general.data_dir, self.base_dir)
+        if self.uses_postgres:
+            return resolve_path("data", self.base_dir)
+        return self.database_path.parent
+
+    def describe_database(self) -> str:
+        """The database for messages: the file's path, or the URL without its password."""
+        if self.uses_postgres:
+            from storage.db import database_for   # the driver loads only when asked
+            return database_for(self.general.database).describe()
+        return str(self.database_path)
 
     @property
     def evidence_path(self) -> Path:

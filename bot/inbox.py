@@ -251,7 +251,7 @@ async def prune(app) -> int:
 
 def media_dir(app) -> Path:
     """Where media too large for a row is kept: beside the database."""
-    return Path(app.config.database_path).parent / "inbox"
+    return app.config.data_dir / "inbox"
 
 
 async def encode_incoming(app, msg: Incoming, event_key: str) -> str:

@@ -158,6 +158,8 @@ def listen(host: str, port: int) -> socket.socket:
 async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
     """Run until stop is set (or SIGINT/SIGTERM), then shut down cleanly."""
     check_security_channel(config)
+    if config.uses_postgres:      # any number of servers share a PostgreSQL database: claims and leaders keep order
+        return await _serve_locked(config, stop)
     Path(config.database_path).parent.mkdir(parents=True, exist_ok=True)
     lock = hold_sender_lock(config.database_path)
     try:

@@ -57,10 +57,10 @@ class ClassRepo:
                 if await cursor.fetchone() is None:
                     break
         cursor = await conn.execute(
-            "INSERT INTO classes (name, college, join_code, is_demo, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO classes (name, college, join_code, is_demo, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
             (name, college, code, int(is_demo), iso(self.clock.now())),
         )
-        return cursor.lastrowid
+        return (await cursor.fetchone())[0]
 
     async def all(self) -> list[ClassRecord]:
         """Every class, by college then name."""

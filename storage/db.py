@@ -1,22 +1,36 @@
-"""The SQLite database: one writer connection, one reader, WAL and forward-only migrations."""
+"""The database, whichever engine holds it: the interface every repository uses, and what both engines share.
+
+SQLite (a file path) is the embedded default; a `postgresql://` URL switches every repository to
+PostgreSQL. Repositories write one SQL dialect, the subset both engines speak: `?` placeholders,
+`INSERT … ON CONFLICT`, `RETURNING`, ISO text for times and 0/1 integers for flags.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-import aiosqlite
-
-log = logging.getLogger(__name__)
+import psycopg
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+POSTGRES_MIGRATIONS_DIR = MIGRATIONS_DIR / "postgresql"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-BUSY_TIMEOUT_MS = 5000
+
+# What either driver raises for a locked, full, broken or unreachable database: callers outside storage catch this.
+DatabaseError = (sqlite3.Error, psycopg.Error)
+
+
+class UpgradeError(Exception):
+    """A database this code cannot upgrade, said in one line; nothing was changed."""
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    """Whether a configured database names a PostgreSQL server rather than a SQLite file."""
+    return str(target).startswith(("postgresql://", "postgres://"))
 
 
 def available_migrations(folder: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
@@ -29,188 +43,74 @@ def available_migrations(folder: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]
     return sorted(found)
 
 
-DatabaseError = sqlite3.Error   # what the driver raises for a locked, full or broken file: callers outside storage catch this
-
-
-class UpgradeError(Exception):
-    """A database this code cannot upgrade, said in one line; nothing was changed."""
-
-
 class Database:
-    """The project's SQLite file: writes go through `transaction()`, reads through `fetch*`."""
+    """One database: writes go through `transaction()` or `execute()`, reads through `fetch*`.
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+    A transaction's connection offers `execute(sql, params)` (awaitable, or an async context
+    manager, giving a cursor with `fetchone()`, `fetchall()` and `rowcount`), `executemany` and
+    `total_changes`; rows read by name (`row["id"]`) or position (`row[0]`).
+    """
+
+    kind = ""
 
     async def open(self, migrate: bool = True) -> Database:
-        """Open both connections and, unless told not to, apply pending migrations."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        try:
-            async with self._writer.execute("PRAGMA journal_mode=WAL") as cursor:
-                await cursor.fetchone()  # finish the statement so it holds no lock
-            if migrate:
-                await self.upgrade()
-            self._reader = await self._connect()
-        except BaseException:     # a locked or unupgradable file: no connection thread left to hang the exit
-            await self.close()
-            raise
-        return self
-
-    async def _connect(self) -> aiosqlite.Connection:
-        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves.
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        return conn
+        """Connect and, unless told not to, apply pending migrations."""
+        raise NotImplementedError
 
     async def close(self) -> None:
-        """Close both connections, waiting for a running write to finish."""
-        async with self._write_lock:
-            for conn in (self._reader, self._writer):
-                if conn is not None:
-                    await conn.close()
-            self._reader = self._writer = None
+        """Close every connection, waiting for a running write to finish."""
+        raise NotImplementedError
+
+    async def upgrade(self) -> list[int]:
+        """Apply every migration the database lacks; return their numbers."""
+        raise NotImplementedError
 
     async def schema_version(self) -> int:
         """The number of the last migration applied."""
-        assert self._writer is not None
-        async with self._writer.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0])
+        raise NotImplementedError
 
-    async def upgrade(self, folder: Path = MIGRATIONS_DIR) -> list[int]:
-        """Apply every migration the database lacks, recording each by number, all in one transaction.
+    def transaction(self) -> AbstractAsyncContextManager:
+        """A write transaction that sees no other writer's half-done work: commits on success, rolls back on error."""
+        raise NotImplementedError
 
-        What is applied is read from the schema itself (the tables and columns each migration adds), not from `user_version` nor only from the records: a database from an older commit
-        whose records claim migrations that never ran gets them run, and one a migration reached only
-        half of is refused with `UpgradeError` before anything is changed. A migration that fails rolls
-        the whole upgrade back.
-        """
-        assert self._writer is not None
-        migrations = available_migrations(folder)
-        plan = await self._plan(migrations)
-        applied = []
-        async with self.transaction() as conn:
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
-            )
-            for number, path, action in plan:
-                if action == "run":
-                    try:
-                        for statement in _split_sql(path.read_text(encoding="utf-8")):
-                            await conn.execute(statement)
-                    except sqlite3.Error as exc:
-                        raise UpgradeError(f"database {self.path}: migration {path.name} failed ({exc});"
-                                           " nothing was changed") from exc
-                    applied.append(number)
-                await conn.execute("INSERT OR REPLACE INTO schema_migrations (number, name) VALUES (?, ?)",
-                                   (number, path.name))
-            if migrations:
-                await conn.execute(f"PRAGMA user_version={migrations[-1][0]}")
-        for number in applied:
-            log.info("applied migration %04d", number)
-        return applied
+    async def execute(self, sql: str, params: Sequence = ()) -> int:
+        """Run one write statement in its own transaction; return the value its RETURNING row starts with, else rows changed."""
+        raise NotImplementedError
 
-    async def _plan(self, migrations: list[tuple[int, Path]]) -> list[tuple[int, Path, str]]:
-        """(number, path, 'run' or 'record') for each migration not both recorded and present."""
-        assert self._writer is not None
-        tables = await self._writer.execute_fetchall("SELECT name FROM sqlite_master WHERE name = 'schema_migrations'")
-        recorded = set()
-        if tables:
-            recorded = {row[0] for row in await self._writer.execute_fetchall("SELECT number FROM schema_migrations")}
-        objects = {(row[0], row[1]) for row in await self._writer.execute_fetchall(
-            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
-        footprints = [(number, path, _footprint(path.read_text(encoding="utf-8"))) for number, path in migrations]
-        dropped_later: set[tuple[str, str]] = set()
-        plan = []
-        for number, path, (created, columns, dropped) in reversed(footprints):
-            marks = created - dropped_later
-            present = {mark for mark in marks if mark in objects}
-            present_columns = set()
-            for table, column in columns:
-                if ("table", table) in objects and column in await self._columns(table):
-                    present_columns.add((table, column))
-            have, total = len(present) + len(present_columns), len(marks) + len(columns)
-            if total and 0 < have < total:
-                missing = sorted({name for _, name in marks - present} | {f"{t}.{c}" for t, c in columns - present_columns})
-                raise UpgradeError(f"database {self.path} cannot be upgraded: migration {path.name} is only partly"
-                                   f" applied (missing {', '.join(missing[:5])}); restore a backup")
-            if total and have == 0:
-                plan.append((number, path, "run"))
-            elif number not in recorded:
-                plan.append((number, path, "record" if total else "run"))
-            dropped_later |= dropped
-        return sorted(plan)
-
-    async def _columns(self, table: str) -> set[str]:
-        assert self._writer is not None
-        return {row[1] for row in await self._writer.execute_fetchall(f'PRAGMA table_info("{table}")')}
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction (BEGIN IMMEDIATE): commits on success, rolls back on error."""
-        assert self._writer is not None, "database is not open"
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            else:
-                await self._writer.execute("COMMIT")
-
-    async def execute(self, sql: str, params: Sequence | dict = ()) -> int:
-        """Run one write statement in its own transaction; return lastrowid."""
-        assert self._writer is not None, "database is not open"
-        # BEGIN IMMEDIATE, the statement and COMMIT in one trip to the writer's thread: the write lock is
-        # held for one turn of a busy event loop instead of three (every inbound update writes once).
-        async with self._write_lock:
-            return await self._writer._execute(_execute_immediate, self._writer._conn, sql, params)
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence | dict]) -> None:
+    async def executemany(self, sql: str, rows: Iterable[Sequence]) -> None:
         """Run one write statement for many rows in a single transaction."""
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)
 
-    async def fetchone(self, sql: str, params: Sequence | dict = ()) -> sqlite3.Row | None:
+    async def fetchone(self, sql: str, params: Sequence = ()):
         """Read one row (committed data only)."""
-        conn = self._read_conn()
-        return await conn._execute(_read, conn._conn, sql, params, True)
+        raise NotImplementedError
 
-    async def fetchall(self, sql: str, params: Sequence | dict = ()) -> list[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Sequence = ()) -> list:
         """Read all rows (committed data only)."""
-        conn = self._read_conn()
-        return await conn._execute(_read, conn._conn, sql, params, False)
+        raise NotImplementedError
 
-    async def fetchval(self, sql: str, params: Sequence | dict = ()):
+    async def fetchval(self, sql: str, params: Sequence = ()):
         """Read the first column of the first row, or None."""
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
-    def _read_conn(self) -> aiosqlite.Connection:
-        conn = self._reader or self._writer
-        assert conn is not None, "database is not open"
-        return conn
+    def describe(self) -> str:
+        """Where the database is, for messages (a file path, or a URL without its password)."""
+        raise NotImplementedError
 
-    async def backup(self, target: Path | str) -> None:
-        """Write a consistent copy of the live database to target (SQLite online backup)."""
-        target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            target.unlink()
-        destination = await aiosqlite.connect(target)
-        try:
-            await self._read_conn().backup(destination)
-        finally:
-            await destination.close()
+    def string_agg(self, expression: str, separator: str) -> str:
+        """The SQL that joins a group's values with a separator (the one aggregate the engines spell differently)."""
+        raise NotImplementedError
+
+
+def database_for(target: str | Path) -> Database:
+    """The (unopened) database a configured path or URL names."""
+    if is_postgres_url(target):
+        from storage.postgres import PostgresDatabase
+        return PostgresDatabase(str(target))
+    from storage.sqlite import SqliteDatabase
+    return SqliteDatabase(target)
 
 
 class GroupCommitQueue:
@@ -264,56 +164,3 @@ class GroupCommit(GroupCommitQueue):
         """Write one row's statement; return when it is committed."""
         await self.put(params)
 
-
-def _split_sql(script: str) -> list[str]:
-    """Split a migration script into complete statements, comments and all."""
-    statements, buffer = [], ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                statements.append(buffer.strip())
-            buffer = ""
-    if buffer.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in buffer.splitlines()):
-        raise ValueError(f"incomplete SQL statement at the end of a migration: {buffer[:60]!r}")
-    return statements
-
-
-_CREATED = re.compile(r"CREATE\s+(TABLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`]?(\w+)", re.I)
-_ADDED = re.compile(r"ALTER\s+TABLE\s+[\"`]?(\w+)[\"`]?\s+ADD\s+(?:COLUMN\s+)?[\"`]?(\w+)", re.I)
-_DROPPED = re.compile(r"DROP\s+(TABLE)\s+(?:IF\s+EXISTS\s+)?[\"`]?(\w+)", re.I)
-
-
-def _footprint(script: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[tuple[str, str]]]:
-    """What a migration leaves in the schema: tables created, (table, column)s added, tables dropped."""
-    code = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
-    created = {(kind.lower(), name) for kind, name in _CREATED.findall(code)}
-    dropped = {(kind.lower(), name) for kind, name in _DROPPED.findall(code)}
-    columns = set(_ADDED.findall(code))
-    return created - dropped, columns, dropped
-
-
-def _read(conn: sqlite3.Connection, sql: str, params, one: bool):
-    """One query, run and closed in one turn of the connection's thread.
-
-    A cursor left open between turns keeps its read transaction, and with it an old snapshot, for
-    every other query on the shared reader: a row committed meanwhile (an account just created) was
-    not found by the very coroutine that wrote it.
-    """
-    cursor = conn.execute(sql, params)
-    try:
-        return cursor.fetchone() if one else cursor.fetchall()
-    finally:
-        cursor.close()
-
-
-def _execute_immediate(conn: sqlite3.Connection, sql: str, params) -> int:
-    """One statement in its own write transaction, run in the connection's thread; return lastrowid."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        cursor = conn.execute(sql, params)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return cursor.lastrowid or 0

@@ -43,7 +43,7 @@ class DrillRepo:
         finished = result.finished_at or iso(self.clock.now())
         return await self.db.execute(
             "INSERT INTO drill_results (person_id, drill_id, fraud_type, score, passed, ending, ended_safely,"
-            " missed_flags, path, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " missed_flags, path, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (result.person_id, result.drill_id, result.fraud_type, result.score, int(result.passed), result.ending,
              int(result.ended_safely), json.dumps(result.missed_flags), json.dumps(result.path, ensure_ascii=False),
              result.started_at, finished),
@@ -95,8 +95,8 @@ class DrillRepo:
         async with self.db.transaction() as conn:
             for person_id in person_ids:
                 cursor = await conn.execute(
-                    "INSERT OR IGNORE INTO drill_assignments (drill_id, person_id, assigned_by, audience, assigned_at)"
-                    " VALUES (?,?,?,?,?)",
+                    "INSERT INTO drill_assignments (drill_id, person_id, assigned_by, audience, assigned_at)"
+                    " VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
                     (drill_id, person_id, assigned_by, audience, now),
                 )
                 if cursor.rowcount:
@@ -152,8 +152,8 @@ class DrillRepo:
         """Record that a person gets a type's case warning in a week; False if one is already due then."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO drill_followups (person_id, fraud_type, drill_id, case_id, week, due_at,"
-                " created_at) VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO drill_followups (person_id, fraud_type, drill_id, case_id, week, due_at,"
+                " created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (person_id, fraud_type, drill_id, case_id, week, due_at, iso(self.clock.now())),
             )
             return cursor.rowcount == 1

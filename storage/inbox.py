@@ -49,8 +49,8 @@ class InboxRepo:
         """Insert the event unless its key is known; None when new, else the row already stored."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO inbox (platform, event_key, incoming, raw, reply_to, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO inbox (platform, event_key, incoming, raw, reply_to, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (platform, event_key, incoming, raw, reply_to, iso(self.clock.now())),
             )
             if cursor.rowcount == 1:     # the common case: one round trip less on every update
@@ -70,8 +70,8 @@ class InboxRepo:
                 known = {row[0] for row in await found.fetchall()}
             fresh = [(platform, key, raw, reply_to, now) for key, raw, reply_to in events if key not in known]
             await conn.executemany(
-                "INSERT OR IGNORE INTO inbox (platform, event_key, incoming, raw, reply_to, received_at)"
-                " VALUES (?, ?, NULL, ?, ?, ?)", fresh,
+                "INSERT INTO inbox (platform, event_key, incoming, raw, reply_to, received_at)"
+                " VALUES (?, ?, NULL, ?, ?, ?) ON CONFLICT DO NOTHING", fresh,
             )
         return {row[1] for row in fresh}
 

@@ -17,7 +17,7 @@ class OfficeRepo:
         """Record a dorm talk or class meeting; return its id."""
         return await self.db.execute(
             "INSERT INTO class_logs (class_id, kind, held_on, topic, attendance, photo_path, logged_by, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (class_id, kind, held_on, topic, attendance, photo_path, logged_by, iso(self.clock.now())),
         )
 
@@ -61,14 +61,16 @@ class OfficeRepo:
         With a publish_key already recorded (the same publish handled again), that warning's id.
         """
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT OR IGNORE INTO office_warnings (case_id, body, audience, audience_size, queued, unreachable,"
-                " sent_by, created_at, publish_key) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?)",
+            async with conn.execute(
+                "INSERT INTO office_warnings (case_id, body, audience, audience_size, queued, unreachable,"
+                " sent_by, created_at, publish_key) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?) ON CONFLICT DO NOTHING"
+                " RETURNING id",
                 (case_id, body, audience, audience_size, sent_by, iso(self.clock.now()), publish_key),
-            )
-            async with conn.execute("SELECT id FROM office_warnings WHERE publish_key = ?"
-                                    if publish_key else "SELECT last_insert_rowid()",
-                                    (publish_key,) if publish_key else ()) as cursor:
+            ) as cursor:
+                inserted = await cursor.fetchone()
+            if inserted is not None:
+                return inserted[0]
+            async with conn.execute("SELECT id FROM office_warnings WHERE publish_key = ?", (publish_key,)) as cursor:
                 return (await cursor.fetchone())[0]
 
     async def finish_warning(self, warning_id: int, queued: int, unreachable: int) -> None:
@@ -115,7 +117,7 @@ class OfficeRepo:
             " c.name AS class_name, r.status, r.acknowledged_at, r.resolved_at, r.resolution_note,"
             " r.flagged_review, r.assigned_to, r.happened_at, r.happened_ts, r.happened_precision, r.money_left,"
             " r.amount_currency, r.amount_original,"
-            " (SELECT GROUP_CONCAT(i.normalized, '; ') FROM report_identifiers i WHERE i.report_id = r.id)"
+            " (SELECT " + self.db.string_agg("i.normalized", "'; '") + " FROM report_identifiers i WHERE i.report_id = r.id)"
             " AS identifiers FROM reports r LEFT JOIN classes c ON c.id = r.class_id"
             " WHERE r.status != 'draft' AND r.submitted_at >= ? AND r.submitted_at < ? AND (? = '' OR r.college = ?)"
             " ORDER BY r.submitted_at, r.id", (since, until, college, college),

@@ -54,8 +54,8 @@ class OutboxRepo:
         async with self.db.transaction() as conn:
             before = conn.total_changes
             await conn.executemany(
-                "INSERT OR IGNORE INTO outbox (channel, address, account_id, person_id, campaign, payload,"
-                " dedupe_key, priority, urgent, not_before, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO outbox (channel, address, account_id, person_id, campaign, payload,"
+                " dedupe_key, priority, urgent, not_before, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 [
                     (r.channel, r.address, r.account_id, r.person_id, r.campaign,
                      r.payload if isinstance(r.payload, str) else json.dumps(r.payload, ensure_ascii=False),

@@ -41,7 +41,7 @@ class PeopleRepo:
         person_no = person_no.strip()
         row = await self.db.fetchone("SELECT * FROM people WHERE person_no = ?", (person_no,))
         if row is None and person_no.upper() != person_no.lower():
-            rows = await self.db.fetchall("SELECT * FROM people WHERE person_no = ? COLLATE NOCASE LIMIT 2", (person_no,))
+            rows = await self.db.fetchall("SELECT * FROM people WHERE lower(person_no) = lower(?) LIMIT 2", (person_no,))
             row = rows[0] if len(rows) == 1 else None
         return from_row(Person, row)
 
@@ -75,7 +75,8 @@ class PeopleRepo:
                      tags: str = "") -> Person:
         """Add a person who is not on a roster (binding without one)."""
         person_id = await self.db.execute(
-            "INSERT INTO people (person_no, college, class_id, role, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO people (person_no, college, class_id, role, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
             (person_no, college, class_id, role, tags, iso(self.clock.now())),
         )
         person = await self.get(person_id)
@@ -104,14 +105,14 @@ class PeopleRepo:
                     inserted += 1
                     cursor = await conn.execute(
                         "INSERT INTO people (name, college, class_id, dorm, role, tags, wecom_userid, from_roster,"
-                        " person_no, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                        " person_no, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id",
                         (*values, row.person_no, now),
                     )
-                    person_id = cursor.lastrowid
+                    person_id = (await cursor.fetchone())[0]
                 await conn.execute("DELETE FROM person_classes WHERE person_id = ?", (person_id,))
                 if row.role in ("monitor", "counsellor"):
                     await conn.executemany(
-                        "INSERT OR IGNORE INTO person_classes (person_id, class_id) VALUES (?, ?)",
+                        "INSERT INTO person_classes (person_id, class_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                         [(person_id, cid) for cid in class_ids],
                     )
         return inserted, updated
@@ -224,7 +225,7 @@ class PeopleRepo:
                 " wecom_userid = NULL,"
                 " forgotten_at = ?, opted_out = 1 WHERE id = ?", (now, person_id))
             if number:
-                await conn.execute("INSERT OR IGNORE INTO tombstones (number_hash, created_at) VALUES (?, ?)",
+                await conn.execute("INSERT INTO tombstones (number_hash, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                    (await self._tombstone_hash(conn, number), now))
         return kept
 

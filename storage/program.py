@@ -20,7 +20,7 @@ class PledgeRepo:
         """Record a signature; False if this version was already signed."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO pledges (person_id, version, channel, signed_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO pledges (person_id, version, channel, signed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (person_id, version, channel, iso(self.clock.now())),
             )
             return cursor.rowcount == 1
@@ -51,8 +51,8 @@ class CheckinRepo:
         """Store one answer; False if that question was already answered that day."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO checkins (person_id, day, question_id, answer, risky, answered_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO checkins (person_id, day, question_id, answer, risky, answered_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (person_id, day, question_id, answer, int(risky), iso(self.clock.now())),
             )
             return cursor.rowcount == 1
@@ -104,7 +104,7 @@ class QuizRepo:
         """Open an attempt; return its id."""
         return await self.db.execute(
             "INSERT INTO quiz_attempts (person_id, kind, contest_id, fraud_type, questions, total, started_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (person_id, kind, contest_id, fraud_type, json.dumps(question_ids), len(question_ids),
              iso(self.clock.now())),
         )
@@ -113,8 +113,8 @@ class QuizRepo:
         """Store one answer; False if that position was already answered."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO quiz_answers (attempt_id, position, question_id, chosen, correct, answered_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO quiz_answers (attempt_id, position, question_id, chosen, correct, answered_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (attempt_id, position, question_id, chosen, int(correct), iso(self.clock.now())),
             )
             if cursor.rowcount == 1 and correct:
@@ -194,7 +194,7 @@ class WarningRepo:
         async with self.db.transaction() as conn:
             before = conn.total_changes
             await conn.executemany(
-                "INSERT OR IGNORE INTO warnings_sent (person_id, case_id, fraud_type, sent_on) VALUES (?, ?, ?, ?)",
+                "INSERT INTO warnings_sent (person_id, case_id, fraud_type, sent_on) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(p, c, t, day) for p, c, t in rows],
             )
             return conn.total_changes - before
@@ -204,7 +204,7 @@ class WarningRepo:
         """Store the first "what would you do" answer to a case (a case opened on demand is recorded too)."""
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT OR IGNORE INTO warnings_sent (person_id, case_id, fraud_type, sent_on) VALUES (?, ?, ?, ?)",
+                "INSERT INTO warnings_sent (person_id, case_id, fraud_type, sent_on) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (person_id, case_id, fraud_type, day),
             )
             await conn.execute(
@@ -261,8 +261,8 @@ class ContestRepo:
         """Store a person's finished entry; False if they already had one."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO contest_results (contest_id, person_id, attempt_id, class_id, college,"
-                " correct, total, score, elapsed_s, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO contest_results (contest_id, person_id, attempt_id, class_id, college,"
+                " correct, total, score, elapsed_s, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (contest_id, person.id, attempt_id, person.class_id, person.college or "", correct, total, score,
                  round(elapsed_s, 3), iso(self.clock.now())),
             )

@@ -54,7 +54,8 @@ class ReportRepo:
                         note: str | None = None) -> int:
         """Append to a report's handling timeline; return the event id."""
         return await self.db.execute(
-            "INSERT INTO report_events (report_id, actor_person_id, action, note, at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO report_events (report_id, actor_person_id, action, note, at) VALUES (?, ?, ?, ?, ?)"
+            " RETURNING id",
             (report_id, actor_person_id, action, note, iso(self.clock.now())),
         )
 
@@ -91,7 +92,7 @@ class ReportRepo:
         """Start a draft report for a reporter; return its id."""
         return await self.db.execute(
             "INSERT INTO reports (reporter_person_id, reporter_account_id, college, class_id, lang, fraud_type,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (person_id, account_id, college, class_id, lang, fraud_type, iso(self.clock.now())),
         )
 
@@ -328,8 +329,8 @@ class ReportRepo:
         """Record a flagged case's review; False if it already has one (a review is written once)."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO report_reviews (report_id, reviewer_id, interviewed_on, findings,"
-                " responsibility, follow_up, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO report_reviews (report_id, reviewer_id, interviewed_on, findings,"
+                " responsibility, follow_up, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (report_id, reviewer_id, interviewed_on, findings, responsibility, follow_up, iso(self.clock.now())))
             return cursor.rowcount == 1
 
@@ -387,12 +388,13 @@ class ReportRepo:
         """Store a possible-campaign alert once per cluster; its id, or None if already raised."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO report_campaign_alerts (normalized, kind, first_case_no, report_count,"
-                " fraud_type, colleges, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO report_campaign_alerts (normalized, kind, first_case_no, report_count,"
+                " fraud_type, colleges, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 (normalized, kind, first_case_no, count, fraud_type, json.dumps(colleges, ensure_ascii=False),
                  iso(self.clock.now())),
             )
-            return cursor.lastrowid if cursor.rowcount else None
+            row = await cursor.fetchone()
+            return row[0] if row else None
 
     async def campaign_alert(self, alert_id: int):
         """A campaign alert row."""

@@ -29,8 +29,10 @@ class TelegramRepo:
     async def remember_poll(self, poll: PollRecord) -> None:
         """Keep a sent quiz poll so its answers can be routed."""
         await self.db.execute(
-            "INSERT OR REPLACE INTO telegram_polls (poll_id, chat_id, message_id, answer_prefix, options, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO telegram_polls (poll_id, chat_id, message_id, answer_prefix, options, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id) DO UPDATE SET chat_id = excluded.chat_id,"
+            " message_id = excluded.message_id, answer_prefix = excluded.answer_prefix, options = excluded.options,"
+            " created_at = excluded.created_at",
             (poll.poll_id, poll.chat_id, poll.message_id, poll.answer_prefix, poll.options, iso(self.clock.now())),
         )
 
@@ -66,7 +68,7 @@ class TelegramRepo:
         """Store long button data; return the short key a button can carry."""
         key = hashlib.sha256(data.encode("utf-8")).hexdigest()[:24]
         await self.db.execute(
-            "INSERT OR IGNORE INTO telegram_callback_data (key, data, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO telegram_callback_data (key, data, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (key, data, iso(self.clock.now())),
         )
         return key
@@ -81,8 +83,9 @@ class TelegramRepo:
         old, new = str(old_chat_id), str(new_chat_id)
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO telegram_chat_migrations (old_chat_id, new_chat_id, migrated_at)"
-                " VALUES (?, ?, ?)", (old_chat_id, new_chat_id, now))
+                "INSERT INTO telegram_chat_migrations (old_chat_id, new_chat_id, migrated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (old_chat_id) DO UPDATE SET new_chat_id = excluded.new_chat_id,"
+                " migrated_at = excluded.migrated_at", (old_chat_id, new_chat_id, now))
             await conn.execute("UPDATE telegram_message_refs SET chat_id = ? WHERE chat_id = ?",
                                (new_chat_id, old_chat_id))
             await conn.execute("UPDATE accounts SET chat_key = ? WHERE platform = 'telegram' AND chat_key = ?",

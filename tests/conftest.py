@@ -9,15 +9,49 @@ import pytest
 from bot.app import App
 from bot.clock import FakeClock
 from bot.config import load_config
+from tests import postgres_support
 from tests.support import User
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+BACKENDS = ["sqlite", "postgresql"] if postgres_support.SERVER_URL else ["sqlite"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(why): the test is about the SQLite file itself")
+
+
+@pytest.fixture(scope="session")
+def postgres_templates():
+    """The migrated PostgreSQL template of this run (made once), or None without a test server."""
+    if not postgres_support.SERVER_URL:
+        yield None
+        return
+    templates = postgres_support.TemplateDatabases()
+    templates.create_template()
+    yield templates
+    templates.drop_all()
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request, tmp_path, postgres_templates):
+    """A fresh, empty database: a SQLite file under tmp_path, or (the second run) a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "wuzha.db")
+        return
+    marker = request.node.get_closest_marker("sqlite_only")
+    if marker is not None:
+        pytest.skip(f"SQLite only: {marker.args[0] if marker.args else 'about the SQLite file'}")
+    url = postgres_templates.fresh()
+    yield url
+    postgres_templates.drop(url)
+
+
 @pytest.fixture
-def config(tmp_path):
-    """The shipped config.toml pointed at a temporary database."""
-    return load_config(ROOT / "config.toml", env={}, db_override=str(tmp_path / "wuzha.db"), base_dir=tmp_path)
+def config(tmp_path, database):
+    """The shipped config.toml pointed at a fresh database."""
+    return load_config(ROOT / "config.toml", env={}, db_override=database, base_dir=tmp_path)
 
 
 @pytest.fixture

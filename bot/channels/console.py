@@ -50,7 +50,7 @@ class ConsoleChannel(Channel):
         self.app = app
         self.user_key = user_key
         self.out = out
-        self.files_dir = files_dir or app.config.database_path.parent / "console-files"
+        self.files_dir = files_dir or app.config.data_dir / "console-files"
         self.is_security = False
 
     def write(self, message: Outgoing, prefix: str = BOT_PREFIX) -> None:
