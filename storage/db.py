@@ -103,6 +103,10 @@ class Database:
         """The SQL that joins a group's values with a separator (the one aggregate the engines spell differently)."""
         raise NotImplementedError
 
+    # Appended to a claim's inner SELECT: rows another process has locked are passed over, not waited for.
+    # SQLite has one writer at a time, so there is nothing to skip there.
+    skip_locked = ""
+
 
 def database_for(target: str | Path) -> Database:
     """The (unopened) database a configured path or URL names."""

@@ -185,6 +185,7 @@ class PostgresDatabase(Database):
     """A PostgreSQL database named by a `postgresql://` URL, shared by any number of processes."""
 
     kind = "postgresql"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str, pool_size: int = POOL_SIZE) -> None:
         self.url = url

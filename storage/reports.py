@@ -181,7 +181,7 @@ class ReportRepo:
             key = row[0]
         await conn.execute(
             "INSERT INTO report_quota_keyed (holder, day, filed) VALUES (?, ?, 1)"
-            " ON CONFLICT (holder, day) DO UPDATE SET filed = filed + 1",
+            " ON CONFLICT (holder, day) DO UPDATE SET filed = report_quota_keyed.filed + 1",
             (_holder(key, person_id), day),
         )
 
