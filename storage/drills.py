@@ -130,7 +130,7 @@ class DrillRepo:
         since/until are UTC ISO texts like the stored times.
         """
         rows = await self.db.fetchall(
-            "SELECT a.drill_id, a.audience, MIN(a.assigned_at), COUNT(*), SUM(EXISTS (SELECT 1 FROM drill_results r"
+            "SELECT a.drill_id, a.audience, MIN(a.assigned_at), COUNT(*), COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM drill_results r"
             " WHERE r.person_id = a.person_id AND r.drill_id = a.drill_id AND r.finished_at >= a.assigned_at))"
             " FROM drill_assignments a WHERE a.assigned_at >= ? AND a.assigned_at < ?"
             " GROUP BY a.drill_id, a.audience ORDER BY a.drill_id, MIN(a.assigned_at)",

@@ -181,7 +181,7 @@ class PeopleRepo:
             kept: dict[str, object] = {"evidence_paths": evidence_paths}
             for table in ("checkins", "quiz_attempts", "pledges", "drill_results"):
                 kept[table] = await one(f"SELECT COUNT(*) FROM {table} WHERE person_id = ?", (person_id,))
-            kept["reports"] = await one(f"SELECT COUNT(*) FROM ({reports})")
+            kept["reports"] = await one(f"SELECT COUNT(*) FROM ({reports}) AS theirs")
             # Their own words and files; the case stays as type, amount, dates and handling steps.
             kept["descriptions_deleted"] = await run(
                 f"UPDATE reports SET description = NULL WHERE description IS NOT NULL AND id IN ({reports})")

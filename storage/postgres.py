@@ -23,6 +23,9 @@ from storage.db import POSTGRES_MIGRATIONS_DIR, Database, UpgradeError, availabl
 log = logging.getLogger(__name__)
 
 POOL_SIZE = 10
+# A write that waits this long for a lock fails (DatabaseError) instead of hanging the event it serves:
+# the same bound SQLite's busy timeout sets, so a stalled database gets the same answers (503, retry later).
+LOCK_TIMEOUT_MS = 5000
 # Every write transaction takes this transaction-level advisory lock first, so transactions that
 # read, decide and write see no other writer's half-done work, on any process: the same promise
 # SQLite's BEGIN IMMEDIATE gives. Hot paths built for concurrency (outbox claims, inbox moves)
@@ -196,7 +199,8 @@ class PostgresDatabase(Database):
         """Open the pool and, unless told not to, apply pending migrations."""
         pool = AsyncConnectionPool(
             self.url, min_size=1, max_size=self.pool_size, open=False, configure=_configure, timeout=15,
-            kwargs={"autocommit": True, "row_factory": _row_factory, "cursor_factory": psycopg.AsyncClientCursor},
+            kwargs={"autocommit": True, "row_factory": _row_factory, "cursor_factory": psycopg.AsyncClientCursor,
+                    "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
         )
         try:
             await pool.open(wait=True, timeout=15)

@@ -299,7 +299,7 @@ class ContestRepo:
         if by == "class":
             sql = ("SELECT COALESCE(c.name, '-') AS name, AVG(r.score) AS average, COUNT(*) AS entries"
                    " FROM contest_results r LEFT JOIN classes c ON c.id = r.class_id WHERE r.contest_id = ?"
-                   " GROUP BY r.class_id ORDER BY average DESC, entries DESC LIMIT ?")
+                   " GROUP BY r.class_id, c.name ORDER BY average DESC, entries DESC LIMIT ?")
         else:
             sql = ("SELECT CASE WHEN r.college = '' THEN '-' ELSE r.college END AS name, AVG(r.score) AS average,"
                    " COUNT(*) AS entries FROM contest_results r WHERE r.contest_id = ?"
@@ -359,7 +359,7 @@ class AudienceRepo:
         elif scope == "class":
             where, params = " AND p.class_id = ?", (int(scope_value),)
         row = await self.db.fetchone(
-            "SELECT COUNT(*), SUM(EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.person_id = p.id AND q.passed = 1))"
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.person_id = p.id AND q.passed = 1))"
             f" FROM people p WHERE p.forgotten_at IS NULL AND p.role IN ('student', 'staff', 'monitor'){where}",
             params,
         )

@@ -102,10 +102,10 @@ class StatsRepo:
         where, params = scope.people()
         row = await self.db.fetchone(
             "SELECT COUNT(*),"
-            " COALESCE(SUM(EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = p.id)), 0),"
-            " COALESCE(SUM(EXISTS (SELECT 1 FROM pledges g WHERE g.person_id = p.id AND g.version >= ?"
+            " COALESCE(COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = p.id)), 0),"
+            " COALESCE(COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM pledges g WHERE g.person_id = p.id AND g.version >= ?"
             "   AND g.signed_at < ?)), 0),"
-            " COALESCE(SUM(EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.person_id = p.id AND q.passed = 1"
+            " COALESCE(COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.person_id = p.id AND q.passed = 1"
             "   AND q.finished_at < ?)), 0)"
             f" FROM people p WHERE {where}",
             (pledge_version, until, until, *params),
@@ -159,7 +159,7 @@ class StatsRepo:
     async def open_cases(self) -> tuple[int, int]:
         """(cases not yet resolved, of them not yet acknowledged) right now."""
         row = await self.db.fetchone(
-            "SELECT COUNT(*), COALESCE(SUM(status = 'received'), 0) FROM reports r"
+            "SELECT COUNT(*), COALESCE(COUNT(*) FILTER (WHERE status = 'received'), 0) FROM reports r"
             f" WHERE r.status IN ('received', 'acknowledged', 'in_progress') AND {_REPORTED}")
         return row[0], row[1]
 
@@ -223,11 +223,11 @@ class StatsRepo:
             class_params = tuple(class_ids)
         rows = await self.db.fetchall(
             "SELECT p.class_id, COUNT(*),"
-            " SUM(EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = p.id)),"
-            " SUM(EXISTS (SELECT 1 FROM pledges g WHERE g.person_id = p.id AND g.version >= ? AND g.signed_at < ?)),"
-            " SUM(EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.person_id = p.id AND q.passed = 1"
+            " COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = p.id)),"
+            " COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM pledges g WHERE g.person_id = p.id AND g.version >= ? AND g.signed_at < ?)),"
+            " COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.person_id = p.id AND q.passed = 1"
             "   AND q.finished_at < ?)),"
-            " SUM(EXISTS (SELECT 1 FROM drill_results d WHERE d.person_id = p.id AND d.finished_at >= ?"
+            " COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM drill_results d WHERE d.person_id = p.id AND d.finished_at >= ?"
             "   AND d.finished_at < ?))"
             f" FROM people p WHERE p.class_id IS NOT NULL AND {where}{class_filter} GROUP BY p.class_id",
             (pledge_version, until, until, since, until, *params, *class_params),

@@ -20,7 +20,7 @@ async def add_person(app, number: str, class_id: int | None, college: str, role:
     now = iso(app.clock.now())
     person_id = await app.store.db.execute(
         "INSERT INTO people (person_no, name, college, class_id, role, tags, from_roster, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, 1, ?)", (number, name, college, class_id, role, tags, now))
+        " VALUES (?, ?, ?, ?, ?, ?, 1, ?) RETURNING id", (number, name, college, class_id, role, tags, now))
     if bound:
         await app.store.db.execute(
             "INSERT INTO accounts (platform, user_key, chat_key, person_id, language, created_at, last_seen_at)"
@@ -33,7 +33,7 @@ async def add_person(app, number: str, class_id: int | None, college: str, role:
 
 async def responsible_for(app, person_id: int, class_id: int) -> None:
     """Add a class to a counsellor's or monitor's list."""
-    await app.store.db.execute("INSERT OR IGNORE INTO person_classes (person_id, class_id) VALUES (?, ?)",
+    await app.store.db.execute("INSERT INTO person_classes (person_id, class_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                (person_id, class_id))
 
 
@@ -69,7 +69,7 @@ async def report(app, case_no: str, submitted: datetime, fraud_type: str = "brus
         status = "acknowledged"
     report_id = await app.store.db.execute(
         "INSERT INTO reports (case_no, status, urgent, fraud_type, amount_yuan, college, class_id, created_at,"
-        " submitted_at, acknowledged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " submitted_at, acknowledged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (case_no, status, int(urgent), fraud_type, amount, college, class_id, iso(submitted), iso(submitted),
          acknowledged))
     await app.store.reports.add_event(report_id, "submitted")

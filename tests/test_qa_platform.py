@@ -13,7 +13,7 @@ import pytest
 
 from bot.ratelimit import ChannelLimiter
 from bot.serve import StartupError, serve
-from storage.db import Database
+from storage.sqlite import SqliteDatabase as Database
 from tests.telegram_rig import SECURITY_CHAT, close_rig, open_rig, tg  # noqa: F401  (the fixture)
 from tests.test_telegram_features import _link, file_report
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from storage.db import Database, available_migrations
+from storage.db import available_migrations
+from storage.sqlite import SqliteDatabase as Database
 
 
 async def test_migrations_on_an_empty_database(tmp_path):
@@ -100,7 +101,7 @@ async def test_group_commit_batches_concurrent_writes_and_each_caller_sees_its_o
 
 async def _legacy_database(path: Path, skip: set[str], record: bool) -> None:
     """A database as an older commit left it: user_version 7 and migrations 0005-0006 never run."""
-    from storage.db import _split_sql
+    from storage.sqlite import _split_sql
 
     conn = sqlite3.connect(path)
     for number, migration in available_migrations():
