@@ -111,9 +111,10 @@ class ConsoleRepo:
         if not normalized:
             return {}
         rows = await self.db.fetchall(
-            "SELECT DISTINCT i.normalized, r.case_no FROM report_identifiers i JOIN reports r ON r.id = i.report_id"
+            "SELECT i.normalized, r.case_no FROM report_identifiers i JOIN reports r ON r.id = i.report_id"
             f" WHERE i.normalized IN ({', '.join('?' * len(normalized))}) AND r.id != ? AND r.case_no IS NOT NULL"
-            " AND r.status != 'draft' ORDER BY r.id DESC", (*normalized, except_report))
+            " AND r.status != 'draft' GROUP BY i.normalized, r.case_no ORDER BY MAX(r.id) DESC",
+            (*normalized, except_report))
         found: dict[str, list[str]] = {}
         for row in rows:
             found.setdefault(row[0], []).append(row[1])

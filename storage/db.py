@@ -20,7 +20,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 POSTGRES_MIGRATIONS_DIR = MIGRATIONS_DIR / "postgresql"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
-# What either driver raises for a locked, full, broken or unreachable database: callers outside storage catch this.
+# What either driver raises for a locked, full, broken or unreachable database: callers outside storage catch
+# this tuple (spread it, `except (*DatabaseError, OSError)`, to add more: an except clause takes no nested tuples).
 DatabaseError = (sqlite3.Error, psycopg.Error)
 
 

@@ -91,7 +91,7 @@ class OfficeRepo:
     async def weekly_warnings_between(self, first_day: str, last_day: str):
         """(day, case_id, fraud_type, people, answered) of the scheduled case warnings sent between two days."""
         return await self.db.fetchall(
-            "SELECT sent_on, case_id, fraud_type, COUNT(*), COUNT(answered_at) FROM warnings_sent"
+            "SELECT sent_on, case_id, MAX(fraud_type), COUNT(*), COUNT(answered_at) FROM warnings_sent"
             " WHERE sent_on >= ? AND sent_on <= ? GROUP BY sent_on, case_id ORDER BY sent_on, case_id",
             (first_day, last_day),
         )

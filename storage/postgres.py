@@ -8,7 +8,6 @@ import re
 import zlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -69,11 +68,11 @@ def _row_factory(cursor):
 
 
 class _NumberLoader(Loader):
-    """numeric (what SUM and AVG of integers give) as int when whole, else float: the schema keeps no decimals."""
+    """numeric as SQLite gives it: a SUM of integers (no decimal point) as int, an AVG as float; no Decimals."""
 
     def load(self, data) -> int | float:
-        value = Decimal(bytes(data).decode())
-        return int(value) if value == value.to_integral_value() else float(value)
+        text = bytes(data).decode()
+        return float(text) if "." in text or "e" in text.lower() else int(text)
 
 
 class _FlagDumper(IntDumper):

@@ -225,7 +225,7 @@ class ContestRepo:
         """Open a contest; return its id."""
         return await self.db.execute(
             "INSERT INTO contests (started_by, scope, scope_value, questions, seconds_per_question, created_at,"
-            " closes_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " closes_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (started_by, scope, scope_value, json.dumps(question_ids), seconds_per_question,
              iso(self.clock.now()), closes_at),
         )

@@ -118,6 +118,10 @@ class SqliteDatabase(Database):
         recorded = set()
         if tables:
             recorded = {row[0] for row in await self._writer.execute_fetchall("SELECT number FROM schema_migrations")}
+        newest = max((number for number, _ in migrations), default=0)
+        if recorded and max(recorded) > newest:
+            raise UpgradeError(f"database {self.path} has migration {max(recorded):04d}, newer than this code knows;"
+                               " run the newer wuzha")
         objects = {(row[0], row[1]) for row in await self._writer.execute_fetchall(
             "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
         footprints = [(number, path, _footprint(path.read_text(encoding="utf-8"))) for number, path in migrations]

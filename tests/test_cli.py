@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def wuzha(tmp_path: Path, *args: str, stdin: str = "", timeout: int = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, "WUZHA_DB": str(tmp_path / "w.db")}
+def wuzha(tmp_path: Path, *args: str, stdin: str = "", timeout: int = 120, db: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "WUZHA_DB": db or str(tmp_path / "w.db")}
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
                           cwd=tmp_path, env=env, timeout=timeout)
 
@@ -33,18 +33,23 @@ def test_piped_chat_binds_to_the_demo_class_in_zh_and_en(tmp_path):
     assert "Here's what I can do for you:" in out and "我能帮你做这些" in out
 
 
-def test_db_upgrade_backup_and_forget(tmp_path):
-    assert wuzha(tmp_path, "db", "upgrade").returncode == 0
-    again = wuzha(tmp_path, "db", "upgrade")
+def test_db_upgrade_backup_and_forget(tmp_path, database):
+    assert wuzha(tmp_path, "db", "upgrade", db=database).returncode == 0
+    again = wuzha(tmp_path, "db", "upgrade", db=database)
     assert "applied 0 migration(s)" in again.stdout
+    assert "password" not in again.stdout
     roster = tmp_path / "r.csv"
     roster.write_text("学号,学院,班级\n2024009,文学院,中文2401\n", encoding="utf-8")
-    assert wuzha(tmp_path, "roster", "import", str(roster)).returncode == 0
-    backup = wuzha(tmp_path, "backup", str(tmp_path / "copy.db"))
-    assert backup.returncode == 0 and (tmp_path / "copy.db").stat().st_size > 0
-    forgot = wuzha(tmp_path, "forget", "2024009")
+    assert wuzha(tmp_path, "roster", "import", str(roster), db=database).returncode == 0
+    backup = wuzha(tmp_path, "backup", str(tmp_path / "copy.db"), db=database)
+    if database.startswith("postgresql"):
+        assert backup.returncode == 2 and "pg_dump --format=custom" in backup.stderr
+        assert not (tmp_path / "copy.db").exists()
+    else:
+        assert backup.returncode == 0 and (tmp_path / "copy.db").stat().st_size > 0
+    forgot = wuzha(tmp_path, "forget", "2024009", db=database)
     assert forgot.returncode == 0 and "kept, without anything that identifies them" in forgot.stdout
-    assert wuzha(tmp_path, "forget", "2024009").returncode == 1
+    assert wuzha(tmp_path, "forget", "2024009", db=database).returncode == 1
 
 
 def test_content_check_passes_on_the_shipped_library_and_names_problems_in_a_broken_one(tmp_path):

@@ -17,6 +17,7 @@ from bot.app import App
 from bot.clock import Clock, iso
 from bot.events import text
 from tests.fakes.faults import Faults
+from tests.held_lock import hold_the_write_lock, let_go
 from tests.telegram_rig import SECURITY_CHAT, close_rig, open_rig
 from tests.test_telegram_delivery import FIRST_USER, bind_people, webhook_bot  # noqa: F401  (the fixture)
 
@@ -130,21 +131,17 @@ async def test_stopping_puts_unsent_rows_back_within_the_bound(live_app):
 
 
 async def test_updates_that_cannot_be_stored_are_not_confirmed_and_are_handled_once_writes_work(live_app, caplog):
-    import sqlite3
-
     caplog.set_level(logging.WARNING)
     rig, stop, senders = await open_rig(live_app)
     try:
-        holder = sqlite3.connect(live_app.config.database_path, isolation_level=None, timeout=0.1)
-        holder.execute("BEGIN IMMEDIATE")          # another process holds the write lock past the busy timeout
+        holder = hold_the_write_lock(live_app)     # another process holds the write lock past the busy timeout
         users = [6001, 6002, 6003]
         for user in users:
             rig.api.message(user, "/help")
         await rig.api.wait_for(lambda: rig.channel.update_queue.failing_since is not None, within=20)
         assert not any(sends_to(rig.api, u) for u in users)
         await asyncio.sleep(1.0)
-        holder.execute("ROLLBACK")
-        holder.close()
+        let_go(holder)
         await rig.api.wait_for(lambda: all(sends_to(rig.api, u) for u in users), within=30)
         office = [c.params["text"] for c in sends_to(rig.api, SECURITY_CHAT)]
         assert sum("无法写入数据库" in t for t in office) == 1, office
@@ -315,8 +312,6 @@ async def test_a_reminder_card_is_a_new_post_and_the_old_card_is_brought_up_to_d
 
 
 async def test_a_webhook_update_that_cannot_be_stored_gets_503_and_is_taken_when_sent_again(app, webhook_bot):  # noqa: F811
-    import sqlite3
-
     import aiohttp
 
     from bot.channels.telegram import SECRET_HEADER
@@ -324,8 +319,7 @@ async def test_a_webhook_update_that_cannot_be_stored_gets_503_and_is_taken_when
     api, _channel, url = webhook_bot
     update = {"update_id": 5, "message": {"message_id": 1, "date": 0, "chat": {"id": 78, "type": "private"},
                                           "from": {"id": 78, "is_bot": False, "first_name": "x"}, "text": "/help"}}
-    holder = sqlite3.connect(app.config.database_path, isolation_level=None, timeout=0.1)
-    holder.execute("BEGIN IMMEDIATE")
+    holder = hold_the_write_lock(app)
     try:
         async with aiohttp.ClientSession() as session:
             async with session.post(url, json=update, headers={SECRET_HEADER: "s3cret-token"}) as response:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 
 from bot import inbox
 from bot.breaker import Breaker
@@ -15,6 +14,7 @@ from bot.events import Incoming, Kind, Outgoing, text
 from bot.outbox import MAX_ATTEMPTS, OutboxSender
 from bot.scheduler import Scheduler
 from tests.fakes.faults import Faults
+from tests.held_lock import hold_the_write_lock, let_go
 from tests.support import RecordingChannel
 from tests.telegram_rig import SECURITY_CHAT, close_rig, open_rig
 from tests.test_faults import live_app  # noqa: F401  (the fixture)
@@ -32,18 +32,6 @@ class OfficeLine(RecordingChannel):
     async def notify_office_now(self, key: str, values: dict) -> None:
         """Record the notice as the office would read it."""
         self.said.append(self.app.services.translate(key, "zh", **values))
-
-
-def hold_the_write_lock(app) -> sqlite3.Connection:
-    """Another process holding the database's write lock past the busy timeout."""
-    holder = sqlite3.connect(app.config.database_path, isolation_level=None, timeout=0.1)
-    holder.execute("BEGIN IMMEDIATE")
-    return holder
-
-
-def let_go(holder: sqlite3.Connection) -> None:
-    holder.execute("ROLLBACK")
-    holder.close()
 
 
 async def test_a_wechat_callback_that_cannot_be_stored_is_not_answered_success_and_its_retry_is_handled(

@@ -68,13 +68,14 @@ async def test_forget_walks_every_table_and_leaves_nothing_of_theirs(app):
     assert kept["pushes_cancelled"] >= 3 and kept["descriptions_deleted"] == 1 and kept["evidence_deleted"] == 1
     assert kept["reports"] == 1 and kept["accounts_deleted"] == 1
     assert not (app.config.evidence_path / evidence).exists()
-    tables = [r[0] for r in await app.store.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    tables = [r[0] for r in await app.store.db.fetchall(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'" if app.config.uses_postgres
+        else "SELECT name FROM sqlite_master WHERE type = 'table'")]
     personal = (NUMBER, NAME, DORM, KEY, STORY[:12], "13912345678")
     walked = 0
     for table in tables:
-        columns = [r[1] for r in await app.store.db.fetchall(f"SELECT * FROM pragma_table_info('{table}')")]
         for row in await app.store.db.fetchall(f"SELECT * FROM {table}"):
-            for column in columns:
+            for column in row.keys():
                 value = row[column]
                 walked += 1
                 if isinstance(value, str):

@@ -357,7 +357,7 @@ class TelegramChannel(Channel):
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
-        if isinstance(error, (DatabaseError, TelegramError)):   # expected faults: one line, no traceback
+        if isinstance(error, (*DatabaseError, TelegramError)):   # expected faults: one line, no traceback
             log.error("telegram update failed: %s: %s (handled again once the fault is over)", type(error).__name__,
                       error)
             return

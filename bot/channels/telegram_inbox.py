@@ -84,7 +84,7 @@ class InboxQueue(asyncio.Queue):
         """Take updates in; on a failed write log and tell the office once, and raise StorageFailing."""
         try:
             await self._take_in(updates)
-        except (DatabaseError, OSError) as exc:
+        except (*DatabaseError, OSError) as exc:
             if self.failing_since is None:
                 self.failing_since = time.monotonic()
                 log.error("inbox: cannot store incoming Telegram updates (%s: %s); they are not confirmed to"

@@ -322,7 +322,7 @@ class StorageFailing(Exception):
     """A callback could not be written down: it is not answered 'success', so the platform sends it again."""
 
 
-STORAGE_FAULTS = (DatabaseError, OSError)   # a held lock past the busy timeout, a full disk
+STORAGE_FAULTS = (*DatabaseError, OSError)   # a held lock past the busy timeout, a full disk
 
 
 class StorageAlarm:
