@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="wuzha", description="无诈 wuzha — campus anti-fraud bot")
     parser.add_argument("--config", type=Path, default=None, help="config file (default: ./config.toml if present)")
-    parser.add_argument("--db", default=None, help="database file (overrides config and WUZHA_DB)")
+    parser.add_argument("--db", default=None, help="database: a SQLite file or a postgresql:// URL (overrides config and WUZHA_DB)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -171,6 +171,7 @@ ROW_LEAKS = {
                    "ReportRepo.unescalated", "ReportRepo.unfinished_form"},
 }
 _FETCH = {"fetchone", "fetchall"}
+ENGINES = {"db.py", "sqlite.py", "postgres.py"}   # the database engines: fetching rows is their job
 
 
 def row_leaks(path: Path) -> set[str]:
@@ -193,7 +194,7 @@ def row_leaks(path: Path) -> set[str]:
 
 def test_repositories_return_records_not_driver_rows():
     grown = {p.name: sorted(leaks - ROW_LEAKS.get(p.name, set()))
-             for p in our_files("storage") if p.name != "db.py" and (leaks := row_leaks(p)) - ROW_LEAKS.get(p.name, set())}
+             for p in our_files("storage") if p.name not in ENGINES and (leaks := row_leaks(p)) - ROW_LEAKS.get(p.name, set())}
     assert grown == {}, "return records (storage/records.py), not rows"
     found = {p.name: row_leaks(p) for p in our_files("storage")}
     converted = {name: sorted(listed - found.get(name, set())) for name, listed in ROW_LEAKS.items()
