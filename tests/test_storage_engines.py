@@ -103,3 +103,31 @@ async def test_a_write_behind_a_held_lock_fails_instead_of_hanging(db, database)
         finally:
             await short.close()
             holder.execute("ROLLBACK")
+
+
+def test_both_engines_have_the_same_migrations():
+    from storage.db import MIGRATIONS_DIR, POSTGRES_MIGRATIONS_DIR, available_migrations
+
+    sqlite_names = [path.name for _, path in available_migrations(MIGRATIONS_DIR)]
+    postgres_names = [path.name for _, path in available_migrations(POSTGRES_MIGRATIONS_DIR)]
+    assert sqlite_names == postgres_names
+
+
+async def test_both_engines_build_the_same_tables_and_columns(tmp_path, postgres_templates):
+    if postgres_templates is None:
+        pytest.skip("no PostgreSQL test server (WUZHA_TEST_POSTGRES)")
+    sqlite = await database_for(tmp_path / "w.db").open()
+    postgres = await database_for(postgres_templates.fresh()).open()
+    try:
+        lite = {}
+        for (table,) in await sqlite.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                              " AND name NOT LIKE 'sqlite_%'"):
+            lite[table] = {row[1] for row in await sqlite.fetchall(f"SELECT * FROM pragma_table_info('{table}')")}
+        pg: dict[str, set[str]] = {}
+        for table, column in await postgres.fetchall(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"):
+            pg.setdefault(table, set()).add(column)
+        assert lite == pg
+    finally:
+        await sqlite.close()
+        await postgres.close()
