@@ -45,6 +45,7 @@ def custom_sends(api, openid: str) -> list[str]:
     return [c.body["text"]["content"] for c in api.to("message/custom/send") if c.body["touser"] == openid]
 
 
+@pytest.mark.sqlite_only("copies the SQLite file as the crash leaves it")
 async def test_wechat_message_whose_handling_died_is_answered_once_after_restart(config, clock, fake_apis, tmp_path):
     before_crash, after_crash = fake_apis
     crash_image = tmp_path / "crash.db"
@@ -73,6 +74,7 @@ async def test_wechat_message_whose_handling_died_is_answered_once_after_restart
         assert len(custom_sends(after_crash, "o-ann")) == count
 
 
+@pytest.mark.sqlite_only("copies the SQLite file as the crash leaves it")
 async def test_telegram_update_confirmed_but_unanswered_is_answered_after_restart(app, config, clock, tmp_path):
     rig, stop, senders = await open_rig(app)
     crash_image = tmp_path / "crash.db"
