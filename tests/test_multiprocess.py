@@ -16,6 +16,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import aiohttp
 import psycopg
@@ -54,21 +55,25 @@ class Server:
         try:
             async with client.get(f"{self.base}/health", timeout=aiohttp.ClientTimeout(total=2)) as response:
                 return await response.json() if response.status == 200 else None
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (aiohttp.ClientError, TimeoutError):
             return None
+
+
+def server_folder(folder: Path, port: int) -> BinaryIO:
+    """Write a server's config.toml (its port, WeChat OA on); return its stderr log, open for the child."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.toml").write_text(
+        f"[server]\nport = {port}\n\n[channels.wechat_oa]\nenabled = true\nreply_budget_ms = 3000\n", encoding="utf-8")
+    return (folder / "stderr.log").open("wb")
 
 
 async def start_server(folder: Path, url: str, api_base: str) -> Server:
     """Start `wuzha serve` in its own folder on a free port, WeChat OA on, against the shared database."""
-    folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    (folder / "config.toml").write_text(
-        f"[server]\nport = {port}\n\n[channels.wechat_oa]\nenabled = true\nreply_budget_ms = 3000\n", encoding="utf-8")
     env = {**os.environ, **wechat_secrets(api_base), "WUZHA_DB": url}
-    stderr = open(folder / "stderr.log", "wb")     # noqa: SIM115 - the child writes it for its whole life
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", cwd=folder, env=env,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
-    stderr.close()
+    with server_folder(folder, port) as stderr:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", cwd=folder, env=env,
+                                                    stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
     return Server(proc, port, folder)
 
 
