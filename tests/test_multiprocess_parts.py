@@ -107,3 +107,25 @@ async def test_one_persons_turn_is_shared_by_the_processes(app, peer, config):
 
 async def _no_push(row, reply_to, replies) -> None:
     return None
+
+
+async def test_only_the_leader_polls_telegram_and_a_standby_polls_once_it_leads(app, peer, config):
+    only_postgres(config)
+    from tests.telegram_rig import close_rig, open_rig
+
+    leader_rig = await open_rig(app)
+    standby_rig = await open_rig(peer)
+    try:
+        assert leader_rig[0].channel.polling and not standby_rig[0].channel.polling
+        assert not standby_rig[0].api.calls_of("getUpdates")       # Telegram allows one poller per bot
+        await close_rig(*leader_rig)
+        await app.close()                                          # the leader is gone
+        assert await peer.leadership.attempt()
+        rig = standby_rig[0]
+        assert rig.channel.polling
+        rig.api.message(701, "/help")
+        await rig.api.wait_for(lambda: rig.api.texts_to(701), within=10)
+    finally:
+        if leader_rig[0].channel.application.running:
+            await close_rig(*leader_rig)
+        await close_rig(*standby_rig)
