@@ -89,11 +89,14 @@ class Leadership:
             await self._gained()
         return won
 
+    def _level(self) -> int:
+        """WARNING where there are peers to tell apart; on SQLite the one server always leads, not news."""
+        return logging.WARNING if self.app.coordinator.peers else logging.DEBUG
+
     async def _gained(self) -> None:
         self.leading, self.since = True, time.monotonic()
-        names = ", ".join(name for name, gain, _ in self._hooks if gain is not None) or "nothing yet"
-        log.warning("leadership gained (pid %d): this process runs the scheduled jobs and long polling (%s)",
-                    os.getpid(), names)
+        log.log(self._level(), "leadership gained (pid %d, server %s): this process runs the scheduled jobs"
+                " and Telegram long polling", os.getpid(), self.app.token)
         for name, gain, _ in list(self._hooks):
             if gain is not None:
                 await self._call(name, gain)
@@ -120,15 +123,23 @@ class Leadership:
             log.warning("heartbeat not written: %s: %s", type(exc).__name__, exc)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Until stop is set: beat, and try for (or keep checking) the lead every RETRY_S."""
+        """Until stop is set: beat every BEAT_S, and try for (or keep checking) the lead every RETRY_S.
+
+        The heartbeat has its own task, so a slow start of a leader's part never makes peers take us for dead.
+        """
+        beating = asyncio.create_task(self._beat_until(stop))
+        try:
+            while not stop.is_set():
+                await self.attempt()
+                await _sleep_unless(stop, RETRY_S)
+        finally:
+            await beating
+
+    async def _beat_until(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             if time.monotonic() - self._last_beat >= BEAT_S:
                 await self.beat()
-            await self.attempt()
-            try:
-                await asyncio.wait_for(stop.wait(), RETRY_S)
-            except TimeoutError:
-                pass
+            await _sleep_unless(stop, BEAT_S)
 
     async def resign(self) -> None:
         """Stop leading at shutdown: the lock goes back, so a standby leads within RETRY_S."""
@@ -138,4 +149,12 @@ class Leadership:
                 await self.app.coordinator.unlock(LOCK_NAME)
             except (*DatabaseError, OSError):
                 pass
-            log.warning("leadership handed back (pid %d): shutting down", os.getpid())
+            log.log(self._level(), "leadership handed back (pid %d): shutting down", os.getpid())
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    """Wait for seconds, or less if stop is set meanwhile."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

@@ -17,6 +17,7 @@ processes that both believe they lead for a moment run a tick once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -121,6 +122,7 @@ class Scheduler:
         self.config = app.config
         self.clock = app.clock
         self.jobs = dict(jobs)
+        self._catching_up: asyncio.Task | None = None
         self.aps = AsyncIOScheduler(
             timezone=self.config.tz,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
@@ -194,13 +196,23 @@ class Scheduler:
         """Add every job and start firing; the leader (now, or whenever this process starts leading) catches up."""
         for spec in list(self.jobs.values()):
             self.add(spec)
-        await self.app.leadership.on_lead("the scheduler's catch-up", self.catch_up, None)
+        await self.app.leadership.on_lead("the scheduler's catch-up", self.catch_up_soon, None)
         self.aps.start()
 
+    async def catch_up_soon(self) -> None:
+        """Start the catch-up beside the caller (a leader's takeover must not wait for a long job)."""
+        if self._catching_up is None or self._catching_up.done():
+            self._catching_up = asyncio.create_task(self.catch_up())
+
     async def stop(self) -> None:
-        """Stop firing (a running job is left to finish on the loop)."""
+        """Stop firing and let a catch-up under way finish (a running job is left to finish on the loop)."""
         if self.aps.running:
             self.aps.shutdown(wait=False)
+        if self._catching_up is not None:
+            try:
+                await self._catching_up
+            except Exception:
+                log.exception("the scheduler's catch-up failed")
 
 
 async def prune_inbox(app) -> int:
