@@ -5,7 +5,9 @@ reported, so it is not processed twice), `handle` to run the dispatcher and keep
 ('handled'), and `mark_replied` once the replies are out or queued in the outbox ('replied').
 At start each channel calls `recover`: events still 'received' are handled now, and the replies of
 events still 'handled' go out through the outbox with dedupe keys, so recovering twice sends nothing
-twice.
+twice. With several servers on one database each row names the process that took it in, and
+recovery first claims a row: one whose owner is another process still beating (see bot/leader.py)
+is left to it, so a server starting, or the minute job, never handles a live peer's event again.
 
 The window that remains: a handler's own database writes (a pledge, a report, a conversation step)
 and the 'handled' mark are separate transactions. A crash exactly between them re-runs that one
