@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import uuid
 
 from bot import classify_cli
 from bot.channels import wechat_menu
@@ -18,6 +19,7 @@ from bot.config import Config
 from bot.dispatcher import Dispatcher
 from bot.events import Incoming, Outgoing
 from bot.i18n import Translator
+from bot.leader import Leadership
 from bot.library.loader import load_library_cached
 from bot.outbox import Outbox, OutboxSender
 from bot.pipeline import Pipeline
@@ -26,6 +28,7 @@ from bot.services import Services
 from handlers import drill_jobs, features, office_cli, office_jobs, program_jobs, report_jobs
 from handlers.console import cli as console_cli
 from handlers.routes import build_routes
+from storage.coordination import Coordinator, JobRunsRepo, ServersRepo, coordinator_for
 from storage.db import Database, database_for
 from storage.store import Store
 
@@ -49,6 +52,9 @@ class App:
         self.channels: dict[str, Channel] = {}
         self.senders: dict[str, OutboxSender] = {}
         self.pipeline = Pipeline(self)
+        self.token = uuid.uuid4().hex[:16]          # this process among the servers of one database
+        self.coordinator: Coordinator = Coordinator()
+        self.leadership = Leadership(self)
 
     async def open(self, sender: bool = True) -> App:
         """Load the library (refusing an invalid one), open and migrate the database.
@@ -60,6 +66,9 @@ class App:
         library = dataclasses.replace(load_library_cached(self.config.content_path()))
         self.db = await database_for(self.config.database_target).open()
         store = Store(self.db, self.clock)
+        store.inbox.owner = self.token
+        self.coordinator = coordinator_for(self.db)
+        self.servers, self.job_runs = ServersRepo(self.db), JobRunsRepo(self.db)
         self.services = Services(
             config=self.config, clock=self.clock, store=store, library=library,
             translate=Translator(library.strings),
@@ -70,6 +79,9 @@ class App:
         recovered = await store.outbox.recover_inflight() if sender else 0
         if recovered:
             log.warning("re-queued %d outbox rows that were in flight when the process stopped", recovered)
+        if sender:
+            await self.leadership.beat()         # alive before it takes any event in
+            await self.leadership.attempt()      # the first try: the parts that start next know their role
         return self
 
     @property
@@ -105,8 +117,14 @@ class App:
         await asyncio.gather(*(sender.run(stop) for sender in self.senders.values()))
 
     async def close(self) -> None:
-        """Close the database."""
+        """Hand back the locks and the heartbeat, and close the database."""
+        await self.leadership.resign()
+        await self.coordinator.close()
         if self.db is not None:
+            try:
+                await self.servers.forget(self.token)     # our open rows are the others' at once
+            except Exception as exc:
+                log.warning("could not remove this process's heartbeat: %s", exc)
             await self.db.close()
             self.db = None
 

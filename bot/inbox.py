@@ -5,7 +5,9 @@ reported, so it is not processed twice), `handle` to run the dispatcher and keep
 ('handled'), and `mark_replied` once the replies are out or queued in the outbox ('replied').
 At start each channel calls `recover`: events still 'received' are handled now, and the replies of
 events still 'handled' go out through the outbox with dedupe keys, so recovering twice sends nothing
-twice.
+twice. With several servers on one database each row names the process that took it in, and
+recovery first claims a row: one whose owner is another process still beating (see bot/leader.py)
+is left to it, so a server starting, or the minute job, never handles a live peer's event again.
 
 The window that remains: a handler's own database writes (a pledge, a report, a conversation step)
 and the 'handled' mark are separate transactions. A crash exactly between them re-runs that one
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from bot.clock import iso, parse_iso
 from bot.events import Incoming, Kind, Media, Outgoing
+from bot.leader import alive_since
 from storage.inbox import InboxRow
 
 log = logging.getLogger(__name__)
@@ -82,9 +85,11 @@ Push = Callable[[InboxRow, str, list[Outgoing]], Awaitable[None]]
 
 # --- the live path -------------------------------------------------------------------------------------------
 
-# The events this process is handling now, by app: event key -> when its handling began. Only one
-# process serves a database (the serve lock), so an open row not in here past STALE has no handler
-# alive, and the minute job finishes it (`recover(stale_only=True)`) without touching live work.
+# The events this process is handling now, by app: event key -> when its handling began. A row
+# carries the process that took it in (inbox.owner); an open row of ours not in here past STALE has
+# no handler alive, and the minute job finishes it (`recover(stale_only=True)`) without touching live
+# work. A row of another process is finished here only once that process stopped beating (it died):
+# on SQLite one process serves a file, so no other is ever alive.
 _live: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -114,13 +119,14 @@ async def receive(app, msg: Incoming | None, event_key: str, *, platform: str | 
     platform = msg.platform if msg is not None else (platform or event_key.split(":", 1)[0])
     encoded = await encode_incoming(app, msg, event_key) if msg is not None else None
     address = reply_to if reply_to is not None else (msg.chat_key if msg is not None else "")
-    row = await app.store.inbox.record(platform, event_key, encoded, raw, address)
+    session = msg.session_id() if msg is not None else None
+    row = await app.store.inbox.record(platform, event_key, encoded, raw, address, session)
     if row is None:
         begin(app, event_key)
         return Receipt(event_key, NEW)
     if row.state == "received":
         if (not _is_live(app, event_key) and app.clock.now() - parse_iso(row.received_at) > STALE
-                and await app.store.inbox.take_over(row)):
+                and await app.store.inbox.take_over(row, alive_since(app))):
             log.warning("inbox: %s was left unhandled; handling it now", event_key)
             begin(app, event_key)
             return Receipt(event_key, NEW, taken_over=True)
@@ -128,12 +134,12 @@ async def receive(app, msg: Incoming | None, event_key: str, *, platform: str | 
     return Receipt(event_key, DUPLICATE)
 
 
-async def receive_many(app, platform: str, events: list[tuple[str, str]]) -> set[str]:
-    """Write down a batch of (event_key, raw) events in one transaction; return the keys to handle.
+async def receive_many(app, platform: str, events: list[tuple]) -> set[str]:
+    """Write down a batch of (event_key, raw[, session]) events in one transaction; return the keys to handle.
 
     A key already known is not handled again here: a stale one of those is recovery's job at start.
     """
-    fresh = await app.store.inbox.record_many(platform, [(key, raw, "") for key, raw in events])
+    fresh = await app.store.inbox.record_many(platform, [(key, raw, "", *rest) for key, raw, *rest in events])
     for key in fresh:
         begin(app, key)
     return fresh
@@ -181,6 +187,8 @@ async def recover(app, platform: str, prepare: Prepare | None = None, push: Push
     before = iso(app.clock.now() - STALE) if stale_only else None
     for row in await app.store.inbox.open_rows(platform, before):
         if stale_only and _is_live(app, row.event_key):     # slow, not dead: its own handler finishes it
+            continue
+        if not await app.store.inbox.claim(row.id, alive_since(app)):   # another live process is on it
             continue
         begin(app, row.event_key)
         try:

@@ -8,10 +8,16 @@ root (bot/app.py, `App.jobs()`) gathers them with the engine's own ENGINE_JOBS:
 `cron` is a crontab string ("0 21 * * *", local time) or a function of the config returning one;
 `factory(app)` returns the awaitable to run. A job added again under the same name replaces the old one. After downtime, a job whose fire time passed while the process was down runs
 once at start (coalesced), however many ticks were missed.
+
+With several servers on one database only the leader (bot/leader.py) runs the jobs, and catches up
+when it starts leading; a job declared `everywhere` (finishing this process's own stale inbox
+events) runs in every process. Each tick is claimed in job_runs before it runs, so even two
+processes that both believe they lead for a moment run a tick once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,6 +45,7 @@ class JobSpec:
     name: str
     cron: CronSource
     factory: JobFactory
+    everywhere: bool = False    # runs in every process, not only the leader (no tick claim)
 
     def crontab(self, config) -> str:
         """The job's crontab string for this config."""
@@ -98,6 +105,15 @@ def latest_fire_between(crontab: str, tz, since: datetime, until: datetime) -> d
     return latest
 
 
+def current_tick(crontab: str, tz, now: datetime) -> datetime | None:
+    """The fire time a job firing now belongs to: its last one at or before now (within a week)."""
+    for window in (timedelta(minutes=2), timedelta(hours=2), timedelta(days=2), CATCH_UP_LIMIT + timedelta(days=1)):
+        fire = latest_fire_between(crontab, tz, now - window, now)
+        if fire is not None:
+            return fire
+    return None
+
+
 class Scheduler:
     """Runs the registered jobs for one App on its event loop."""
 
@@ -106,6 +122,7 @@ class Scheduler:
         self.config = app.config
         self.clock = app.clock
         self.jobs = dict(jobs)
+        self._catching_up: asyncio.Task | None = None
         self.aps = AsyncIOScheduler(
             timezone=self.config.tz,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
@@ -117,8 +134,30 @@ class Scheduler:
         trigger = make_trigger(spec.crontab(self.config), self.config.tz)
         if self.aps.get_job(spec.name) is not None:   # before start, APScheduler would keep both
             self.aps.remove_job(spec.name)
-        self.aps.add_job(self.run_job, trigger, args=[spec.name], id=spec.name, name=spec.name,
+        self.aps.add_job(self.fire, trigger, args=[spec.name], id=spec.name, name=spec.name,
                          replace_existing=True)
+
+    async def fire(self, name: str) -> bool:
+        """APScheduler's call at a fire time: run the job if this process should and the tick is unclaimed."""
+        spec = self.jobs[name]
+        if spec.everywhere:
+            return await self.run_job(name)
+        if not self.app.leadership.leading:
+            return False
+        tick = current_tick(spec.crontab(self.config), self.config.tz, self.clock.now())
+        if tick is None:
+            return False
+        return await self.run_tick(name, tick) is True
+
+    async def run_tick(self, name: str, tick: datetime) -> bool | None:
+        """Run a job for one fire time unless some process claimed that tick (None); else whether it worked."""
+        stamp = iso(tick)
+        if not await self.app.job_runs.claim(name, stamp, self.app.token, iso(self.clock.now())):
+            log.info("scheduled job %s for %s already run by another process; skipped", name, stamp)
+            return None
+        worked = await self.run_job(name)
+        await self.app.job_runs.finish(name, stamp, iso(self.clock.now()))
+        return worked
 
     async def run_job(self, name: str) -> bool:
         """Run one job now and remember when; False if it failed (it is logged, never raised)."""
@@ -133,7 +172,7 @@ class Scheduler:
         return True
 
     async def catch_up(self) -> list[str]:
-        """Run once every job that was due while the process was down; return their names."""
+        """Run once every job that was due while no process ran it; return their names."""
         now = self.clock.now()
         ran = []
         for name, spec in self.jobs.items():
@@ -142,23 +181,38 @@ class Scheduler:
                 await self.app.store.kv.set(_LAST_RUN_KEY + name, iso(now))
                 continue
             since = max(parse_iso(last), now - CATCH_UP_LIMIT)
-            if latest_fire_between(spec.crontab(self.config), self.config.tz, since, now) is not None:
-                log.warning("job %s was due while stopped; running it once now", name)
+            missed = latest_fire_between(spec.crontab(self.config), self.config.tz, since, now)
+            if missed is None:
+                continue
+            if spec.everywhere:
                 await self.run_job(name)
-                ran.append(name)
+            elif await self.run_tick(name, missed) is None:
+                continue      # another process ran (or runs) that tick
+            log.warning("job %s was due while no server ran it; ran it once now", name)
+            ran.append(name)
         return ran
 
     async def start(self) -> None:
-        """Add every job, catch up on missed runs, and start firing."""
+        """Add every job and start firing; the leader (now, or whenever this process starts leading) catches up."""
         for spec in list(self.jobs.values()):
             self.add(spec)
-        await self.catch_up()
+        await self.app.leadership.on_lead("the scheduler's catch-up", self.catch_up_soon, None)
         self.aps.start()
 
+    async def catch_up_soon(self) -> None:
+        """Start the catch-up beside the caller (a leader's takeover must not wait for a long job)."""
+        if self._catching_up is None or self._catching_up.done():
+            self._catching_up = asyncio.create_task(self.catch_up())
+
     async def stop(self) -> None:
-        """Stop firing (a running job is left to finish on the loop)."""
+        """Stop firing and let a catch-up under way finish (a running job is left to finish on the loop)."""
         if self.aps.running:
             self.aps.shutdown(wait=False)
+        if self._catching_up is not None:
+            try:
+                await self._catching_up
+            except Exception:
+                log.exception("the scheduler's catch-up failed")
 
 
 async def prune_inbox(app) -> int:
@@ -186,8 +240,17 @@ async def finish_stale_inbox(app) -> int:
     return finished
 
 
+async def prune_coordination(app) -> int:
+    """Forget ticks run over a month ago and servers silent for a day (the tables would only grow)."""
+    now = app.clock.now()
+    removed = await app.job_runs.prune(iso(now - timedelta(days=30)))
+    from bot.leader import wall_now
+    return removed + await app.servers.prune(iso(wall_now() - timedelta(days=1)))
+
+
 ENGINE_JOBS = (JobSpec("inbox.prune", "*/10 * * * *", prune_inbox),
-               JobSpec("inbox.stale", "* * * * *", finish_stale_inbox))
+               JobSpec("servers.prune", "17 4 * * *", prune_coordination),
+               JobSpec("inbox.stale", "* * * * *", finish_stale_inbox, everywhere=True))
 
 
 async def start(app, http) -> Scheduler:

@@ -43,10 +43,11 @@ STARTERS = (
 
 
 async def health(request: web.Request) -> web.Response:
-    """Liveness and the outbox's state, for monitoring."""
+    """Liveness, this process's role (leader or standby) and the outbox's state, for monitoring."""
     app: App = request.app[APP_KEY]
     counts = await app.store.outbox.counts()
-    return web.json_response({"ok": True, "channels": sorted(app.channels), "outbox": counts})
+    return web.json_response({"ok": True, "channels": sorted(app.channels), "outbox": counts,
+                              "role": app.leadership.role, "pid": os.getpid()})
 
 
 def body_guard(read_timeout_s: float):
@@ -194,12 +195,15 @@ async def _serve_locked(config: Config, stop: asyncio.Event | None) -> int:
     log.warning("wuzha serving on %s:%s with channels: %s", config.server.host, config.server.port,
                 ", ".join(sorted(app.channels)) or "none")
     print(f"wuzha serving on http://{config.server.host}:{config.server.port} "
-          f"(channels: {', '.join(sorted(app.channels)) or 'none enabled'}); Ctrl-C to stop", flush=True)
+          f"(channels: {', '.join(sorted(app.channels)) or 'none enabled'}; {app.leadership.role}); Ctrl-C to stop",
+          flush=True)
     senders = asyncio.create_task(app.run_senders(stop))
+    election = asyncio.create_task(app.leadership.run(stop))   # standbys take the lead when the leader dies
     try:
         await stop.wait()
     finally:
         log.warning("shutting down")
+        await election
         await senders                      # finishes the batch in hand
         await _shut_down(app, running, runner)
     return 0

@@ -8,6 +8,8 @@ from storage.db import Database, GroupCommit
 from storage.times import iso
 
 OPEN_STATES = ("received", "handled")
+# Appended to an UPDATE of one row: it moves only if nobody owns it, this process does, or its owner stopped beating.
+_NOT_A_LIVE_PEERS = (" AND (owner IS NULL OR owner = ? OR owner NOT IN (SELECT token FROM servers WHERE seen_at >= ?))")
 
 
 @dataclass
@@ -37,6 +39,8 @@ class InboxRepo:
 
     def __init__(self, db: Database, clock) -> None:
         self.db, self.clock = db, clock
+        # This process's servers.token, written on the rows it takes in (set by the App at open).
+        self.owner: str | None = None
         # Every live event moves twice; concurrent moves share a transaction (see GroupCommit).
         self._handled = GroupCommit(db, (
             "UPDATE inbox SET state = 'handled', replies = ?, handled_at = ?, incoming = COALESCE(?, incoming),"
@@ -45,44 +49,64 @@ class InboxRepo:
             db, "UPDATE inbox SET state = 'replied' WHERE event_key = ? AND state IN ('received', 'handled')")
 
     async def record(self, platform: str, event_key: str, incoming: str | None, raw: str | None,
-                     reply_to: str) -> InboxRow | None:
+                     reply_to: str, session: str | None = None) -> InboxRow | None:
         """Insert the event unless its key is known; None when new, else the row already stored."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO inbox (platform, event_key, incoming, raw, reply_to, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (platform, event_key, incoming, raw, reply_to, iso(self.clock.now())),
+                "INSERT INTO inbox (platform, event_key, incoming, raw, reply_to, received_at, owner, session)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (platform, event_key, incoming, raw, reply_to, iso(self.clock.now()), self.owner, session),
             )
             if cursor.rowcount == 1:     # the common case: one round trip less on every update
                 return None
             async with conn.execute("SELECT * FROM inbox WHERE event_key = ?", (event_key,)) as found:
                 return _row(await found.fetchone())
 
-    async def record_many(self, platform: str, events: list[tuple[str, str | None, str]]) -> set[str]:
-        """Insert (event_key, raw, reply_to) events in one transaction; return the keys that were new."""
+    async def record_many(self, platform: str, events: list[tuple]) -> set[str]:
+        """Insert (event_key, raw, reply_to[, session]) events in one transaction; return the keys that were new."""
         if not events:
             return set()
-        keys = [key for key, _, _ in events]
+        events = [(*event, None)[:4] for event in events]
+        keys = [event[0] for event in events]
         now = iso(self.clock.now())
         async with self.db.transaction() as conn:
             marks = ",".join("?" * len(keys))
             async with conn.execute(f"SELECT event_key FROM inbox WHERE event_key IN ({marks})", keys) as found:
                 known = {row[0] for row in await found.fetchall()}
-            fresh = [(platform, key, raw, reply_to, now) for key, raw, reply_to in events if key not in known]
+            fresh = [(platform, key, raw, reply_to, now, self.owner, session)
+                     for key, raw, reply_to, session in events if key not in known]
             await conn.executemany(
-                "INSERT INTO inbox (platform, event_key, incoming, raw, reply_to, received_at)"
-                " VALUES (?, ?, NULL, ?, ?, ?) ON CONFLICT DO NOTHING", fresh,
+                "INSERT INTO inbox (platform, event_key, incoming, raw, reply_to, received_at, owner, session)"
+                " VALUES (?, ?, NULL, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", fresh,
             )
         return {row[1] for row in fresh}
 
-    async def take_over(self, row: InboxRow) -> bool:
-        """Claim a stale 'received' row for handling again; False if someone else moved it on first."""
+    async def take_over(self, row: InboxRow, alive_since: str) -> bool:
+        """Claim a stale 'received' row for handling again; False if someone else moved it on first,
+        or it belongs to another process still alive (one that beat since alive_since)."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "UPDATE inbox SET received_at = ? WHERE id = ? AND state = 'received' AND received_at = ?",
-                (iso(self.clock.now()), row.id, row.received_at),
+                "UPDATE inbox SET received_at = ?, owner = ? WHERE id = ? AND state = 'received' AND received_at = ?"
+                + _NOT_A_LIVE_PEERS, (iso(self.clock.now()), self.owner, row.id, row.received_at, self.owner,
+                                      alive_since),
             )
             return cursor.rowcount == 1
+
+    async def claim(self, row_id: int, alive_since: str) -> bool:
+        """Make an open row this process's to finish, unless another live process (beat since alive_since) has it."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE inbox SET owner = ? WHERE id = ? AND state IN ('received', 'handled')" + _NOT_A_LIVE_PEERS,
+                (self.owner, row_id, self.owner, alive_since),
+            )
+            return cursor.rowcount == 1
+
+    async def earlier_waiting(self, session: str, event_key: str, since: str) -> bool:
+        """Whether an earlier event of the same person, received since a time, is still waiting to be handled."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM inbox WHERE session = ? AND state = 'received' AND received_at >= ?"
+            " AND id < (SELECT id FROM inbox WHERE event_key = ?) LIMIT 1", (session, since, event_key))
+        return row is not None
 
     async def get(self, event_key: str) -> InboxRow | None:
         """The row of an event key, or None."""

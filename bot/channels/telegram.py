@@ -288,12 +288,38 @@ class TelegramChannel(Channel):
         if self.webhook_url:
             await self.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret,
                                        allowed_updates=Update.ALL_TYPES)
-        else:
-            assert self.application.updater is not None
-            await self.application.updater.start_polling(timeout=self.poll_timeout,
-                                                         allowed_updates=Update.ALL_TYPES)
+        else:         # one process polls at a time (Telegram allows one getUpdates): the leader
+            await self.app.leadership.on_lead("telegram long polling", self.start_polling, self.stop_polling)
         log.warning("telegram channel started as @%s (%s)", self.username,
-                    "webhook " + self.webhook_path if self.webhook_url else "long polling")
+                    "webhook " + self.webhook_path if self.webhook_url else
+                    "long polling" if self.polling else "long polling on standby: another server polls")
+
+    @property
+    def polling(self) -> bool:
+        """Whether this process is polling Telegram for updates now."""
+        updater = self.application.updater
+        return updater is not None and updater.running
+
+    async def start_polling(self) -> None:
+        """Start long polling (this process leads): first answer what a dead poller took in but left."""
+        if self.polling or not self.application.running:
+            return
+        await recover_updates(self)
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES)
+        log.warning("telegram: long polling started in this process")
+
+    async def stop_polling(self) -> None:
+        """Stop long polling (this process no longer leads); the updates taken in are still answered."""
+        if not self.polling:
+            return
+        assert self.application.updater is not None
+        await self.application.updater.stop()
+        try:
+            await self.update_queue.flush()
+        except RetryAfter:
+            log.error("telegram: the last poll's updates could not be stored; Telegram sends them again")
+        log.warning("telegram: long polling stopped in this process (another server takes it over)")
 
     async def check_group_reading(self) -> bool:
         """Whether typed office commands in the security group reach us; one WARNING line when they cannot.
@@ -381,7 +407,7 @@ class TelegramChannel(Channel):
         try:
             # The engine's one per-person order (the pipeline's), keyed as Incoming.session_id() is: the
             # inbox write already happened in InboxQueue, so only the ordering part of Pipeline.take fits here.
-            async with self.app.pipeline.ordered(f"{PLATFORM}:{key}"):
+            async with self.app.pipeline.ordered(f"{PLATFORM}:{key}", event_key(update)):
                 await self._answer(update)
         finally:
             inbox.done_with(self.app, event_key(update))

@@ -34,6 +34,12 @@ def event_key(update: Update) -> str:
     return f"{PLATFORM}:{update.update_id}"
 
 
+def session_of(update: Update) -> str | None:
+    """The person an update comes from, as Incoming.session_id() names them (None: a chat event)."""
+    user = update.effective_user
+    return f"{PLATFORM}:{user.id}" if user is not None and not user.is_bot else None
+
+
 class StorageFailing(Exception):
     """Updates could not be written down; they are not confirmed to Telegram (it sends them again)."""
 
@@ -105,7 +111,7 @@ class InboxQueue(asyncio.Queue):
                 log.warning("could not tell the office about the storage: %s", exc)
 
     async def _take_in(self, updates: list[Update]) -> None:
-        events = [(event_key(u), json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates]
+        events = [(event_key(u), json.dumps(u.to_dict(), ensure_ascii=False), session_of(u)) for u in updates]
         fresh = await inbox.receive_many(self.app, PLATFORM, events)
         for update in updates:
             if event_key(update) in fresh:

@@ -448,7 +448,7 @@ class PassiveReplies:
                     await inbox.record_replies(self.app, event_key, prepared)
                     return prepared
                 incoming = prepared
-            async with self.app.pipeline.ordered(incoming.session_id()):    # one person's callbacks in order
+            async with self.app.pipeline.ordered(incoming.session_id(), event_key):   # one person's, in order
                 return await inbox.handle(self.app, event_key, incoming)
         except BaseException:
             inbox.done_with(self.app, event_key)     # the row is left open: the minute job finishes it
