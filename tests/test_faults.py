@@ -24,7 +24,8 @@ from tests.test_telegram_delivery import FIRST_USER, bind_people, webhook_bot  #
 
 @pytest.fixture
 async def live_app(config):
-    """An opened App on the real clock."""
+    """An opened App on the real clock, without quiet hours (the suite may run at any hour)."""
+    config.schedule.quiet_hours = ""
     application = await App(config, clock=Clock()).open()
     yield application
     await application.close()
