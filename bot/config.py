@@ -251,7 +251,7 @@ class Config:
     def describe_database(self) -> str:
         """The database for messages: the file's path, or the URL without its password."""
         if self.uses_postgres:
-            from storage.db import database_for   # the driver loads only when asked
+            from storage.db import database_for  # the driver loads only when asked
             return database_for(self.general.database).describe()
         return str(self.database_path)
 
