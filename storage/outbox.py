@@ -102,18 +102,25 @@ class OutboxRepo:
         if addresses is not None:
             urgent_clause += f" AND address IN ({','.join('?' * len(addresses)) or 'NULL'})"
             params = tuple(addresses)
-        # One statement claims the batch: the rows are marked in flight in the same write that picks them;
-        # on PostgreSQL rows another process is claiming are skipped, not waited for (no global lock).
+        # A claim marks its rows in flight in the same statement that picks them; on PostgreSQL rows another
+        # process is claiming are skipped, not waited for (no global lock). Rows whose lease ran out come
+        # first, through their own small index, so the pending rows' claim keeps its plain index order.
+        pick = f"{urgent_clause} ORDER BY priority, id LIMIT ?{self.db.skip_locked}) RETURNING *"
+        claim = ("UPDATE outbox SET state = 'inflight', claimed_at = ?, claimed_by = ?, lease_until = ?,"
+                 " attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE channel = ? AND ")
         async with self.db.transaction(serial=False) as conn:
             async with conn.execute(
-                "UPDATE outbox SET state = 'inflight', claimed_at = ?, claimed_by = ?, lease_until = ?,"
-                " attempts = attempts + 1 WHERE id IN"
-                " (SELECT id FROM outbox WHERE channel = ? AND ((state = 'pending' AND not_before <= ?)"
-                " OR (state = 'inflight' AND (lease_until IS NULL OR lease_until <= ?)))"
-                f"{urgent_clause} ORDER BY priority, id LIMIT ?{self.db.skip_locked}) RETURNING *",
-                (now, self.token, lease_until, channel, now, now, *params, limit),
+                claim + "state = 'inflight' AND (lease_until IS NULL OR lease_until <= ?)" + pick,
+                (now, self.token, lease_until, channel, now, *params, limit),
             ) as cursor:
-                rows = sorted(await cursor.fetchall(), key=lambda r: (r["priority"], r["id"]))
+                rows = await cursor.fetchall()
+            if len(rows) < limit:
+                async with conn.execute(
+                    claim + "state = 'pending' AND not_before <= ?" + pick,
+                    (now, self.token, lease_until, channel, now, *params, limit - len(rows)),
+                ) as cursor:
+                    rows += await cursor.fetchall()
+        rows = sorted(rows, key=lambda r: (r["priority"], r["id"]))
         return [
             OutboxRow(
                 channel=r["channel"], address=r["address"], campaign=r["campaign"], payload=json.loads(r["payload"]),
