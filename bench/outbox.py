@@ -1,9 +1,12 @@
 """Bench: queue a campaign for 30,000 people and drain it through a fake channel with no rate limit.
 
-    .venv/bin/python bench/outbox.py [--people 30000] [--batch N] [--json]
+    .venv/bin/python bench/outbox.py [--people 30000] [--batch N] [--db PATH_OR_URL] [--compare [URL]] [--json]
 
 Prints rows/s through enqueue (Outbox.push_many) and through send (OutboxSender.drain_once), and the
 peak resident memory of the process. Targets: enqueue >= 20,000 rows/s, drain >= 2,000 msg/s, < 200 MB.
+--db runs it on a PostgreSQL server (a database out_outbox_<pid> is made there and dropped); --compare
+runs it on SQLite and then on PostgreSQL (default the local test server), one process each, and
+prints both with the PostgreSQL / SQLite ratios.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
+import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -24,10 +29,19 @@ from bot.clock import Clock, iso
 from bot.config import load_config
 from bot.events import Button, text
 from bot.outbox import Outbox, OutboxSender
-from storage.db import Database
+from storage.db import Database, database_for, is_postgres_url
 from storage.store import Store
 
 PLATFORM = "bench"
+DEFAULT_SERVER = "postgresql://postgres@/postgres?host=/tmp/pg&port=55432"
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss it is not inherited across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 class CountingChannel(Channel):
@@ -59,13 +73,28 @@ async def seed_people(db: Database, count: int, clock: Clock) -> list[int]:
     return list(range(1, count + 1))
 
 
-async def run(people: int, batch: int) -> dict:
-    """Seed, enqueue, drain; return the figures."""
+async def run(people: int, batch: int, server: str | None = None) -> dict:
+    """Seed, enqueue, drain (on a SQLite file, or on a database made on a PostgreSQL server); return the figures."""
     folder = Path(tempfile.mkdtemp(prefix="wuzha-bench-"))
-    config = load_config(None, env={}, db_override=str(folder / "bench.db"), base_dir=folder)
+    if server is None:
+        return await _run(people, batch, str(folder / "bench.db"), folder)
+    import psycopg
+    name = f"out_outbox_{os.getpid()}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        return await _run(people, batch, urlunsplit(urlsplit(server)._replace(path=f"/{name}")), folder)
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _run(people: int, batch: int, target: str, folder: Path) -> dict:
+    config = load_config(None, env={}, db_override=target, base_dir=folder)
     config.schedule.quiet_hours = ""      # measure the machinery, whatever the time of day
     clock = Clock()
-    db = await Database(config.database_path).open()
+    db = await database_for(target).open()
     store = Store(db, clock)
     outbox = Outbox(store, clock, config)
     ids = await seed_people(db, people, clock)
@@ -84,6 +113,7 @@ async def run(people: int, batch: int) -> dict:
     counts = await store.outbox.counts()
     await db.close()
     return {
+        "engine": db.kind,
         "people": people,
         "queued": summary.queued,
         "delivered": channel.delivered,
@@ -93,7 +123,7 @@ async def run(people: int, batch: int) -> dict:
         "enqueue_per_s": round(summary.queued / enqueue_s),
         "drain_s": round(drain_s, 3),
         "drain_per_s": round(channel.delivered / drain_s),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -102,9 +132,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=30_000)
     parser.add_argument("--batch", type=int, default=Limits().batch, help="rows claimed per drain (Limits.batch)")
+    parser.add_argument("--db", help="a PostgreSQL server URL to run on instead of a SQLite file")
+    parser.add_argument("--compare", nargs="?", const=DEFAULT_SERVER, metavar="URL",
+                        help="run on SQLite, then on this PostgreSQL server, one process each, and print the ratios")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    figures = asyncio.run(run(args.people, args.batch))
+    if args.compare:
+        return compare(args)
+    figures = asyncio.run(run(args.people, args.batch, args.db if args.db and is_postgres_url(args.db) else None))
     if args.json:
         print(json.dumps(figures))
     else:
@@ -112,6 +147,24 @@ def main() -> int:
         print(f"drain:   {figures['delivered']} messages in {figures['drain_s']} s = {figures['drain_per_s']} msg/s "
               f"(batch {figures['batch']})")
         print(f"peak RSS: {figures['peak_rss_mb']} MB")
+    return 0
+
+
+def compare(args) -> int:
+    """Run the bench once per engine, each in its own process, and print both with the ratios."""
+    results = {}
+    for engine, extra in (("sqlite", []), ("postgresql", ["--db", args.compare])):
+        out = subprocess.run([sys.executable, __file__, "--people", str(args.people), "--batch", str(args.batch),
+                              "--json", *extra], capture_output=True, text=True, check=True).stdout
+        results[engine] = json.loads(out)
+    sqlite, pg = results["sqlite"], results["postgresql"]
+    results["ratio_postgresql_to_sqlite"] = {
+        key: round(pg[key] / sqlite[key], 2) for key in ("enqueue_per_s", "drain_per_s", "peak_rss_mb")}
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for key in ("enqueue_per_s", "drain_per_s", "peak_rss_mb"):
+            print(f"{key}: sqlite {sqlite[key]}  postgresql {pg[key]}  ratio {results['ratio_postgresql_to_sqlite'][key]}")
     return 0
 
 

@@ -253,13 +253,23 @@ class OutboxSender:
         await self.limiter.settle_pauses()
         account_by_row = {row.id: row.account_id for row in rows}
         row_by_id = {row.id: row for row in rows}
+        by_account: dict[int, list[Outcome]] = defaultdict(list)
         for outcome in outcomes:
             account_id = account_by_row.get(outcome.row_id)
-            if outcome.error == "unreachable" and account_id:
-                await self.store.accounts.mark_unreachable(account_id, "blocked or left")
-            elif outcome.state == "sent" and account_id:
-                await self._remember_options(account_id, row_by_id[outcome.row_id])
+            if account_id:
+                by_account[account_id].append(outcome)
+        # Accounts are independent, so their follow-ups overlap (on PostgreSQL each is a round trip or
+        # two, which one after another cost more than the batch's deliveries); one account's stay in order.
+        await asyncio.gather(*(self._follow_up(account_id, group, row_by_id) for account_id, group in by_account.items()))
         return len(rows)
+
+    async def _follow_up(self, account_id: int, outcomes: list[Outcome], row_by_id: dict[int, OutboxRow]) -> None:
+        """After a batch: note an account that blocked us, or remember the options a delivered push offered."""
+        for outcome in outcomes:
+            if outcome.error == "unreachable":
+                await self.store.accounts.mark_unreachable(account_id, "blocked or left")
+            elif outcome.state == "sent":
+                await self._remember_options(account_id, row_by_id[outcome.row_id])
 
     async def _remember_options(self, account_id: int, row: OutboxRow) -> None:
         """A delivered push with options is the newest question: '2' or its words answer it on every channel."""
