@@ -204,6 +204,11 @@ class OutboxRepo:
         )
         return {r[0] for r in rows}
 
+    async def unfinished(self, channel: str) -> bool:
+        """Whether any row of a channel still waits or is in flight (one index probe, however long the queue)."""
+        return bool(await self.db.fetchval(
+            "SELECT 1 FROM outbox WHERE channel = ? AND state IN ('pending', 'inflight') LIMIT 1", (channel,)))
+
     async def next_due(self, channel: str) -> str | None:
         """The earliest not_before among a channel's pending rows."""
         return await self.db.fetchval(

@@ -52,8 +52,7 @@ async def main(url: str, log_path: str, lease_s: float) -> None:
     print("ready", flush=True)
     while True:
         if not await sender.drain_once():
-            counts = await store.outbox.counts()
-            if counts["pending"] + counts["inflight"] == 0:
+            if not await store.outbox.unfinished(CHANNEL):
                 break
             await asyncio.sleep(0.1)
     await db.close()
