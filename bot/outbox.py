@@ -376,7 +376,10 @@ class OutboxSender:
                 results = {}
             else:
                 failed = Delivery(ok=False, error="no result for this address")
-        return [await self._settled(self._outcome(row, results.get(row.address, failed))) for row in rows]
+            # Still holding the slot: a kill can double at most the calls in flight, and the call's rows
+            # go into one commit together rather than one commit after another.
+            outcomes = [self._outcome(row, results.get(row.address, failed)) for row in rows]
+            return list(await asyncio.gather(*(self._settled(outcome) for outcome in outcomes)))
 
     async def _deliver_row(self, row: OutboxRow) -> Outcome:
         started = self.limiter.monotonic()

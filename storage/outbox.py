@@ -59,8 +59,9 @@ class OutboxRepo:
     claim has locked, marks its rows in flight with this repository's token and a lease of LEASE_S,
     and settles only rows it still holds. Duplicate bound: a message is sent twice only if its
     sender died (or stalled past the lease) after the platform accepted it and before the outcome
-    was committed; each row is settled as soon as it is delivered, so that is at most the calls in
-    flight (Limits.concurrency) plus one group commit, per sender that dies, never a whole batch.
+    was committed. A sender holds a delivery slot until its row's outcome is committed, so a sender
+    that dies doubles at most Limits.concurrency rows (times recipients_per_call for shared calls),
+    never its whole batch; one that stalls past its lease can double at most the batch it held.
     """
 
     def __init__(self, db: Database, clock, lease_s: float = LEASE_S) -> None:
