@@ -220,3 +220,11 @@ def test_real_processes_drain_one_outbox_and_one_killed_midway_loses_nothing(pg_
     assert set(delivered) == {f"a{i}" for i in range(total)}           # lost: none
     # Only rows delivered but not yet settled when the process died go twice: at most its calls in flight.
     assert len(lines) - len(delivered) <= Limits().concurrency
+
+
+async def test_a_starting_sender_takes_back_every_in_flight_row_on_sqlite_but_only_expired_ones_on_postgres(app):
+    await enqueue(app.store, 5)
+    await app.store.outbox.claim(CHANNEL, 5)          # as a sender that is still running (or just died)
+    recovered = await app.store.outbox.recover_inflight()
+    # SQLite: one server holds the file, so in-flight rows are a dead process's; PostgreSQL: another may be alive.
+    assert recovered == (5 if app.db.kind == "sqlite" else 0)
