@@ -6,7 +6,8 @@ Prints rows/s through enqueue (Outbox.push_many) and through send (OutboxSender.
 peak resident memory of the process. Targets: enqueue >= 20,000 rows/s, drain >= 2,000 msg/s, < 200 MB.
 --db runs it on a PostgreSQL server (a database out_outbox_<pid> is made there and dropped); --compare
 runs it on SQLite and then on PostgreSQL (default the local test server), one process each, and
-prints both with the PostgreSQL / SQLite ratios.
+prints both with the PostgreSQL / SQLite ratios. --limiter URL times one send-slot reservation in
+memory and through the shared PostgreSQL limiter (channel slot only, and channel slot + per-chat time).
 """
 
 from __future__ import annotations
@@ -136,7 +137,12 @@ def main() -> int:
     parser.add_argument("--compare", nargs="?", const=DEFAULT_SERVER, metavar="URL",
                         help="run on SQLite, then on this PostgreSQL server, one process each, and print the ratios")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--limiter", nargs="?", const=DEFAULT_SERVER, metavar="URL",
+                        help="time one send-slot reservation in memory and shared through this PostgreSQL server")
     args = parser.parse_args()
+    if args.limiter:
+        print(json.dumps(asyncio.run(limiter_overhead(args.limiter))))
+        return 0
     if args.compare:
         return compare(args)
     figures = asyncio.run(run(args.people, args.batch, args.db if args.db and is_postgres_url(args.db) else None))
@@ -148,6 +154,36 @@ def main() -> int:
               f"(batch {figures['batch']})")
         print(f"peak RSS: {figures['peak_rss_mb']} MB")
     return 0
+
+
+async def limiter_overhead(server: str, count: int = 2000) -> dict:
+    """Microseconds per reservation: in memory, and shared through PostgreSQL (what each message adds there)."""
+    import psycopg
+
+    from bot.ratelimit import ChannelLimiter, SharedLimiter
+    from storage.outbox import SendRates
+    from storage.postgres import PostgresDatabase
+    name = f"out_limiter_{os.getpid()}"
+    url = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    figures = {}
+    try:
+        db = await PostgresDatabase(url, pool_size=2).open()
+        # Limits high enough that nothing waits: only the bookkeeping is timed.
+        for label, limiter, interval in (("memory", ChannelLimiter(1e6), 1e-6),
+                                         ("shared_channel", SharedLimiter(SendRates(db), PLATFORM, 1e6), 0.0),
+                                         ("shared_channel_and_chat", SharedLimiter(SendRates(db), PLATFORM, 1e6), 1e-6)):
+            started = time.perf_counter()
+            for i in range(count):
+                await limiter.take(f"c{i}", interval, 0)
+            figures[f"{label}_us"] = round((time.perf_counter() - started) / count * 1e6, 1)
+        await db.close()
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return figures
 
 
 def compare(args) -> int:
