@@ -34,7 +34,7 @@ from bot.clock import Clock
 from bot.config import load_config
 from bot.events import text
 from bot.outbox import Outbox, OutboxSender
-from storage.db import Database
+from storage.db import database_for
 from storage.store import Store
 
 CAMPAIGN = "crash:2026-11-23"
@@ -63,7 +63,7 @@ def _config(db_path: Path):
 async def _open(db_path: Path):
     config = _config(db_path)
     clock = Clock()
-    db = await Database(config.database_path).open()
+    db = await database_for(config.database_target).open()
     store = Store(db, clock)
     return db, store, Outbox(store, clock, config)
 

@@ -15,7 +15,7 @@ from bot.channels.base import Channel, Delivery
 from bot.choices import offered
 from bot.clock import iso
 from bot.events import Outgoing
-from bot.ratelimit import ChannelLimiter
+from bot.ratelimit import limiter_for
 from storage.db import GroupCommitQueue
 from storage.outbox import OutboxRow, Outcome
 from storage.records import Account
@@ -176,7 +176,7 @@ class OutboxSender:
         self.store = outbox.store
         self.clock = outbox.clock
         self.channel = channel
-        self.limiter = ChannelLimiter(channel.limits.per_second)
+        self.limiter = limiter_for(self.store, channel)
         self.breaker = Breaker(channel.name)
         self.poll_s = poll_s
         self._semaphore = asyncio.Semaphore(max(1, channel.limits.concurrency))
@@ -250,15 +250,26 @@ class OutboxSender:
                                        self._deliver_shared(shared))
         outcomes = [o for group in results for o in group]
         await self._settling.flush()
+        await self.limiter.settle_pauses()
         account_by_row = {row.id: row.account_id for row in rows}
         row_by_id = {row.id: row for row in rows}
+        by_account: dict[int, list[Outcome]] = defaultdict(list)
         for outcome in outcomes:
             account_id = account_by_row.get(outcome.row_id)
-            if outcome.error == "unreachable" and account_id:
-                await self.store.accounts.mark_unreachable(account_id, "blocked or left")
-            elif outcome.state == "sent" and account_id:
-                await self._remember_options(account_id, row_by_id[outcome.row_id])
+            if account_id:
+                by_account[account_id].append(outcome)
+        # Accounts are independent, so their follow-ups overlap (on PostgreSQL each is a round trip or
+        # two, which one after another cost more than the batch's deliveries); one account's stay in order.
+        await asyncio.gather(*(self._follow_up(account_id, group, row_by_id) for account_id, group in by_account.items()))
         return len(rows)
+
+    async def _follow_up(self, account_id: int, outcomes: list[Outcome], row_by_id: dict[int, OutboxRow]) -> None:
+        """After a batch: note an account that blocked us, or remember the options a delivered push offered."""
+        for outcome in outcomes:
+            if outcome.error == "unreachable":
+                await self.store.accounts.mark_unreachable(account_id, "blocked or left")
+            elif outcome.state == "sent":
+                await self._remember_options(account_id, row_by_id[outcome.row_id])
 
     async def _remember_options(self, account_id: int, row: OutboxRow) -> None:
         """A delivered push with options is the newest question: '2' or its words answer it on every channel."""
@@ -285,7 +296,7 @@ class OutboxSender:
             if self._address_tail.get(address) is done:
                 del self._address_tail[address]
 
-    def _hold_back(self, address: str, interval: float, per_minute: int, spent: float = 0.0) -> float | None:
+    async def _hold_back(self, address: str, interval: float, per_minute: int, spent: float = 0.0) -> float | None:
         """Seconds this address's next row must wait when that is too long to hold the batch for, else None.
 
         spent is how long this batch has already given the address: a group's 48 cards at one per 3 s
@@ -296,7 +307,7 @@ class OutboxSender:
         if self.breaker.is_open and self.breaker.probe_in() > 0:
             self.breaker.held += 1
             return self.breaker.probe_in()
-        wait = max(self.limiter.address_wait(address, interval, per_minute), self.limiter.paused_for(address))
+        wait = await self.limiter.wait_for(address, interval, per_minute)
         return wait if wait + spent > DEFER_OVER_S else None
 
     async def _deliver_in_order(self, address: str, rows: list[OutboxRow]) -> list[Outcome]:
@@ -304,13 +315,13 @@ class OutboxSender:
         outcomes = []
         started = self.limiter.monotonic()
         for index, row in enumerate(rows):
-            wait = self._hold_back(address, interval, per_minute, self.limiter.monotonic() - started)
+            wait = await self._hold_back(address, interval, per_minute, self.limiter.monotonic() - started)
             if wait is None:
-                delay = self.limiter.reserve(address, interval, per_minute)
+                delay = await self.limiter.take(address, interval, per_minute)
                 if delay > 0:
                     await asyncio.sleep(delay)
                 paused = self.limiter.paused_for(address)     # a 429 arrived while this row waited its slot
-                wait = paused if paused > 0 else self._hold_back(address, 0, 0)
+                wait = paused if paused > 0 else await self._hold_back(address, 0, 0)
             if wait is not None:   # this row and the rest of the address's rows go back, in order
                 for later in rows[index:]:
                     outcomes.append(await self._settled(self._defer(later, wait)))
@@ -335,11 +346,11 @@ class OutboxSender:
             seen: set[str] = set()
             for row in group:
                 interval, per_minute = self.channel.address_limits(row.address)
-                wait = self.limiter.address_wait(row.address, interval, per_minute)
+                wait = await self.limiter.wait_for(row.address, interval, per_minute)
                 if wait > 0 or row.address in seen:   # over its cap, or twice in one call: later
                     outcomes.append(await self._settled(self._defer(row, max(wait, 1.0))))
                     continue
-                self.limiter.record(row.address, interval, per_minute, delay=CALL_MARGIN_S)
+                await self.limiter.note(row.address, interval, per_minute, delay=CALL_MARGIN_S)
                 seen.add(row.address)
                 chunk.append(row)
                 if len(chunk) == size:
@@ -352,7 +363,7 @@ class OutboxSender:
         return outcomes
 
     async def _deliver_chunk(self, rows: list[OutboxRow]) -> list[Outcome]:
-        delay = self.limiter.reserve_call()
+        delay = await self.limiter.take_call()
         if delay > 0:
             await asyncio.sleep(delay)
         async with self._semaphore:
@@ -365,7 +376,10 @@ class OutboxSender:
                 results = {}
             else:
                 failed = Delivery(ok=False, error="no result for this address")
-        return [await self._settled(self._outcome(row, results.get(row.address, failed))) for row in rows]
+            # Still holding the slot: a kill can double at most the calls in flight, and the call's rows
+            # go into one commit together rather than one commit after another.
+            outcomes = [self._outcome(row, results.get(row.address, failed)) for row in rows]
+            return list(await asyncio.gather(*(self._settled(outcome) for outcome in outcomes)))
 
     async def _deliver_row(self, row: OutboxRow) -> Outcome:
         started = self.limiter.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 
@@ -86,3 +87,116 @@ class ChannelLimiter:
             self._last_by_address[address] = at
         if per_minute:
             self._window_by_address.setdefault(address, deque()).append(at)
+
+    async def wait_for(self, address: str, interval: float, per_minute: int) -> float:
+        """Seconds before address may receive: its own limits, or a pause, whichever is longer."""
+        return max(self.address_wait(address, interval, per_minute), self.paused_for(address))
+
+    async def take(self, address: str, interval: float, per_minute: int) -> float:
+        """Reserve the slot of one message to address; return the delay before sending it."""
+        return self.reserve(address, interval, per_minute)
+
+    async def take_call(self) -> float:
+        """Reserve the slot of one call that carries many addresses; return the delay."""
+        return self.reserve_call()
+
+    async def note(self, address: str, interval: float, per_minute: int, delay: float = 0.0) -> None:
+        """Count a message to address that a shared call sends delay seconds from now."""
+        self.record(address, interval, per_minute, delay)
+
+    async def settle_pauses(self) -> None:
+        """Wait until every pause taken so far is known to the other senders (nothing to do in memory)."""
+
+
+PAUSES_FRESH_S = 0.25     # another process's 429 pause is seen within this long
+
+
+class SharedLimiter(ChannelLimiter):
+    """The same limits kept in the database, so every sender process of a channel stays within them together.
+
+    Slots and per-address times are reserved in the database (one short locked update each); a
+    per-minute cap is kept as an even spacing of 60 / cap seconds, which never exceeds it. Pauses
+    are written through and read back at most every PAUSES_FRESH_S, so the answers to `paused_for`
+    (which callers ask synchronously) stay in memory. Channels without limits reserve nothing.
+    """
+
+    def __init__(self, rates, channel: str, per_second: float, monotonic=time.monotonic) -> None:
+        super().__init__(per_second, monotonic)
+        self.rates, self.channel = rates, channel
+        self._pauses_read_at = float("-inf")
+        self._writes: set[asyncio.Task] = set()
+
+    @staticmethod
+    def _spacing(interval: float, per_minute: int) -> float:
+        return max(interval, 60.0 / per_minute if per_minute else 0.0)
+
+    async def _fresh_pauses(self) -> None:
+        now = self.monotonic()
+        if now - self._pauses_read_at < PAUSES_FRESH_S:
+            return
+        self._pauses_read_at = now
+        channel_left, addresses = await self.rates.pauses(self.channel)
+        if channel_left:
+            self.paused_until = max(self.paused_until, now + channel_left)
+        for address, left in addresses.items():
+            super().pause_address(address, left)
+
+    def _share(self, write) -> None:
+        task = asyncio.ensure_future(write)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    def pause(self, seconds: float) -> None:
+        """Stop the whole channel for a while, in every process."""
+        super().pause(seconds)
+        self._share(self.rates.pause(self.channel, seconds))
+
+    def pause_address(self, address: str, seconds: float) -> None:
+        """Stop sending to one chat for a while, in every process."""
+        super().pause_address(address, seconds)
+        self._share(self.rates.pause(self.channel, seconds, address))
+
+    async def settle_pauses(self) -> None:
+        """Wait until every pause taken so far is written."""
+        if self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+
+    async def wait_for(self, address: str, interval: float, per_minute: int) -> float:
+        """Seconds before address may receive, as every process has reserved it."""
+        await self._fresh_pauses()
+        wait = self.paused_for(address)
+        if self._spacing(interval, per_minute):
+            wait = max(wait, await self.rates.address_wait(self.channel, address))
+        return wait
+
+    async def take(self, address: str, interval: float, per_minute: int) -> float:
+        """Reserve the slot of one message to address among every process's; return the delay."""
+        await self._fresh_pauses()
+        spacing = self._spacing(interval, per_minute)
+        if not self.per_second and not spacing:
+            return self.paused_for(address)
+        step = 1.0 / self.per_second if self.per_second else 0.0
+        delay = await self.rates.reserve(self.channel, address if spacing else None, step, spacing)
+        return max(delay, self.paused_for(address))
+
+    async def take_call(self) -> float:
+        """Reserve the slot of one shared call among every process's; return the delay."""
+        await self._fresh_pauses()
+        if not self.per_second:
+            return max(0.0, self.paused_until - self.monotonic())
+        delay = await self.rates.reserve(self.channel, None, 1.0 / self.per_second, 0.0)
+        return max(delay, self.paused_until - self.monotonic())
+
+    async def note(self, address: str, interval: float, per_minute: int, delay: float = 0.0) -> None:
+        """Count a message to address that a shared call sends delay seconds from now, for every process."""
+        spacing = self._spacing(interval, per_minute)
+        if spacing:
+            await self.rates.record(self.channel, address, spacing, delay)
+
+
+def limiter_for(store, channel) -> ChannelLimiter:
+    """The limiter of a channel's sender: shared through the database on PostgreSQL, in memory on SQLite."""
+    if store.db.kind == "postgresql":
+        from storage.outbox import SendRates
+        return SharedLimiter(SendRates(store.db), channel.name, channel.limits.per_second)
+    return ChannelLimiter(channel.limits.per_second)
