@@ -194,35 +194,6 @@ def drain(url: str, folder: Path, senders: int, queued: int, kill: bool, lease_s
     }
 
 
-POPULATION_CASE = (   # storage.stats population with CASE for SUM(boolean), which PostgreSQL lacks
-    "SELECT COUNT(*),"
-    " SUM(CASE WHEN EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = p.id) THEN 1 ELSE 0 END),"
-    " SUM(CASE WHEN EXISTS (SELECT 1 FROM pledges g WHERE g.person_id = p.id AND g.version >= %s"
-    "   AND g.signed_at < %s) THEN 1 ELSE 0 END),"
-    " SUM(CASE WHEN EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.person_id = p.id AND q.passed = 1"
-    "   AND q.finished_at < %s) THEN 1 ELSE 0 END)"
-    " FROM people p WHERE p.forgotten_at IS NULL AND p.role NOT IN ('security', 'admin')")
-
-
-async def _figures_by_step(store, url: str, config, pledge_version: int, scope: Scope, period) -> None:
-    """compute_figures' reads one by one, the population through POPULATION_CASE (for a stats.py that fails)."""
-    tz = config.tz
-    since, until = period.bounds(tz)
-    sql, params = POPULATION_CASE, (pledge_version, until, until)
-    if scope.college:
-        sql, params = sql + " AND p.college = %s", (*params, scope.college)
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        await (await conn.execute(sql, params)).fetchone()
-    stats = store.stats
-    await stats.checkin_person_days(scope, period.first.isoformat(), period.last.isoformat())
-    await stats.quiz_average(scope, since, until)
-    await stats.reports(scope, since, until)
-    await stats.drills(scope, since, until)
-    await stats.reports(scope, *period.previous().bounds(tz))
-    await stats.reports(scope, *period.last_year().bounds(tz))
-    await stats.records_begin()
-
-
 async def time_stats(url: str, folder: Path, pledge_version: int, college: str) -> dict:
     """Time what /stats computes for the province and for one college (median and best of 5)."""
     config = _config(url, folder)
@@ -236,12 +207,7 @@ async def time_stats(url: str, folder: Path, pledge_version: int, college: str) 
             times = []
             for _ in range(5):
                 started = time.perf_counter()
-                try:
-                    await compute_figures(store, config, pledge_version, scope, period)
-                except psycopg.Error as exc:
-                    figures["stats_error"] = str(exc).splitlines()[0]
-                    started = time.perf_counter()
-                    await _figures_by_step(store, url, config, pledge_version, scope, period)
+                await compute_figures(store, config, pledge_version, scope, period)
                 times.append(time.perf_counter() - started)
             figures[f"stats_{name}_ms"] = round(statistics.median(times) * 1000, 1)
             figures[f"stats_{name}_best_ms"] = round(min(times) * 1000, 1)
