@@ -23,8 +23,7 @@ from storage.records import Account
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-FEW_PEOPLE = 500          # up to this many recipients, their accounts are looked up by id
-ENQUEUE_CHUNK = 2000       # rows per transaction when queueing a push for many people
+ENQUEUE_CHUNK = 2000       # people per account lookup and per transaction when queueing a push for many
 MAX_BACKOFF_S = 3600
 DEFER_OVER_S = 5.0         # an address that would hold its batch longer goes back to the queue instead
 CALL_MARGIN_S = 2.0        # a shared call is counted against each address this late, to stay inside per-minute caps
@@ -82,31 +81,31 @@ class Outbox:
                         priority: int = 5, dedupe_keys: dict[int, str] | None = None) -> PushSummary:
         """Queue a campaign for many people; the dedupe key is campaign + person unless given."""
         items = list(items)
-        accounts = await self.store.accounts.preferred_for_many([person_id for person_id, _ in items], FEW_PEOPLE)
         summary = PushSummary()
-        rows: list[OutboxRow] = []
-        # The same Outgoing object (one text for everyone, or one per language) is serialised once.
-        payloads: dict[int, tuple[Outgoing, str]] = {}
-        for person_id, message in items:
-            account = accounts.get(person_id)
-            if account is None:
-                summary.unreachable += 1
-                continue
-            outgoing = message(account) if callable(message) else message
-            cached = payloads.get(id(outgoing))
-            if cached is None or cached[0] is not outgoing:
-                cached = payloads[id(outgoing)] = (outgoing, json.dumps(outgoing.to_dict(), ensure_ascii=False))
-            key = (dedupe_keys or {}).get(person_id) or f"{campaign}:{person_id}"
-            rows.append(OutboxRow(
-                channel=account.platform, address=account.chat_key, campaign=campaign,
-                payload=cached[1], dedupe_key=key, account_id=account.id, person_id=person_id,
-                priority=0 if outgoing.urgent else priority, urgent=outgoing.urgent,
-            ))
-            if len(rows) >= ENQUEUE_CHUNK:
-                await self._enqueue_chunk(rows, summary)
-                rows = []
-                await asyncio.sleep(0)   # let replies to people chatting through between chunks
-        await self._enqueue_chunk(rows, summary)
+        # A chunk at a time: a province-wide push holds a few thousand accounts in memory, not a million.
+        for start in range(0, len(items), ENQUEUE_CHUNK):
+            chunk = items[start:start + ENQUEUE_CHUNK]
+            accounts = await self.store.accounts.preferred_for_many([person_id for person_id, _ in chunk])
+            rows: list[OutboxRow] = []
+            # The same Outgoing object (one text for everyone, or one per language) is serialised once a chunk.
+            payloads: dict[int, tuple[Outgoing, str]] = {}
+            for person_id, message in chunk:
+                account = accounts.get(person_id)
+                if account is None:
+                    summary.unreachable += 1
+                    continue
+                outgoing = message(account) if callable(message) else message
+                cached = payloads.get(id(outgoing))
+                if cached is None or cached[0] is not outgoing:
+                    cached = payloads[id(outgoing)] = (outgoing, json.dumps(outgoing.to_dict(), ensure_ascii=False))
+                key = (dedupe_keys or {}).get(person_id) or f"{campaign}:{person_id}"
+                rows.append(OutboxRow(
+                    channel=account.platform, address=account.chat_key, campaign=campaign,
+                    payload=cached[1], dedupe_key=key, account_id=account.id, person_id=person_id,
+                    priority=0 if outgoing.urgent else priority, urgent=outgoing.urgent,
+                ))
+            await self._enqueue_chunk(rows, summary)
+            await asyncio.sleep(0)   # let replies to people chatting through between chunks
         return summary
 
     async def _enqueue_chunk(self, rows: list[OutboxRow], summary: PushSummary) -> None:

@@ -28,18 +28,13 @@ class AccountRepo:
         )
         return from_row(Account, row)
 
-    async def preferred_for_many(self, person_ids: list[int], few: int) -> dict[int, Account]:
-        """Each given person's reachable account seen most recently; up to `few` people are looked up by id,
-        more (a school-wide push) in one scan."""
+    async def preferred_for_many(self, person_ids: list[int]) -> dict[int, Account]:
+        """Each given person's reachable account seen most recently (ask for a few thousand at a time)."""
         # Later rows win: a chat bound only by class code never takes a push from one bound with proof.
-        order = " ORDER BY COALESCE(proof, '') <> 'code', last_seen_at, id"
-        if len(person_ids) <= few:
-            marks = ",".join("?" * len(person_ids)) or "NULL"
-            rows = await self.db.fetchall(
-                f"SELECT * FROM accounts WHERE person_id IN ({marks}) AND reachable = 1{order}", person_ids)
-        else:
-            rows = await self.db.fetchall(
-                f"SELECT * FROM accounts WHERE person_id IS NOT NULL AND reachable = 1{order}")
+        marks = ",".join("?" * len(person_ids)) or "NULL"
+        rows = await self.db.fetchall(
+            f"SELECT * FROM accounts WHERE person_id IN ({marks}) AND reachable = 1"
+            " ORDER BY COALESCE(proof, '') <> 'code', last_seen_at, id", person_ids)
         return {row["person_id"]: from_row(Account, row) for row in rows}
 
     async def bound_on(self, platform: str) -> list[tuple[Account, Person]]:
