@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import zlib
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg.adapt import Loader
 from psycopg.types.numeric import IntDumper
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from storage.db import POSTGRES_MIGRATIONS_DIR, Database, UpgradeError, available_migrations
 
@@ -169,10 +168,6 @@ class _Transaction:
             await cursor.executemany(to_psycopg(sql), rows)
             self.total_changes += max(cursor.rowcount, 0)
 
-    async def execute_fetchall(self, sql: str, params: Sequence = ()) -> list:
-        """Run one statement and return its rows."""
-        return await (await self._run(sql, params)).fetchall()
-
 
 def _configure_adapters(adapters) -> None:
     adapters.register_loader("numeric", _NumberLoader)
@@ -203,7 +198,7 @@ class PostgresDatabase(Database):
         )
         try:
             await pool.open(wait=True, timeout=15)
-        except psycopg_pool_errors() as exc:
+        except (TimeoutError, PoolTimeout, psycopg.OperationalError) as exc:   # the server is not there in time
             await pool.close()
             raise psycopg.OperationalError(f"cannot reach {self.describe()}: {exc}") from exc
         self._pool = pool
@@ -301,28 +296,3 @@ class PostgresDatabase(Database):
         async with self._require_pool().connection() as conn:
             cursor = await conn.execute(to_psycopg(sql), tuple(params))
             return await cursor.fetchall()
-
-    @asynccontextmanager
-    async def session_lock(self, name: str, wait: bool = False) -> AsyncIterator[psycopg.AsyncConnection | None]:
-        """Hold a named lock for as long as the block runs, on a connection of its own; yields None if taken elsewhere.
-
-        The lock lives as long as that connection: a process that dies loses it at once, so another
-        takes over (the basis of the scheduler's and the poller's leadership).
-        """
-        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-        try:
-            key = lock_key(name)
-            if wait:
-                await conn.execute("SELECT pg_advisory_lock(%s)", (key,))
-                held = True
-            else:
-                held = (await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (key,))).fetchone())[0]
-            yield conn if held else None
-        finally:
-            await conn.close()
-
-
-def psycopg_pool_errors() -> tuple[type[BaseException], ...]:
-    """What opening a pool raises when the server cannot be reached in time."""
-    from psycopg_pool import PoolTimeout
-    return (PoolTimeout, psycopg.OperationalError, asyncio.TimeoutError)
