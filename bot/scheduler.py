@@ -28,6 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import iso, parse_iso
+from bot.leader import BEAT_S, PEER_TIMEOUT, wall_now
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ CronSource = str | Callable[[Any], str]
 JobFactory = Callable[[Any], Awaitable[Any]]
 MISFIRE_GRACE_S = 6 * 3600      # a run late by more than this (process asleep) is skipped, not run late
 CATCH_UP_LIMIT = timedelta(days=7)
+TAKEOVER_WAIT_S = PEER_TIMEOUT.total_seconds() + BEAT_S   # a dead claimer's heartbeat is stale by then
 _LAST_RUN_KEY = "scheduler:last_run:"
 
 
@@ -123,6 +125,8 @@ class Scheduler:
         self.clock = app.clock
         self.jobs = dict(jobs)
         self._catching_up: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
+        self.interrupted: list[str] = []     # jobs whose missed tick another process claimed and has not finished
         self.aps = AsyncIOScheduler(
             timezone=self.config.tz,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
@@ -152,7 +156,9 @@ class Scheduler:
     async def run_tick(self, name: str, tick: datetime) -> bool | None:
         """Run a job for one fire time unless some process claimed that tick (None); else whether it worked."""
         stamp = iso(tick)
-        if not await self.app.job_runs.claim(name, stamp, self.app.token, iso(self.clock.now())):
+        # Heartbeats on both engines: a restarted SQLite server also waits for its dead self's to go stale.
+        beating_since = iso(wall_now() - PEER_TIMEOUT)
+        if not await self.app.job_runs.claim(name, stamp, self.app.token, iso(self.clock.now()), beating_since):
             log.info("scheduled job %s for %s already run by another process; skipped", name, stamp)
             return None
         worked = await self.run_job(name)
@@ -172,9 +178,14 @@ class Scheduler:
         return True
 
     async def catch_up(self) -> list[str]:
-        """Run once every job that was due while no process ran it; return their names."""
+        """Run once every job that was due while no process ran it; return their names.
+
+        A tick another process claimed but has not finished is noted in `self.interrupted`: if that
+        process died, the tick is taken over by the catch-up that follows once its heartbeat is stale.
+        """
         now = self.clock.now()
-        ran = []
+        ran: list[str] = []
+        self.interrupted = []
         for name, spec in self.jobs.items():
             last = await self.app.store.kv.get(_LAST_RUN_KEY + name)
             if last is None:          # never ran here: start counting from now
@@ -187,6 +198,8 @@ class Scheduler:
             if spec.everywhere:
                 await self.run_job(name)
             elif await self.run_tick(name, missed) is None:
+                if not await self.app.job_runs.finished(name, iso(missed)):
+                    self.interrupted.append(name)
                 continue      # another process ran (or runs) that tick
             log.warning("job %s was due while no server ran it; ran it once now", name)
             ran.append(name)
@@ -202,10 +215,26 @@ class Scheduler:
     async def catch_up_soon(self) -> None:
         """Start the catch-up beside the caller (a leader's takeover must not wait for a long job)."""
         if self._catching_up is None or self._catching_up.done():
-            self._catching_up = asyncio.create_task(self.catch_up())
+            self._catching_up = asyncio.create_task(self._catch_up_and_take_over())
+
+    async def _catch_up_and_take_over(self) -> None:
+        """Catch up; if a tick was left unfinished by another process, look again once a dead one would be stale."""
+        await self.catch_up()
+        if not self.interrupted:
+            return
+        log.warning("scheduled job(s) %s were started by another server and are not finished; if it died,"
+                    " they are taken over in %.0f s", ", ".join(self.interrupted), TAKEOVER_WAIT_S)
+        try:
+            await asyncio.wait_for(self._stopping.wait(), TAKEOVER_WAIT_S)
+            return
+        except TimeoutError:
+            pass
+        if self.app.leadership.leading:
+            await self.catch_up()
 
     async def stop(self) -> None:
         """Stop firing and let a catch-up under way finish (a running job is left to finish on the loop)."""
+        self._stopping.set()
         if self.aps.running:
             self.aps.shutdown(wait=False)
         if self._catching_up is not None:

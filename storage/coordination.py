@@ -197,13 +197,25 @@ class JobRunsRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def claim(self, job: str, tick: str, owner: str, now: str) -> bool:
-        """Claim a job's tick for this process; False when some process has claimed it already."""
+    async def claim(self, job: str, tick: str, owner: str, now: str, alive_since: str) -> bool:
+        """Claim a job's tick for this process; False when another process ran it or may still be running it.
+
+        A tick its owner never finished is taken over once that owner has stopped beating (no heartbeat
+        at or after alive_since): a leader killed halfway through the 21:00 push leaves the rest to the next.
+        """
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO job_runs (job, tick, owner, started_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (job, tick) DO NOTHING", (job, tick, owner, now))
+                " ON CONFLICT (job, tick) DO UPDATE SET owner = excluded.owner, started_at = excluded.started_at"
+                " WHERE job_runs.finished_at IS NULL AND job_runs.owner <> excluded.owner AND NOT EXISTS"
+                " (SELECT 1 FROM servers s WHERE s.token = job_runs.owner AND s.seen_at >= ?)",
+                (job, tick, owner, now, alive_since))
             return cursor.rowcount == 1
+
+    async def finished(self, job: str, tick: str) -> bool:
+        """Whether a claimed tick ran to its end."""
+        return await self.db.fetchval("SELECT finished_at FROM job_runs WHERE job = ? AND tick = ?",
+                                      (job, tick)) is not None
 
     async def finish(self, job: str, tick: str, now: str) -> None:
         """The tick ran to its end."""
