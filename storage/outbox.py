@@ -150,10 +150,19 @@ class OutboxRepo:
             for o in outcomes:
                 if o.state == "pending":
                     refund = " , attempts = attempts - 1" if o.refund_attempt else ""
-                    await conn.execute(
+                    cursor = await conn.execute(
                         f"UPDATE outbox SET state = 'pending', not_before = ?, error = ?{refund} WHERE id = ?{held}",
                         (o.not_before or now, o.error, o.row_id, self.token),
                     )
+                    if o.refund_attempt and o.not_before and cursor.rowcount:
+                        # Held back by the chat's own limit: the chat's later rows (queued after the batch was
+                        # claimed) wait as long, or a group would get card 6 before cards 2 to 5.
+                        await conn.execute(
+                            "UPDATE outbox SET not_before = ? WHERE state = 'pending' AND not_before < ? AND id > ?"
+                            " AND channel = (SELECT channel FROM outbox WHERE id = ?)"
+                            " AND address = (SELECT address FROM outbox WHERE id = ?)",
+                            (o.not_before, o.not_before, o.row_id, o.row_id, o.row_id),
+                        )
                 elif o.state in ("dead", "undeliverable"):
                     await conn.execute(
                         f"UPDATE outbox SET state = ?, error = ? WHERE id = ?{held}",

@@ -1,0 +1,4 @@
+-- PostgreSQL form of ../0043_outbox_address_order.sql: the same index.
+-- One chat's waiting rows by their order: a row held back by the chat's rate limit pushes back the
+-- chat's later rows with it (so they cannot overtake it), and counting what waits for one chat.
+CREATE INDEX outbox_address ON outbox(channel, address, id) WHERE state = 'pending';
