@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -79,16 +78,9 @@ async def run(people: int, batch: int, server: str | None = None) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="wuzha-bench-"))
     if server is None:
         return await _run(people, batch, str(folder / "bench.db"), folder)
-    import psycopg
-    name = f"out_outbox_{os.getpid()}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        return await _run(people, batch, urlunsplit(urlsplit(server)._replace(path=f"/{name}")), folder)
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    from storage.postgres import scratch_database
+    with scratch_database(server, f"out_outbox_{os.getpid()}") as url:
+        return await _run(people, batch, url, folder)
 
 
 async def _run(people: int, batch: int, target: str, folder: Path) -> dict:
@@ -158,18 +150,11 @@ def main() -> int:
 
 async def limiter_overhead(server: str, count: int = 2000) -> dict:
     """Microseconds per reservation: in memory, and shared through PostgreSQL (what each message adds there)."""
-    import psycopg
-
     from bot.ratelimit import ChannelLimiter, SharedLimiter
     from storage.outbox import SendRates
-    from storage.postgres import PostgresDatabase
-    name = f"out_limiter_{os.getpid()}"
-    url = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    from storage.postgres import PostgresDatabase, scratch_database
     figures = {}
-    try:
+    with scratch_database(server, f"out_limiter_{os.getpid()}") as url:
         db = await PostgresDatabase(url, pool_size=2).open()
         # Limits high enough that nothing waits: only the bookkeeping is timed.
         for label, limiter, interval in (("memory", ChannelLimiter(1e6), 1e-6),
@@ -180,9 +165,6 @@ async def limiter_overhead(server: str, count: int = 2000) -> dict:
                 await limiter.take(f"c{i}", interval, 0)
             figures[f"{label}_us"] = round((time.perf_counter() - started) / count * 1e6, 1)
         await db.close()
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return figures
 
 

@@ -27,7 +27,6 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -40,17 +39,13 @@ from bot.config import load_config
 from bot.outbox import Outbox, OutboxSender
 from handlers import program_jobs
 from handlers.figures import compute_figures, default_period
-from storage.postgres import PostgresDatabase
+from storage.postgres import PostgresDatabase, scratch_database
 from storage.stats import Scope
 from storage.store import Store
 
 DEFAULT_SERVER = "postgresql://postgres@/postgres?host=/tmp/pg&port=55432"
 PLATFORM = "telegram"
 CONCURRENCY = 64
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 def _college(i: int, colleges: int) -> str:
@@ -218,14 +213,9 @@ async def time_stats(url: str, folder: Path, pledge_version: int, college: str) 
 
 def run(server: str, people: int, colleges: int, senders: int, kill: bool, lease_s: float, keep: bool) -> dict:
     """The whole bench; returns the figures."""
-    name = f"out_province_{os.getpid()}"
-    url = _with_database(server, name)
     folder = Path(tempfile.mkdtemp(prefix="wuzha-province-"))
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
     wall = time.perf_counter()
-    try:
+    with scratch_database(server, f"out_province_{os.getpid()}", keep=keep) as url:
         async def migrate() -> None:
             await (await PostgresDatabase(url, pool_size=1).open()).close()
         asyncio.run(migrate())
@@ -238,10 +228,6 @@ def run(server: str, people: int, colleges: int, senders: int, kill: bool, lease
         figures.update(asyncio.run(time_stats(url, folder, pledge_version, _college(1, colleges))))
         figures["total_s"] = round(time.perf_counter() - wall, 1)
         return figures
-    finally:
-        if not keep:
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.scheduler import make_trigger
-from storage.db import is_postgres_url
+from storage.db import database_for, is_postgres_url
 
 
 class ConfigError(Exception):
@@ -251,7 +251,6 @@ class Config:
     def describe_database(self) -> str:
         """The database for messages: the file's path, or the URL without its password."""
         if self.uses_postgres:
-            from storage.db import database_for  # the driver loads only when asked
             return database_for(self.general.database).describe()
         return str(self.database_path)
 

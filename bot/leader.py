@@ -40,12 +40,17 @@ def wall_now() -> datetime:
     return datetime.now(UTC)
 
 
+def beating_since() -> str:
+    """The heartbeat time after which a process counts as alive."""
+    return iso(wall_now() - PEER_TIMEOUT)
+
+
 def alive_since(app) -> str:
     """The heartbeat time after which another process counts as alive; FOREVER when none can be."""
     coordinator = getattr(app, "coordinator", None)
     if coordinator is None or not coordinator.peers:
         return FOREVER
-    return iso(wall_now() - PEER_TIMEOUT)
+    return beating_since()
 
 
 class Leadership:

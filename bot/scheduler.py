@@ -28,7 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import iso, parse_iso
-from bot.leader import BEAT_S, PEER_TIMEOUT, wall_now
+from bot.leader import BEAT_S, PEER_TIMEOUT, beating_since
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +157,7 @@ class Scheduler:
         """Run a job for one fire time unless some process claimed that tick (None); else whether it worked."""
         stamp = iso(tick)
         # Heartbeats on both engines: a restarted SQLite server also waits for its dead self's to go stale.
-        beating_since = iso(wall_now() - PEER_TIMEOUT)
-        if not await self.app.job_runs.claim(name, stamp, self.app.token, iso(self.clock.now()), beating_since):
+        if not await self.app.job_runs.claim(name, stamp, self.app.token, iso(self.clock.now()), beating_since()):
             log.info("scheduled job %s for %s already run by another process; skipped", name, stamp)
             return None
         worked = await self.run_job(name)

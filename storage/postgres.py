@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import zlib
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -35,6 +35,26 @@ MIGRATION_LOCK = WRITE_LOCK + 1
 def lock_key(name: str) -> int:
     """The advisory-lock number for a named lock (stable across processes and versions)."""
     return WRITE_LOCK + 16 + zlib.crc32(name.encode("utf-8"))
+
+
+def database_on(server_url: str, name: str) -> str:
+    """The URL of another database on the same server."""
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+
+
+@contextmanager
+def scratch_database(server_url: str, name: str, keep: bool = False) -> Iterator[str]:
+    """A new, empty database on a server for the length of the block (benches, tests); yields its URL."""
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(drop)
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield database_on(server_url, name)
+    finally:
+        if not keep:
+            with psycopg.connect(server_url, autocommit=True) as admin:
+                admin.execute(drop)
 
 
 class Row(tuple):

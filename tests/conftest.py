@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from bot.app import App
 from bot.clock import FakeClock
 from bot.config import load_config
+from storage.postgres import scratch_database
 from tests import postgres_support
 from tests.support import User
 
@@ -23,29 +25,26 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def postgres_templates():
-    """The migrated PostgreSQL template of this run (made once), or None without a test server."""
+def postgres_run():
+    """This run's migrated PostgreSQL database (made once, dropped at the end), or None without a test server."""
     if not postgres_support.SERVER_URL:
         yield None
         return
-    templates = postgres_support.TemplateDatabases()
-    templates.create_template()
-    yield templates
-    templates.drop_all()
+    with scratch_database(postgres_support.SERVER_URL, f"wuzha_test_{os.getpid()}") as url:
+        run = postgres_support.RunDatabase(url)
+        run.migrate()
+        yield run
 
 
 @pytest.fixture(params=BACKENDS)
-def database(request, tmp_path, postgres_templates):
-    """A fresh, empty database: a SQLite file under tmp_path, or (the second run) a PostgreSQL database."""
+def database(request, tmp_path, postgres_run):
+    """A fresh, empty database: a SQLite file under tmp_path, or (the second run) the emptied PostgreSQL one."""
     if request.param == "sqlite":
-        yield str(tmp_path / "wuzha.db")
-        return
+        return str(tmp_path / "wuzha.db")
     marker = request.node.get_closest_marker("sqlite_only")
     if marker is not None:
         pytest.skip(f"SQLite only: {marker.args[0] if marker.args else 'about the SQLite file'}")
-    url = postgres_templates.fresh()
-    yield url
-    postgres_templates.drop(url)
+    return postgres_run.fresh()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ import pytest
 
 from bot.app import App
 from bot.config import load_config
+from storage.postgres import scratch_database
 from tests import postgres_support
 from tests.test_console_web_serve import free_port
 from tests.wechat_support import WechatPerson, wechat_secrets
@@ -155,22 +156,18 @@ async def cluster(tmp_path: Path, before_start=None):
     """Two `wuzha serve` processes on a fresh PostgreSQL database."""
     from tests.fakes.wechat_api import FakeWechatApi
 
-    name = f"wuzha_test_mp_{os.getpid()}"
-    url = postgres_support.database_url(name)
-    postgres_support._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    postgres_support._admin(f'CREATE DATABASE "{name}"')
-    api = await FakeWechatApi().start()
-    servers: list[Server] = []
-    try:
-        await prepare_database(url, tmp_path, before_start)
-        async with aiohttp.ClientSession() as client:
-            servers = [await start_server(tmp_path / name, url, api.base) for name in ("a", "b")]
-            await wait_up(servers, client)
-            yield Cluster(servers, client, url, api)
-    finally:
-        await asyncio.gather(*(stop_server(server) for server in servers))
-        await api.stop()
-        postgres_support._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(postgres_support.SERVER_URL, f"wuzha_test_mp_{os.getpid()}") as url:
+        api = await FakeWechatApi().start()
+        servers: list[Server] = []
+        try:
+            await prepare_database(url, tmp_path, before_start)
+            async with aiohttp.ClientSession() as client:
+                servers = [await start_server(tmp_path / name, url, api.base) for name in ("a", "b")]
+                await wait_up(servers, client)
+                yield Cluster(servers, client, url, api)
+        finally:
+            await asyncio.gather(*(stop_server(server) for server in servers))
+            await api.stop()
 
 
 async def test_one_callback_sent_to_both_servers_is_handled_once(tmp_path):

@@ -134,7 +134,7 @@ async def test_only_the_leader_polls_telegram_and_a_standby_polls_once_it_leads(
 
 
 async def test_a_tick_a_dead_leader_left_unfinished_is_run_by_the_next_leader(app, peer, config, clock):
-    from bot.leader import PEER_TIMEOUT, wall_now
+    from bot.leader import beating_since
     from bot.scheduler import _LAST_RUN_KEY, latest_fire_between
 
     runs = []
@@ -145,8 +145,7 @@ async def test_a_tick_a_dead_leader_left_unfinished_is_run_by_the_next_leader(ap
     spec = JobSpec("test.push", "0 11 * * *", job)                  # 11:00, an hour before the fake clock's now
     await app.store.kv.set(_LAST_RUN_KEY + spec.name, iso(clock.now() - timedelta(days=1)))
     tick = latest_fire_between(spec.crontab(config), config.tz, clock.now() - timedelta(days=1), clock.now())
-    assert await peer.job_runs.claim(spec.name, iso(tick), peer.token, iso(clock.now()),
-                                     iso(wall_now() - PEER_TIMEOUT))
+    assert await peer.job_runs.claim(spec.name, iso(tick), peer.token, iso(clock.now()), beating_since())
     scheduler = Scheduler(app, {spec.name: spec})                  # the peer began the push, then died
     assert await scheduler.catch_up() == [] and scheduler.interrupted == [spec.name]   # its heartbeat is fresh
     await peer.servers.forget(peer.token)                         # now silent: taken for dead

@@ -32,11 +32,11 @@ CHANNEL = "scale"
 
 
 @pytest.fixture
-def pg_url(postgres_templates):
+def pg_url(postgres_run):
     """An emptied, migrated PostgreSQL database, or a skip without a test server."""
-    if postgres_templates is None:
+    if postgres_run is None:
         pytest.skip("needs WUZHA_TEST_POSTGRES")
-    return postgres_templates.fresh()
+    return postgres_run.fresh()
 
 
 class Recording(Channel):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import psycopg
 import pytest
 
 from storage.db import DatabaseError, UpgradeError, database_for
+from storage.postgres import scratch_database
 from tests import postgres_support
 
 
@@ -70,19 +72,12 @@ async def test_upgrading_twice_changes_nothing_and_a_newer_database_is_refused(d
 async def test_two_processes_starting_together_migrate_once(database):
     if not database.startswith("postgresql"):
         pytest.skip("one SQLite file has one server")
-    with psycopg.connect(postgres_support.SERVER_URL, autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS wuzha_test_race WITH (FORCE)")
-        admin.execute("CREATE DATABASE wuzha_test_race")
-    url = postgres_support.database_url("wuzha_test_race")
-    try:
+    with scratch_database(postgres_support.SERVER_URL, f"wuzha_test_race_{os.getpid()}") as url:
         first, second = database_for(url), database_for(url)
         await asyncio.gather(first.open(), second.open())
         assert await first.schema_version() == await second.schema_version() >= 40
         await first.close()
         await second.close()
-    finally:
-        with psycopg.connect(postgres_support.SERVER_URL, autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS wuzha_test_race WITH (FORCE)")
 
 
 async def test_a_write_behind_a_held_lock_fails_instead_of_hanging(db, database):
@@ -113,11 +108,11 @@ def test_both_engines_have_the_same_migrations():
     assert sqlite_names == postgres_names
 
 
-async def test_both_engines_build_the_same_tables_and_columns(tmp_path, postgres_templates):
-    if postgres_templates is None:
+async def test_both_engines_build_the_same_tables_and_columns(tmp_path, postgres_run):
+    if postgres_run is None:
         pytest.skip("no PostgreSQL test server (WUZHA_TEST_POSTGRES)")
     sqlite = await database_for(tmp_path / "w.db").open()
-    postgres = await database_for(postgres_templates.fresh()).open()
+    postgres = await database_for(postgres_run.fresh()).open()
     try:
         lite = {}
         for (table,) in await sqlite.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"
